@@ -1,0 +1,185 @@
+/**
+ * The event contract between a user's serving code and Loopguard, defined once in TypeBox: the same definitions give
+ * run-time validation, TypeScript types and the OpenAPI document (docs/openapi.json, `loopguard openapi`).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+export const LIMITS = {
+  idLength: 128,
+  nameLength: 256,
+  attributeKeys: 100,
+  attributeKeyLength: 64,
+  attributeStringLength: 1024,
+  shownItems: 1000,
+  candidates: 10_000,
+  classes: 1000,
+  /** Timestamps may run ahead of the server's clock by at most this much (clock skew), in ms. */
+  futureSkewMs: 24 * 3600 * 1000,
+} as const;
+
+/** Strings that are identifiers: non-empty, bounded, no control characters. */
+const Id = (description: string, maxLength: number = LIMITS.idLength) =>
+  Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f]+$', description });
+
+const Timestamp = Type.String({
+  format: 'date-time',
+  maxLength: 40,
+  description:
+    'RFC 3339 time, e.g. 2026-01-02T03:04:05.678Z; a space may stand for T; no offset means UTC. At most 24 h in the future.',
+  examples: ['2026-01-02T03:04:05.678Z'],
+});
+
+export const AttributeValue = Type.Union([
+  Type.String({ maxLength: LIMITS.attributeStringLength }),
+  Type.Number(),
+  Type.Boolean(),
+]);
+
+export const Attributes = Type.Record(
+  Type.String({ minLength: 1, maxLength: LIMITS.attributeKeyLength, pattern: '^[^\\u0000-\\u001f]+$' }),
+  AttributeValue,
+  {
+    maxProperties: LIMITS.attributeKeys,
+    description: 'Flat map of string, number or boolean, used for slicing and fairness (e.g. {"country": "DE", "age": 31}).',
+  },
+);
+
+export const STRATEGIES = ['personalized', 'cold_start', 'fallback', 'exploration', 'holdout'] as const;
+export const OUTCOME_KINDS = [
+  'click', 'conversion', 'dwell_ms', 'rating', 'accept', 'edit', 'copy', 'retry', 'reformulate', 'abandon', 'escalate',
+  'thumbs_up', 'thumbs_down',
+] as const;
+export const LABEL_SOURCES = ['user', 'human', 'llm', 'rule'] as const;
+
+const literalUnion = <T extends readonly string[]>(values: T, description: string) =>
+  Type.Union(values.map((v) => Type.Literal(v)), { description });
+
+export const ShownItem = Type.Object(
+  {
+    item_id: Id('The item shown.'),
+    position: Type.Integer({ minimum: 0, maximum: 100_000, description: 'Slot it was shown in (1 = first; 0-based is fine if used consistently).' }),
+    propensity: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'Probability that the logging policy put this item at this position, 0 < p <= 1.',
+    }),
+    score: Type.Optional(Type.Number({ description: "The model's score for the item." })),
+    explored: Type.Boolean({ description: 'True when exploration, not the model ranking, put the item here.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const DecisionEvent = Type.Object(
+  {
+    type: Type.Literal('decision'),
+    event_id: Id('Client-made unique id; the idempotency key.'),
+    ts: Timestamp,
+    request_id: Id('Joins outcomes, predictions and labels to this decision.'),
+    user_id: Id('Pseudonymous user id.', LIMITS.nameLength),
+    session_id: Type.Optional(Id('Session id.', LIMITS.nameLength)),
+    surface: Id('Where the decision was shown (e.g. home_feed).', LIMITS.nameLength),
+    policy: Id('Name of the deciding policy or model family.', LIMITS.nameLength),
+    policy_version: Id('Version of the policy or model.', LIMITS.nameLength),
+    strategy: literalUnion(STRATEGIES, 'How the slate was chosen.'),
+    attributes: Type.Optional(Attributes),
+    candidates: Type.Optional(
+      Type.Array(Id('Candidate item id.'), { maxItems: LIMITS.candidates, description: 'Item ids considered.' }),
+    ),
+    shown: Type.Array(ShownItem, { minItems: 1, maxItems: LIMITS.shownItems, description: 'What was shown, one entry per slot.' }),
+  },
+  { additionalProperties: false, description: 'One per request in which a model or policy chose what to show or do.' },
+);
+
+export const OutcomeKind = Type.Union(
+  [
+    literalUnion(OUTCOME_KINDS, 'Built-in outcome kind.'),
+    Type.String({ pattern: '^custom:[A-Za-z0-9_.-]{1,64}$', description: 'custom:<name>' }),
+  ],
+  { description: `One of ${OUTCOME_KINDS.join(', ')}, or custom:<name>.` },
+);
+
+export const OutcomeEvent = Type.Object(
+  {
+    type: Type.Literal('outcome'),
+    event_id: Id('Client-made unique id; the idempotency key.'),
+    ts: Timestamp,
+    request_id: Id('The decision this outcome follows.'),
+    item_id: Type.Optional(Id('The item acted on, if any.')),
+    kind: OutcomeKind,
+    value: Type.Number({ description: 'Size of the outcome: 1 for a click, milliseconds for dwell_ms, the rating, ...' }),
+  },
+  { additionalProperties: false, description: 'What a user did after a decision.' },
+);
+
+export const PredictionEvent = Type.Object(
+  {
+    type: Type.Literal('prediction'),
+    event_id: Id('Client-made unique id; the idempotency key.'),
+    ts: Timestamp,
+    request_id: Id('Joins the label that arrives later.'),
+    model_version: Id('Model version.', LIMITS.nameLength),
+    attributes: Type.Optional(Attributes),
+    score: Type.Optional(Type.Number({ description: 'Score of a scorer or binary classifier.' })),
+    probabilities: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: LIMITS.idLength }), Type.Number({ minimum: 0, maximum: 1 }), {
+        maxProperties: LIMITS.classes,
+        description: 'Class probabilities, each in [0, 1].',
+      }),
+    ),
+    predicted_label: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength })),
+  },
+  { additionalProperties: false, description: 'A classifier or scorer output; needs score or probabilities.' },
+);
+
+export const LabelEvent = Type.Object(
+  {
+    type: Type.Literal('label'),
+    event_id: Id('Client-made unique id; the idempotency key.'),
+    ts: Timestamp,
+    request_id: Id('The prediction or decision this label is the ground truth for.'),
+    label: Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.nameLength }), Type.Number(), Type.Boolean()]),
+    source: literalUnion(LABEL_SOURCES, 'Who labelled.'),
+    annotator_id: Type.Optional(Id('Annotator.', LIMITS.nameLength)),
+  },
+  { additionalProperties: false, description: 'Ground truth arriving later for a request_id.' },
+);
+
+export const EVENT_TYPES = ['decision', 'outcome', 'prediction', 'label'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EventSchemas: Record<EventType, TSchema> = {
+  decision: DecisionEvent,
+  outcome: OutcomeEvent,
+  prediction: PredictionEvent,
+  label: LabelEvent,
+};
+
+export const AnyEvent = Type.Union([DecisionEvent, OutcomeEvent, PredictionEvent, LabelEvent]);
+
+export type DecisionEvent = Static<typeof DecisionEvent>;
+export type OutcomeEvent = Static<typeof OutcomeEvent>;
+export type PredictionEvent = Static<typeof PredictionEvent>;
+export type LabelEvent = Static<typeof LabelEvent>;
+export type AnyEvent = Static<typeof AnyEvent>;
+export type ShownItem = Static<typeof ShownItem>;
+
+export const ProjectName = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
+  description: 'Project: lower-case letters, digits, _ and -, up to 64 characters.',
+});
+
+export const Rejection = Type.Object({
+  index: Type.Integer({ description: 'Position of the event in the batch (0-based).' }),
+  path: Type.String({ description: 'JSON pointer of the offending field, e.g. /shown/0/propensity.' }),
+  reason: Type.String(),
+});
+export type Rejection = Static<typeof Rejection>;
+
+export const IngestResponse = Type.Object({
+  received: Type.Integer(),
+  stored: Type.Integer({ description: 'New events committed to the store.' }),
+  duplicates: Type.Integer({ description: 'Events whose event_id was already stored (or repeated in the batch).' }),
+  rejected: Type.Integer(),
+  errors: Type.Array(Rejection),
+});
+export type IngestResponse = Static<typeof IngestResponse>;

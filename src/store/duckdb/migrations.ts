@@ -1,0 +1,49 @@
+/**
+ * Versioned schema migrations. Each runs once, in its own transaction, in order; `schema_migrations` records them.
+ * Never edit a migration that has shipped: add a new one.
+ *
+ * Decisions are flattened into `exposures` (one row per shown item, carrying the decision's ts, policy and strategy) so
+ * that analyses are GROUP BYs without joins; `candidates` likewise holds one row per considered item.
+ * There are no primary keys: DuckDB keeps ART indexes in memory and maintains them at several microseconds a row, so
+ * idempotency is checked by an anti-join bounded by the batch's time range instead (see DuckDbStore.writeEvents).
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'events, exposures, api keys',
+    statements: [
+      `CREATE TABLE api_keys (
+        key_id VARCHAR NOT NULL, project VARCHAR NOT NULL, key_hash VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL, revoked_at TIMESTAMP)`,
+      `CREATE TABLE decisions (
+        project VARCHAR NOT NULL, event_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, request_id VARCHAR NOT NULL,
+        user_id VARCHAR, session_id VARCHAR, surface VARCHAR, policy VARCHAR, policy_version VARCHAR, strategy VARCHAR,
+        attributes JSON, n_shown INTEGER NOT NULL, n_candidates INTEGER)`,
+      `CREATE TABLE exposures (
+        project VARCHAR NOT NULL, decision_id VARCHAR NOT NULL, request_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
+        user_id VARCHAR, surface VARCHAR, policy VARCHAR, policy_version VARCHAR, strategy VARCHAR,
+        item_id VARCHAR NOT NULL, position INTEGER NOT NULL, propensity DOUBLE NOT NULL, score DOUBLE,
+        explored BOOLEAN NOT NULL)`,
+      `CREATE TABLE candidates (
+        project VARCHAR NOT NULL, decision_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, item_id VARCHAR NOT NULL)`,
+      `CREATE TABLE outcomes (
+        project VARCHAR NOT NULL, event_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, request_id VARCHAR NOT NULL,
+        item_id VARCHAR, kind VARCHAR NOT NULL, value DOUBLE NOT NULL)`,
+      `CREATE TABLE predictions (
+        project VARCHAR NOT NULL, event_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, request_id VARCHAR NOT NULL,
+        model_version VARCHAR NOT NULL, attributes JSON, score DOUBLE, probabilities JSON, predicted_label VARCHAR)`,
+      `CREATE TABLE labels (
+        project VARCHAR NOT NULL, event_id VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, request_id VARCHAR NOT NULL,
+        label VARCHAR NOT NULL, source VARCHAR NOT NULL, annotator_id VARCHAR)`,
+      `CREATE TABLE ingested_files (
+        project VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, kind VARCHAR NOT NULL, path VARCHAR NOT NULL,
+        rows BIGINT NOT NULL, ingested_at TIMESTAMP NOT NULL)`,
+    ],
+  },
+];

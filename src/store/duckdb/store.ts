@@ -1,0 +1,311 @@
+/**
+ * The embedded store: one DuckDB file (./.loopguard/loopguard.duckdb by default). Only one process may open it; that
+ * process serializes writes through one connection and reads through another (DuckDB's MVCC keeps reads consistent).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
+import type { ValidEvent } from '../../events/validate.js';
+import {
+  UserError,
+  type FileIngestOptions,
+  type FileIngestResult,
+  type ProjectStats,
+  type Row,
+  type Store,
+  type WriteBatch,
+  type WriteCounts,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+import {
+  ColumnBuffer,
+  TABLES,
+  chunkTypes,
+  createStagingSql,
+  insertFromStagingSql,
+  stagingName,
+  type TableSpec,
+} from './tables.js';
+import { ingestFile } from './ingest-file.js';
+
+export const DEFAULT_DB_PATH = path.join('.loopguard', 'loopguard.duckdb');
+
+/** Serializes async critical sections (the write connection is used by one job at a time). */
+export class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+function lockMessage(dbPath: string, raw: string): string {
+  const pid = /PID (\d+)/.exec(raw)?.[1];
+  return (
+    `The store ${dbPath} is in use by another process${pid ? ` (PID ${pid})` : ''}. ` +
+    `Stop that process, or pass another --db. While 'loopguard serve' holds a store, CLI commands reach it through the server.`
+  );
+}
+
+export async function appendRows(conn: DuckDBConnection, table: string, spec: TableSpec, buf: ColumnBuffer): Promise<void> {
+  if (buf.length === 0) return;
+  const appender = await conn.createAppender(table);
+  try {
+    const types = chunkTypes(spec);
+    for (let start = 0; start < buf.length; start += 2048) {
+      const end = Math.min(buf.length, start + 2048);
+      const chunk = DuckDBDataChunk.create(types, end - start);
+      chunk.setColumns(buf.columns.map((c) => c.slice(start, end)) as DuckDBValue[][]);
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+export function hashKey(key: string): string {
+  return crypto.createHash('sha256').update(key).digest('hex');
+}
+
+export class DuckDbStore implements Store {
+  private readonly writeLock = new Mutex();
+  private readonly keyCache = new Map<string, string>();
+
+  private constructor(
+    readonly dbPath: string,
+    private readonly instance: DuckDBInstance,
+    readonly writeConn: DuckDBConnection,
+    private readonly readConn: DuckDBConnection,
+  ) {}
+
+  static async open(dbPath: string = DEFAULT_DB_PATH): Promise<DuckDbStore> {
+    const resolved = path.resolve(dbPath);
+    fs.mkdirSync(path.dirname(resolved), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      // A large WAL before checkpointing keeps commits cheap under sustained ingest; DuckDB replays it on open.
+      instance = await DuckDBInstance.create(resolved, { checkpoint_threshold: '256MB' });
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/Could not set lock|Conflicting lock/i.test(msg)) throw new UserError(lockMessage(resolved, msg));
+      throw new UserError(`Could not open the store ${resolved}: ${msg}`);
+    }
+    const writeConn = await instance.connect();
+    const readConn = await instance.connect();
+    for (const c of [writeConn, readConn]) await c.run("SET TimeZone = 'UTC'");
+    const store = new DuckDbStore(resolved, instance, writeConn, readConn);
+    await store.migrate();
+    for (const t of Object.values(TABLES)) await writeConn.run(createStagingSql(t));
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const c = this.writeConn;
+    await c.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)',
+    );
+    const rows = (await c.runAndReadAll('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).getRowObjectsJS();
+    const current = Number(rows[0]?.v ?? 0);
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+    if (current > latest)
+      throw new UserError(`The store ${this.dbPath} has schema version ${current}, newer than this Loopguard knows (${latest}); upgrade Loopguard.`);
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await c.run('BEGIN TRANSACTION');
+      try {
+        for (const s of m.statements) await c.run(s);
+        await c.run('INSERT INTO schema_migrations VALUES ($1, $2, now()::TIMESTAMP)', [m.version, m.name]);
+        await c.run('COMMIT');
+      } catch (err) {
+        await c.run('ROLLBACK');
+        throw err;
+      }
+    }
+  }
+
+  async writeEvents(batches: readonly WriteBatch[]): Promise<WriteCounts[]> {
+    return this.writeLock.run(async () => {
+      const c = this.writeConn;
+      await c.run('BEGIN TRANSACTION');
+      try {
+        const counts = await this.writeEventsInTransaction(batches);
+        await c.run('COMMIT');
+        return counts;
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Stages the events, drops those already stored, inserts the rest. Caller holds the write lock and the transaction.
+   *
+   * Idempotency: an event is a duplicate when its (project, event_id) is repeated within the flush, or already stored
+   * with a timestamp inside the flush's time range. Retries resend the same event, timestamp included, so the bounded
+   * anti-join finds them, and it reads only the row groups whose zone maps overlap that range.
+   */
+  async writeEventsInTransaction(batches: readonly WriteBatch[]): Promise<WriteCounts[]> {
+    const c = this.writeConn;
+    const bufs = Object.fromEntries(Object.values(TABLES).map((t) => [t.name, new ColumnBuffer(t)])) as Record<
+      TableSpec['name'],
+      ColumnBuffer
+    >;
+    const seen = new Set<string>();
+    const owner: Array<{ batch: number; key: string; table: TableSpec['name'] }> = [];
+    const counts: WriteCounts[] = batches.map(() => ({ stored: 0, duplicates: 0 }));
+    let minTs = Infinity, maxTs = -Infinity;
+    batches.forEach((b, bi) => {
+      for (const v of b.events) {
+        const key = `${b.project}\u0000${v.event.event_id}`;
+        const table = tableOf(v);
+        const seenKey = `${table}\u0000${key}`;
+        if (seen.has(seenKey)) {
+          counts[bi]!.duplicates++;
+          continue;
+        }
+        seen.add(seenKey);
+        owner.push({ batch: bi, key, table });
+        if (v.tsMicros < minTs) minTs = v.tsMicros;
+        if (v.tsMicros > maxTs) maxTs = v.tsMicros;
+        stageEvent(bufs, b.project, v);
+      }
+    });
+    for (const t of Object.values(TABLES)) {
+      await c.run(`DELETE FROM ${stagingName(t)}`);
+      await appendRows(c, stagingName(t), t, bufs[t.name]);
+    }
+    const dups = new Set<string>();
+    if (owner.length) {
+      for (const t of Object.values(TABLES)) {
+        if (!t.keyed || bufs[t.name].length === 0) continue;
+        const rows = (
+          await c.runAndReadAll(
+            `SELECT DISTINCT s.project, s.event_id FROM ${stagingName(t)} s JOIN ${t.name} e
+               ON e.project = s.project AND e.event_id = s.event_id
+             WHERE e.ts BETWEEN make_timestamp(CAST($1 AS BIGINT)) AND make_timestamp(CAST($2 AS BIGINT))`,
+            [minTs, maxTs],
+          )
+        ).getRows();
+        if (!rows.length) continue;
+        const keys = rows.map((r) => `${String(r[0])}\u0000${String(r[1])}`);
+        for (const k of keys) dups.add(`${t.name}\u0000${k}`);
+        const list = listValue(keys);
+        await c.run(`DELETE FROM ${stagingName(t)} WHERE project || chr(0) || event_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
+        if (t.name === 'decisions')
+          for (const dep of [TABLES.exposures, TABLES.candidates])
+            await c.run(`DELETE FROM ${stagingName(dep)} WHERE project || chr(0) || decision_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
+      }
+      for (const t of Object.values(TABLES)) if (bufs[t.name].length) await c.run(insertFromStagingSql(t));
+    }
+    for (const o of owner) {
+      if (dups.has(`${o.table}\u0000${o.key}`)) counts[o.batch]!.duplicates++;
+      else counts[o.batch]!.stored++;
+    }
+    return counts;
+  }
+
+  ingestFile(options: FileIngestOptions): Promise<FileIngestResult> {
+    return this.writeLock.run(() => ingestFile(this, options));
+  }
+
+  async createApiKey(project: string): Promise<{ key: string; keyId: string }> {
+    const keyId = crypto.randomBytes(4).toString('hex');
+    const key = `lg_${keyId}_${crypto.randomBytes(24).toString('base64url')}`;
+    await this.writeLock.run(() =>
+      this.writeConn.run('INSERT INTO api_keys VALUES ($1, $2, $3, now()::TIMESTAMP, NULL)', [keyId, project, hashKey(key)]),
+    );
+    return { key, keyId };
+  }
+
+  async projectForKey(key: string): Promise<string | null> {
+    const h = hashKey(key);
+    const cached = this.keyCache.get(h);
+    if (cached) return cached;
+    const rows = await this.query('SELECT project FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [h]);
+    const project = rows[0] ? String(rows[0].project) : null;
+    if (project) this.keyCache.set(h, project);
+    return project;
+  }
+
+  async projectStats(project: string): Promise<ProjectStats> {
+    const tables: Array<[keyof ProjectStats['totals'], string]> = [
+      ['decision', 'decisions'], ['exposure', 'exposures'], ['outcome', 'outcomes'], ['prediction', 'predictions'], ['label', 'labels'],
+    ];
+    const sql = tables
+      .map(([k, t]) => `SELECT '${k}' AS type, strftime(ts, '%Y-%m-%d') AS day, count(*) AS n FROM ${t} WHERE project = $1 GROUP BY day`)
+      .join(' UNION ALL ');
+    const rows = await this.query(sql, [project]);
+    const totals = { decision: 0, exposure: 0, outcome: 0, prediction: 0, label: 0 };
+    const days = new Map<string, ProjectStats['by_day'][number]>();
+    for (const r of rows) {
+      const type = r.type as keyof typeof totals, day = String(r.day), n = Number(r.n);
+      totals[type] += n;
+      let d = days.get(day);
+      if (!d) days.set(day, (d = { day, decision: 0, exposure: 0, outcome: 0, prediction: 0, label: 0 }));
+      d[type] += n;
+    }
+    return { project, totals, by_day: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)) };
+  }
+
+  async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const reader = await this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
+    return reader.getRowObjectsJS() as Row[];
+  }
+
+  async close(): Promise<void> {
+    await this.writeLock.run(async () => {
+      this.readConn.closeSync();
+      this.writeConn.closeSync();
+      this.instance.closeSync();
+    });
+  }
+}
+
+function tableOf(v: ValidEvent): TableSpec['name'] {
+  return v.type === 'decision' ? 'decisions' : v.type === 'outcome' ? 'outcomes' : v.type === 'prediction' ? 'predictions' : 'labels';
+}
+
+function stageEvent(bufs: Record<TableSpec['name'], ColumnBuffer>, project: string, v: ValidEvent): void {
+  const ts = v.tsMicros;
+  switch (v.type) {
+    case 'decision': {
+      const e = v.event;
+      bufs.decisions.push([
+        project, e.event_id, ts, e.request_id, e.user_id, e.session_id ?? null, e.surface, e.policy, e.policy_version,
+        e.strategy, e.attributes ? JSON.stringify(e.attributes) : null, e.shown.length, e.candidates ? e.candidates.length : null,
+      ]);
+      for (const s of e.shown)
+        bufs.exposures.push([
+          project, e.event_id, e.request_id, ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy, s.item_id,
+          s.position, s.propensity, s.score ?? null, s.explored,
+        ]);
+      if (e.candidates) for (const item of e.candidates) bufs.candidates.push([project, e.event_id, ts, item]);
+      return;
+    }
+    case 'outcome': {
+      const e = v.event;
+      bufs.outcomes.push([project, e.event_id, ts, e.request_id, e.item_id ?? null, e.kind, e.value]);
+      return;
+    }
+    case 'prediction': {
+      const e = v.event;
+      bufs.predictions.push([
+        project, e.event_id, ts, e.request_id, e.model_version, e.attributes ? JSON.stringify(e.attributes) : null,
+        e.score ?? null, e.probabilities ? JSON.stringify(e.probabilities) : null, e.predicted_label ?? null,
+      ]);
+      return;
+    }
+    case 'label': {
+      const e = v.event;
+      bufs.labels.push([project, e.event_id, ts, e.request_id, String(e.label), e.source, e.annotator_id ?? null]);
+      return;
+    }
+  }
+}

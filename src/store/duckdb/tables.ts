@@ -1,0 +1,102 @@
+/**
+ * Column layouts of the event tables and of their per-connection staging twins. Staging holds timestamps as DOUBLE
+ * microseconds and JSON as text, so rows can be appended from plain JS arrays; INSERT ... SELECT converts them.
+ */
+import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBType } from '@duckdb/node-api';
+
+export type ColumnKind = 'text' | 'json' | 'ts' | 'double' | 'int' | 'bool';
+
+export interface TableSpec {
+  name: 'decisions' | 'exposures' | 'candidates' | 'outcomes' | 'predictions' | 'labels';
+  columns: Array<[string, ColumnKind]>;
+  /** Tables whose rows are events with their own event_id (deduplicated); the others follow their decision. */
+  keyed: boolean;
+}
+
+export const TABLES: Record<TableSpec['name'], TableSpec> = {
+  decisions: {
+    name: 'decisions',
+    keyed: true,
+    columns: [
+      ['project', 'text'], ['event_id', 'text'], ['ts', 'ts'], ['request_id', 'text'], ['user_id', 'text'],
+      ['session_id', 'text'], ['surface', 'text'], ['policy', 'text'], ['policy_version', 'text'], ['strategy', 'text'],
+      ['attributes', 'json'], ['n_shown', 'int'], ['n_candidates', 'int'],
+    ],
+  },
+  exposures: {
+    name: 'exposures',
+    keyed: false,
+    columns: [
+      ['project', 'text'], ['decision_id', 'text'], ['request_id', 'text'], ['ts', 'ts'], ['user_id', 'text'],
+      ['surface', 'text'], ['policy', 'text'], ['policy_version', 'text'], ['strategy', 'text'], ['item_id', 'text'],
+      ['position', 'int'], ['propensity', 'double'], ['score', 'double'], ['explored', 'bool'],
+    ],
+  },
+  candidates: {
+    name: 'candidates',
+    keyed: false,
+    columns: [['project', 'text'], ['decision_id', 'text'], ['ts', 'ts'], ['item_id', 'text']],
+  },
+  outcomes: {
+    name: 'outcomes',
+    keyed: true,
+    columns: [
+      ['project', 'text'], ['event_id', 'text'], ['ts', 'ts'], ['request_id', 'text'], ['item_id', 'text'],
+      ['kind', 'text'], ['value', 'double'],
+    ],
+  },
+  predictions: {
+    name: 'predictions',
+    keyed: true,
+    columns: [
+      ['project', 'text'], ['event_id', 'text'], ['ts', 'ts'], ['request_id', 'text'], ['model_version', 'text'],
+      ['attributes', 'json'], ['score', 'double'], ['probabilities', 'json'], ['predicted_label', 'text'],
+    ],
+  },
+  labels: {
+    name: 'labels',
+    keyed: true,
+    columns: [
+      ['project', 'text'], ['event_id', 'text'], ['ts', 'ts'], ['request_id', 'text'], ['label', 'text'],
+      ['source', 'text'], ['annotator_id', 'text'],
+    ],
+  },
+};
+
+const stagingSqlType: Record<ColumnKind, string> = {
+  text: 'VARCHAR', json: 'VARCHAR', ts: 'DOUBLE', double: 'DOUBLE', int: 'INTEGER', bool: 'BOOLEAN',
+};
+const chunkType: Record<ColumnKind, DuckDBType> = {
+  text: VARCHAR, json: VARCHAR, ts: DOUBLE, double: DOUBLE, int: INTEGER, bool: BOOLEAN,
+};
+
+export const stagingName = (t: TableSpec) => `st_${t.name}`;
+
+export function createStagingSql(t: TableSpec): string {
+  return `CREATE TEMP TABLE IF NOT EXISTS ${stagingName(t)} (${t.columns.map(([c, k]) => `${c} ${stagingSqlType[k]}`).join(', ')})`;
+}
+
+export function insertFromStagingSql(t: TableSpec): string {
+  const cols = t.columns.map(([c]) => c).join(', ');
+  const exprs = t.columns.map(([c, k]) => (k === 'ts' ? `make_timestamp(CAST(${c} AS BIGINT))` : k === 'json' ? `CAST(${c} AS JSON)` : c));
+  return `INSERT INTO ${t.name} (${cols}) SELECT ${exprs.join(', ')} FROM ${stagingName(t)}`;
+}
+
+export function chunkTypes(t: TableSpec): DuckDBType[] {
+  return t.columns.map(([, k]) => chunkType[k]);
+}
+
+export type Cell = string | number | boolean | null;
+
+/** Rows for one table, held column by column. */
+export class ColumnBuffer {
+  readonly columns: Cell[][];
+  length = 0;
+  constructor(readonly spec: TableSpec) {
+    this.columns = spec.columns.map(() => []);
+  }
+  push(values: readonly Cell[]): void {
+    for (let i = 0; i < values.length; i++) this.columns[i]!.push(values[i]!);
+    this.length++;
+  }
+}
