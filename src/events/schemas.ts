@@ -95,7 +95,7 @@ export const OutcomeKind = Type.Union(
     literalUnion(OUTCOME_KINDS, 'Built-in outcome kind.'),
     Type.String({ pattern: '^custom:[A-Za-z0-9_.-]{1,64}$', description: 'custom:<name>' }),
   ],
-  { description: `One of ${OUTCOME_KINDS.join(', ')}, or custom:<name>.` },
+  { description: `one of ${OUTCOME_KINDS.join(', ')} or custom:<name>` },
 );
 
 export const OutcomeEvent = Type.Object(
@@ -183,3 +183,8 @@ export const IngestResponse = Type.Object({
   errors: Type.Array(Rejection),
 });
 export type IngestResponse = Static<typeof IngestResponse>;
+
+export const ErrorBody = Type.Object({
+  error: Type.String({ description: 'Machine-readable code: bad_request, unauthorized, forbidden, payload_too_large, ...' }),
+  message: Type.String({ description: 'What went wrong and what to do.' }),
+});

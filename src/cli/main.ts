@@ -1,0 +1,49 @@
+/**
+ * The `loopguard` command. Results go to stdout, progress and logs to stderr. Exit codes: 0 all checks ok, 1 a check
+ * failed (CI gating), 2 bad input or usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../store/store.js';
+import { VERSION } from '../version.js';
+import { EXIT } from './common.js';
+import { registerIngest } from './ingest.js';
+import { registerKeys } from './keys.js';
+import { registerOpenApi } from './openapi.js';
+import { registerServe } from './serve.js';
+
+export function buildProgram(): Command {
+  const program = new Command('loopguard')
+    .description('Keep a production ML data flywheel honest.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServe(program);
+  registerKeys(program);
+  registerIngest(program);
+  registerOpenApi(program);
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const sub of c.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`loopguard: ${err.message}\n`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    const e = err as Error;
+    process.stderr.write(`loopguard: unexpected error: ${e.message}\n${process.env.LOOPGUARD_DEBUG ? (e.stack ?? '') + '\n' : ''}`);
+    process.exitCode = EXIT.usage;
+  }
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { UserError } from '../store/store.js';
+import { startServer } from '../server/serve.js';
+import { dbPathOf } from './common.js';
+
+function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${name} must be a whole number from ${min} to ${max} (got '${value}')`);
+  return n;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the ingest API (and, later, the dashboard) on a store')
+    .option('--db <path>', 'store file (default ./.loopguard/loopguard.duckdb or $LOOPGUARD_DB)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '7070')
+    .option('--body-limit <bytes>', 'largest request body', String(16 * 1024 * 1024))
+    .option('--max-batch-events <n>', 'most events in one batch', '10000')
+    .option('--max-pending-events <n>', 'events waiting for a commit before new batches get 503', '200000')
+    .option('--log', 'log every request to stderr')
+    .action(async (o: { db?: string; host: string; port: string; bodyLimit: string; maxBatchEvents: string; maxPendingEvents: string; log?: boolean }) => {
+      const dbPath = dbPathOf(o.db);
+      const server = await startServer({
+        dbPath,
+        host: o.host,
+        port: intOption('--port', o.port, 0, 65535)!,
+        bodyLimit: intOption('--body-limit', o.bodyLimit, 1024, 1024 ** 3)!,
+        maxBatchEvents: intOption('--max-batch-events', o.maxBatchEvents, 1, 1_000_000)!,
+        maxPendingEvents: intOption('--max-pending-events', o.maxPendingEvents, 1, 100_000_000)!,
+        logger: !!o.log,
+      }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);
+        throw err;
+      });
+      process.stderr.write(`Loopguard serving ${dbPath} on ${server.url} (health: ${server.url}/v1/health). Ctrl-C stops it.\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`Stopping on ${signal}: finishing in-flight batches...\n`);
+        server.close().then(
+          () => process.exit(0),
+          (err: Error) => {
+            process.stderr.write(`loopguard: error while stopping: ${err.message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,94 @@
+/**
+ * The HTTP face: a Fastify app built from plugins, one per route group. It never computes anything itself; it parses,
+ * authenticates, validates and hands work to the store or the analyses.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { UserError, type Store } from '../store/store.js';
+import { WriteQueue } from './write-queue.js';
+import { eventsPlugin } from './plugins/events.js';
+import { projectsPlugin } from './plugins/projects.js';
+import { adminPlugin } from './plugins/admin.js';
+import { VERSION } from '../version.js';
+
+export interface AppOptions {
+  store: Store;
+  /** Largest request body in bytes. */
+  bodyLimit?: number;
+  /** Most events in one batch. */
+  maxBatchEvents?: number;
+  /** Most event batches being received or written at once before new ones get 429. */
+  maxInFlight?: number;
+  /** Most events waiting for a commit before new batches get 503. */
+  maxPendingEvents?: number;
+  /** Admin token for the local CLI; admin routes are off without it. */
+  adminToken?: string;
+  logger?: boolean;
+}
+
+export interface AppContext {
+  store: Store;
+  queue: WriteQueue;
+  limits: { bodyLimit: number; maxBatchEvents: number; maxInFlight: number };
+  adminToken?: string;
+}
+
+export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: AppContext }> {
+  const bodyLimit = opts.bodyLimit ?? 16 * 1024 * 1024;
+  const ctx: AppContext = {
+    store: opts.store,
+    queue: new WriteQueue(opts.store, { maxPendingEvents: opts.maxPendingEvents ?? 200_000, maxEventsPerCommit: 50_000 }),
+    limits: { bodyLimit, maxBatchEvents: opts.maxBatchEvents ?? 10_000, maxInFlight: opts.maxInFlight ?? 64 },
+    ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
+  };
+  const app = Fastify({
+    bodyLimit,
+    logger: opts.logger ? { level: 'info', stream: process.stderr } : false,
+    // The body schema of POST /v1/events documents the contract; events are validated one by one in the handler.
+    ajv: { customOptions: { allErrors: false } },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Loopguard API',
+        version: VERSION,
+        description: 'Log what a model showed and what users did next; read back feedback-loop health. See docs/events.md.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'A project API key' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof UserError) return reply.code(400).send({ error: 'bad_request', message: err.message });
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send({ error: 'payload_too_large', message: `request body exceeds ${bodyLimit} bytes; send smaller batches` });
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply.code(415).send({ error: 'unsupported_media_type', message: 'send application/json (an array of events) or application/x-ndjson (one event per line)' });
+    if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
+      return reply.code(400).send({ error: 'bad_request', message: 'the body is empty; send an array of events' });
+    if (err.validation) return reply.code(400).send({ error: 'bad_request', message: `${err.validationContext ?? 'request'} ${err.message}` });
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
+      return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
+    req.log.error(err);
+    if (!opts.logger) process.stderr.write(`loopguard: internal error on ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
+    return reply.code(500).send({ error: 'internal', message: 'internal error; the events of this request were not stored, retry later' });
+  });
+
+  app.get('/v1/health', { schema: { security: [], response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } } } }, async () => ({
+    status: 'ok',
+    version: VERSION,
+  }));
+  app.get('/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(eventsPlugin, { ctx });
+  await app.register(projectsPlugin, { ctx });
+  if (ctx.adminToken) await app.register(adminPlugin, { ctx });
+
+  app.addHook('onClose', async () => {
+    await ctx.queue.drain();
+  });
+  return { app, ctx };
+}
