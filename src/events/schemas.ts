@@ -33,7 +33,7 @@ export const AttributeValue = Type.Union([
   Type.String({ maxLength: LIMITS.attributeStringLength }),
   Type.Number(),
   Type.Boolean(),
-]);
+], { description: 'a string, number or boolean' });
 
 export const Attributes = Type.Record(
   Type.String({ minLength: 1, maxLength: LIMITS.attributeKeyLength, pattern: '^[^\\u0000-\\u001f]+$' }),

@@ -42,6 +42,7 @@ const MAX_ERRORS_PER_EVENT = 10;
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (typeof value === 'number') return String(value);
   let s: string;
   try {
     s = JSON.stringify(value) ?? String(value);
@@ -58,6 +59,12 @@ function describe(err: ValueError): string {
   if (err.message === 'Expected required property') return 'required field is missing';
   if (err.message === 'Unexpected property') return 'unknown field (check its spelling against docs/events.md)';
   if (Array.isArray(schema.anyOf)) {
+    // When one branch has the value's own JSON type, its constraint is what failed: explain that one.
+    const jsType = typeof err.value;
+    const branch = (schema.anyOf as Array<TSchema & Record<string, unknown>>).find(
+      (b) => b.type === jsType && !('const' in b) && !('pattern' in b),
+    );
+    if (branch && (branch.maxLength !== undefined || branch.minimum !== undefined)) return describe({ ...err, schema: branch });
     const literals = (schema.anyOf as Array<Record<string, unknown>>).every((s) => 'const' in s);
     if (literals) {
       const allowed = (schema.anyOf as Array<{ const: unknown }>).map((s) => String(s.const)).join(', ');
@@ -65,6 +72,9 @@ function describe(err: ValueError): string {
     }
     if (typeof schema.description === 'string') return `expected ${schema.description}${got}`;
   }
+  if (schema.format === 'date-time') return `not an RFC 3339 timestamp such as 2026-01-02T03:04:05Z${got}`;
+  if ((schema.type === 'number' || schema.type === 'integer') && typeof err.value !== 'number')
+    return `expected a number${got}`;
   if (schema.type === 'number' || schema.type === 'integer') {
     if (typeof err.value === 'number' && !Number.isFinite(err.value)) return `must be a finite number${got}`;
     if ('exclusiveMinimum' in schema && 'maximum' in schema)
@@ -76,7 +86,6 @@ function describe(err: ValueError): string {
     if (typeof err.value === 'string' && typeof schema.maxLength === 'number' && err.value.length > schema.maxLength)
       return `text longer than ${schema.maxLength} characters (got ${err.value.length})`;
     if (err.value === '') return 'must not be empty';
-    if (schema.format === 'date-time') return `not an RFC 3339 timestamp such as 2026-01-02T03:04:05Z${got}`;
     if (typeof err.value === 'string' && schema.pattern === '^[^\\u0000-\\u001f]+$') return `must not contain control characters${got}`;
   }
   if (schema.type === 'array' && Array.isArray(err.value)) {
@@ -87,6 +96,8 @@ function describe(err: ValueError): string {
   }
   if (schema.type === 'object' && typeof schema.maxProperties === 'number' && err.value && typeof err.value === 'object')
     return `at most ${schema.maxProperties} keys allowed (got ${Object.keys(err.value).length})`;
+  const expected = /^Expected (\w+)$/.exec(err.message)?.[1];
+  if (expected) return `expected ${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}${got}`;
   return `${err.message.replace(/^Expected/, 'expected')}${got}`;
 }
 

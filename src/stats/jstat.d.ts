@@ -6,8 +6,8 @@ declare module 'jstat' {
   interface JStatStatic {
     /** Error function erf(x) (Chebyshev fit, Numerical Recipes `erfccheb`). */
     erf(x: number): number;
-    /** ln Γ(x) for x > 0 (Lanczos approximation). */
-    gammaln(x: number): number;
+    /** ln Γ(x) for x > 0 (Stirling series with upward recurrence, Zhang & Jin 1996; ~1e-15 relative). */
+    loggam(x: number): number;
     normal: {
       cdf(x: number, mean: number, sd: number): number;
       inv(p: number, mean: number, sd: number): number;
