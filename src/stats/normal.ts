@@ -118,7 +118,7 @@ export function studentTCdf(t: number, df: number): number {
 
 /**
  * Student-t quantile F^{-1}(p; nu): jStat's `studentt.inv` as a start (~1e-8 relative, limited by its incomplete
- * beta), then Newton steps on ln F(x) = ln p in the lower tail with the full-precision {@link studentTCdf};
+ * beta), then Newton steps on ln F(x) = ln p (in ln|x|) in the lower tail with the full-precision {@link studentTCdf};
  * upper quantiles by symmetry. df = Infinity gives the normal quantile.
  * Reference: Abramowitz & Stegun (1964), 26.7; Hill (1970), "Algorithm 396: Student's t-quantiles", CACM 13(10)
  * (closed forms for nu = 1, 2, 4 used in the tests).
@@ -137,13 +137,14 @@ export function studentTQuantile(p: number, df: number): number {
   const q = lower ? p : 1 - p;
   let x = -Math.abs(jStat.studentt.inv(q, df));
   if (!Number.isFinite(x) || x === 0) x = normalQuantile(q);
+  // Newton on ln F as a function of u = ln(-x): x stays negative, and for the Cauchy-like tails of small nu
+  // (ln F ~ -ln|x|) one step is nearly exact where Newton in x would crawl. Steps are capped at a factor e^50.
   const lnQ = Math.log(q);
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     const f = studentTLower(x, df);
-    const step = ((Math.log(f) - lnQ) * f) / studentTPdf(x, df);
-    // Newton on the log-cdf overshoots only towards the centre; never let an iterate cross zero.
-    x = x - step >= 0 ? x / 2 : x - step;
-    if (Math.abs(step) <= 1e-15 * Math.abs(x)) break;
+    const du = Math.max(-50, Math.min(50, ((Math.log(f) - lnQ) * f) / (studentTPdf(x, df) * x)));
+    x *= Math.exp(-du);
+    if (Math.abs(du) <= 1e-15) break;
   }
   return lower ? x : -x;
 }
