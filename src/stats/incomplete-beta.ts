@@ -31,15 +31,33 @@ export function logBeta(a: number, b: number): number {
  *   to converge.
  */
 export function regularizedIncompleteBeta(x: number, a: number, b: number, oneMinusX = 1 - x): number {
-  if (!(x >= 0 && x <= 1)) throw new RangeError(`regularizedIncompleteBeta: x must be in [0, 1], got ${x}`);
+  return Math.exp(logRegularizedIncompleteBeta(x, a, b, oneMinusX));
+}
+
+/**
+ * ln I_x(a, b), computed without forming I when it would underflow (far tails of the Student-t at small nu).
+ * Same algorithm and arguments as {@link regularizedIncompleteBeta}; `lnX` and `lnOneMinusX` may be passed when x
+ * itself underflows but its logarithm is known (x = nu/t^2 for |t| > 1e154).
+ */
+export function logRegularizedIncompleteBeta(
+  x: number,
+  a: number,
+  b: number,
+  oneMinusX = 1 - x,
+  lnX = Math.log(x),
+  lnOneMinusX = Math.log(oneMinusX),
+): number {
+  if (!(x >= 0 && x <= 1) || !(oneMinusX >= 0 && oneMinusX <= 1)) {
+    throw new RangeError(`regularizedIncompleteBeta: x and 1 - x must be in [0, 1], got ${x} and ${oneMinusX}`);
+  }
   if (!(a > 0) || !(b > 0) || !Number.isFinite(a) || !Number.isFinite(b)) {
     throw new RangeError(`regularizedIncompleteBeta: shapes must be finite and > 0, got a=${a}, b=${b}`);
   }
-  if (x === 0) return 0;
-  if (oneMinusX === 0 || x === 1) return 1;
-  const lnFront = a * Math.log(x) + b * Math.log(oneMinusX) - logBeta(a, b);
-  if (x < (a + 1) / (a + b + 2)) return (Math.exp(lnFront) * betaContinuedFraction(x, a, b)) / a;
-  return 1 - (Math.exp(lnFront) * betaContinuedFraction(oneMinusX, b, a)) / b;
+  if (lnX === -Infinity) return -Infinity;
+  if (lnOneMinusX === -Infinity) return 0;
+  const lnFront = a * lnX + b * lnOneMinusX - logBeta(a, b);
+  if (x < (a + 1) / (a + b + 2)) return lnFront + Math.log(betaContinuedFraction(x, a, b)) - Math.log(a);
+  return Math.log1p(-(Math.exp(lnFront) * betaContinuedFraction(oneMinusX, b, a)) / b);
 }
 
 const TINY = 1e-300;

@@ -1,5 +1,5 @@
 import jstatModule from 'jstat';
-import { logBeta, regularizedIncompleteBeta } from './incomplete-beta.js';
+import { logBeta, logRegularizedIncompleteBeta } from './incomplete-beta.js';
 
 const { jStat } = jstatModule;
 
@@ -79,24 +79,38 @@ function checkDf(fn: string, df: number): void {
   if (!(df > 0)) throw new RangeError(`${fn}: df must be > 0, got ${df}`);
 }
 
-/** Student-t density f(t; nu) = (1 + t^2/nu)^(-(nu+1)/2) / (sqrt(nu) B(nu/2, 1/2)). */
-export function studentTPdf(t: number, df: number): number {
-  checkDf('studentTPdf', df);
-  if (df === Infinity) return normalPdf(t);
+/** ln f(t; nu) = -((nu+1)/2) ln(1 + t^2/nu) - ln(sqrt(nu) B(nu/2, 1/2)). */
+function studentTLogPdf(t: number, df: number): number {
   const a = Math.abs(t);
   // ln(1 + t^2/nu), without overflowing t^2 for |t| > 1e150 (reachable by quantiles of tiny p at small nu).
   const log1pT2 = a > 1e150 ? 2 * Math.log(a) - Math.log(df) : Math.log1p((t * t) / df);
-  return Math.exp(-((df + 1) / 2) * log1pT2 - 0.5 * Math.log(df) - logBeta(df / 2, 0.5));
+  return -((df + 1) / 2) * log1pT2 - 0.5 * Math.log(df) - logBeta(df / 2, 0.5);
 }
 
-/** Lower tail F(t) for t <= 0: I_{nu/(nu+t^2)}(nu/2, 1/2) / 2. */
-function studentTLower(t: number, df: number): number {
+/** Student-t density f(t; nu) = (1 + t^2/nu)^(-(nu+1)/2) / (sqrt(nu) B(nu/2, 1/2)). */
+export function studentTPdf(t: number, df: number): number {
+  checkNumber('studentTPdf', 't', t);
+  checkDf('studentTPdf', df);
+  if (df === Infinity) return normalPdf(t);
+  return Math.exp(studentTLogPdf(t, df));
+}
+
+/** ln F(t) for t <= 0: ln(I_{nu/(nu+t^2)}(nu/2, 1/2) / 2), in logs so that tiny tails do not underflow. */
+function studentTLogLower(t: number, df: number): number {
   const a = Math.abs(t);
-  if (a === Infinity) return 0;
-  if (a > 1e150) return 0.5 * regularizedIncompleteBeta(df / a / a, df / 2, 0.5, 1); // nu/(nu+t^2) ~ nu/t^2
-  const t2 = t * t;
-  const denom = df + t2;
-  return 0.5 * regularizedIncompleteBeta(df / denom, df / 2, 0.5, t2 / denom);
+  if (a === 0) return -Math.LN2;
+  if (a === Infinity) return -Infinity;
+  let lnI: number;
+  if (a > 1e150) {
+    // nu/(nu+t^2) = (nu/t^2) / (1 + nu/t^2): its log is ln nu - 2 ln|t| - log1p(nu/t^2), and 1 - x is 1 to rounding.
+    const r = df / a / a;
+    lnI = logRegularizedIncompleteBeta(r, df / 2, 0.5, 1, Math.log(df) - 2 * Math.log(a) - Math.log1p(r), 0);
+  } else {
+    const t2 = a * a;
+    const denom = df + t2;
+    lnI = logRegularizedIncompleteBeta(df / denom, df / 2, 0.5, t2 / denom);
+  }
+  return lnI - Math.LN2;
 }
 
 /**
@@ -113,7 +127,7 @@ export function studentTCdf(t: number, df: number): number {
   checkNumber('studentTCdf', 't', t);
   checkDf('studentTCdf', df);
   if (df === Infinity) return normalCdf(t);
-  return t <= 0 ? studentTLower(t, df) : 1 - studentTLower(-t, df);
+  return t <= 0 ? Math.exp(studentTLogLower(t, df)) : -Math.expm1(studentTLogLower(-t, df));
 }
 
 /**
@@ -138,11 +152,13 @@ export function studentTQuantile(p: number, df: number): number {
   let x = -Math.abs(jStat.studentt.inv(q, df));
   if (!Number.isFinite(x) || x === 0) x = normalQuantile(q);
   // Newton on ln F as a function of u = ln(-x): x stays negative, and for the Cauchy-like tails of small nu
-  // (ln F ~ -ln|x|) one step is nearly exact where Newton in x would crawl. Steps are capped at a factor e^50.
+  // (ln F ~ -ln|x|) one step is nearly exact where Newton in x would crawl. d ln F / du = x f(x) / F(x).
+  // Steps are capped at a factor e^50.
   const lnQ = Math.log(q);
   for (let i = 0; i < 200; i++) {
-    const f = studentTLower(x, df);
-    const du = Math.max(-50, Math.min(50, ((Math.log(f) - lnQ) * f) / (studentTPdf(x, df) * x)));
+    const lnF = studentTLogLower(x, df);
+    const slope = x * Math.exp(studentTLogPdf(x, df) - lnF);
+    const du = Math.max(-50, Math.min(50, (lnF - lnQ) / slope));
     x *= Math.exp(-du);
     if (Math.abs(du) <= 1e-15) break;
   }
