@@ -58,9 +58,8 @@ export function newcombeDifferenceInterval(
  *
  * z^2 equals Pearson's chi-square statistic of the 2x2 table without continuity correction. When p is 0 or 1 the
  * two samples are identical (all failures or all successes): z = 0 and the p-value is 1.
- * Reference: Agresti (2013), "Categorical Data Analysis", 3rd ed., section 3.1 / 3.2 (Pearson chi-square for 2x2
- * tables and its equivalence to the score test of p1 = p2); Fleiss, Levin & Paik (2003), "Statistical Methods for
- * Rates and Proportions", 3rd ed., ch. 2.
+ * Reference: Agresti (2013), "Categorical Data Analysis", 3rd ed., Wiley, ch. 3 (Pearson chi-square of a 2x2 table
+ * and its equivalence to the score test of p1 = p2).
  *
  * @throws RangeError on n_j <= 0, x_j outside [0, n_j] or non-finite input.
  */

@@ -1,0 +1,85 @@
+/**
+ * Data shapes of the off-policy evaluation (OPE) estimator layer.
+ *
+ * Everything is columnar and typed: one entry per logged round (n rounds, K actions). Positions in a slate are folded
+ * into the action index by the caller ("position as its own action"), so every estimator here is a plain contextual
+ * bandit estimator, as in Open Bandit Pipeline (Saito et al. 2021, arXiv 2008.07146) with `len_list = 1`.
+ */
+
+/** Logged bandit feedback collected by the logging (behaviour) policy pi_b. */
+export interface LoggedBandit {
+  /** Number of logged rounds (>= 1). */
+  n: number;
+  /** Number of actions K (>= 1). */
+  nActions: number;
+  /** Logged action per round, in 0..K-1. */
+  action: Int32Array;
+  /** Observed reward per round. */
+  reward: Float64Array;
+  /** Logging propensity pi_b(a_i | x_i) of the logged action, in (0, 1]. */
+  pscore: Float64Array;
+  /** Optional row-major n x dim context features, used only by the reward model. */
+  context?: Float64Array;
+  /** Number of context features per round (required when `context` is given). */
+  dim?: number;
+}
+
+/** The evaluation (target) policy pi_e, given as its action distribution on every logged context. */
+export interface TargetPolicy {
+  /** Row-major n x K: probs[i*K + a] = pi_e(a | x_i). Each row sums to 1 (within 1e-6). */
+  probs: Float64Array;
+}
+
+/**
+ * Estimated expected rewards q_hat(x_i, a), row-major n x K. Any column of predictions can be passed directly;
+ * `fitRewardModel` builds a cross-fitted one.
+ */
+export type RewardPredictions = Float64Array;
+
+/**
+ * The per-round contributions of an estimator. Its point estimate is
+ *
+ *     value = mean_i(additive_i) + sum_i(numerator_i) / sum_i(denominator_i)
+ *
+ * where either part may be absent. Plain estimators (IPW, DM, DR, ...) only have the additive part; self-normalised
+ * ones (SNIPW, SNDR) keep their ratio as two sums, so that a bootstrap resample recomputes the normaliser on the
+ * resampled rounds instead of reusing the full-sample one.
+ */
+export interface RoundTerms {
+  n: number;
+  additive?: Float64Array;
+  ratio?: { numerator: Float64Array; denominator: Float64Array };
+  /** Estimator-specific facts worth reporting (e.g. share of clipped weights), snake_case keys. */
+  diagnostics?: Record<string, number>;
+}
+
+export interface EstimateOptions {
+  /** Two-sided confidence level of the normal-approximation interval, in (0, 1). Default 0.95. */
+  confidence?: number;
+}
+
+/** One estimate of the target policy's value V(pi_e). */
+export interface Estimate {
+  /** Estimator name, which is also the metric name users see (`ipw`, `snipw`, `dm`, `dr`, `sndr`, ...). */
+  name: string;
+  value: number;
+  /** Standard error from the per-round influence terms (delta method for self-normalised estimators). */
+  se: number;
+  /** Normal-approximation interval value -/+ z * se. */
+  ci: [number, number];
+  confidence: number;
+  n: number;
+  diagnostics?: Record<string, number>;
+}
+
+/** The one estimator interface (in the spirit of Open Bandit Pipeline / scikit-learn estimators). */
+export interface Estimator {
+  readonly name: string;
+  /** Hyper-parameters this instance was built with (e.g. `{ clip: 10 }`). */
+  readonly params: Readonly<Record<string, number>>;
+  /** Whether `rewardModel` must be given. */
+  readonly requiresRewardModel: boolean;
+  /** Per-round contributions, validated inputs; see `RoundTerms`. */
+  roundTerms(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions): RoundTerms;
+  estimate(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions, options?: EstimateOptions): Estimate;
+}

@@ -1,0 +1,93 @@
+/**
+ * Input checks shared by every OPE function. Bad input throws a RangeError that names the function, the field and,
+ * where there is one, the first offending round, so that a user can find the row in their log.
+ */
+import type { LoggedBandit, RewardPredictions, TargetPolicy } from './types.js';
+
+/** Tolerance on sum_a pi_e(a | x_i) = 1. */
+export const PROB_SUM_TOLERANCE = 1e-6;
+
+function checkCount(fn: string, name: string, v: number, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
+}
+
+function checkLength(fn: string, name: string, actual: number, expected: number, shape: string): void {
+  if (actual !== expected) {
+    throw new RangeError(`${fn}: ${name} has length ${actual}, expected ${expected} (${shape})`);
+  }
+}
+
+/** Checks sizes, actions, rewards, propensities and (if present) context of logged bandit data. */
+export function validateLoggedBandit(fn: string, data: LoggedBandit): void {
+  checkCount(fn, 'n', data.n, 1);
+  checkCount(fn, 'nActions', data.nActions, 1);
+  const { n, nActions: K } = data;
+  checkLength(fn, 'action', data.action.length, n, 'one per round');
+  checkLength(fn, 'reward', data.reward.length, n, 'one per round');
+  checkLength(fn, 'pscore', data.pscore.length, n, 'one per round');
+  for (let i = 0; i < n; i++) {
+    const a = data.action[i]!;
+    if (a < 0 || a >= K) throw new RangeError(`${fn}: action[${i}] = ${a} is outside 0..${K - 1}`);
+    const r = data.reward[i]!;
+    if (!Number.isFinite(r)) throw new RangeError(`${fn}: reward[${i}] = ${r} is not a finite number`);
+    const p = data.pscore[i]!;
+    if (!(p > 0 && p <= 1)) throw new RangeError(`${fn}: pscore[${i}] = ${p} is outside (0, 1]`);
+  }
+  if (data.context !== undefined) {
+    const d = data.dim;
+    if (d === undefined) throw new RangeError(`${fn}: dim is required when context is given`);
+    checkCount(fn, 'dim', d, 0);
+    checkLength(fn, 'context', data.context.length, n * d, `n x dim = ${n} x ${d}, row-major`);
+    for (let j = 0; j < data.context.length; j++) {
+      const x = data.context[j]!;
+      if (!Number.isFinite(x)) {
+        throw new RangeError(`${fn}: context[${Math.floor(j / d)}][${j % d}] = ${x} is not a finite number`);
+      }
+    }
+  } else if (data.dim !== undefined && data.dim !== 0) {
+    throw new RangeError(`${fn}: dim = ${data.dim} but no context was given`);
+  }
+}
+
+/** Checks that target.probs is n x K with entries in [0, 1] and rows summing to 1 within 1e-6. */
+export function validateTarget(fn: string, data: LoggedBandit, target: TargetPolicy): void {
+  const { n, nActions: K } = data;
+  const probs = target.probs;
+  checkLength(fn, 'target.probs', probs.length, n * K, `n x K = ${n} x ${K}, row-major`);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const o = i * K;
+    for (let a = 0; a < K; a++) {
+      const p = probs[o + a]!;
+      if (!(p >= 0 && p <= 1)) throw new RangeError(`${fn}: target.probs[${i}][${a}] = ${p} is outside [0, 1]`);
+      s += p;
+    }
+    if (Math.abs(s - 1) > PROB_SUM_TOLERANCE) {
+      throw new RangeError(`${fn}: target.probs row ${i} sums to ${s}, not 1 (tolerance ${PROB_SUM_TOLERANCE})`);
+    }
+  }
+}
+
+/** Checks that a reward model is n x K and finite. */
+export function validateRewardModel(fn: string, data: LoggedBandit, q: RewardPredictions): void {
+  const { n, nActions: K } = data;
+  checkLength(fn, 'rewardModel', q.length, n * K, `n x K = ${n} x ${K}, row-major q_hat(x_i, a)`);
+  for (let j = 0; j < q.length; j++) {
+    const v = q[j]!;
+    if (!Number.isFinite(v)) {
+      throw new RangeError(`${fn}: rewardModel[${Math.floor(j / K)}][${j % K}] = ${v} is not a finite number`);
+    }
+  }
+}
+
+/** Checks a two-sided confidence level. */
+export function validateConfidence(fn: string, confidence: number): void {
+  if (!(confidence > 0 && confidence < 1)) {
+    throw new RangeError(`${fn}: confidence must be in (0, 1), got ${confidence}`);
+  }
+}
+
+/** Checks a non-negative hyper-parameter (Infinity allowed, NaN not). */
+export function validateNonNegative(fn: string, name: string, v: number): void {
+  if (!(v >= 0)) throw new RangeError(`${fn}: ${name} must be >= 0 (Infinity allowed), got ${v}`);
+}
