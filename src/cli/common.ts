@@ -4,9 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_DB_PATH, DuckDbStore } from '../store/duckdb/store.js';
-import { UserError } from '../store/store.js';
-import { readDiscovery, type Discovery } from '../server/serve.js';
+import type { DuckDbStore } from '../store/duckdb/store.js';
+import { DEFAULT_DB_PATH, UserError } from '../store/store.js';
+import { readDiscovery, type Discovery } from '../server/discovery.js';
 
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2 } as const;
 
@@ -60,6 +60,7 @@ export async function withStore<T>(
   const dbPath = dbPathOf(dbOption);
   const server = await findServer(dbPath);
   if (server) return remote(server);
+  const { DuckDbStore } = await import('../store/duckdb/store.js');
   const store = await DuckDbStore.open(dbPath);
   try {
     return await local(store);

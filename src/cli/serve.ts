@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
-import { startServer } from '../server/serve.js';
 import { dbPathOf } from './common.js';
 
 function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -23,6 +22,7 @@ export function registerServe(program: Command): void {
     .option('--log', 'log every request to stderr')
     .action(async (o: { db?: string; host: string; port: string; bodyLimit: string; maxBatchEvents: string; maxPendingEvents: string; log?: boolean }) => {
       const dbPath = dbPathOf(o.db);
+      const { startServer } = await import('../server/serve.js');
       const server = await startServer({
         dbPath,
         host: o.host,

@@ -7,28 +7,12 @@ import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { DuckDbStore } from '../store/duckdb/store.js';
 import { buildApp, type AppOptions } from './app.js';
+import { discoveryPath, readDiscovery, type Discovery } from './discovery.js';
 
 export interface ServeOptions extends Omit<AppOptions, 'store' | 'adminToken'> {
   dbPath: string;
   host?: string;
   port?: number;
-}
-
-export interface Discovery {
-  pid: number;
-  url: string;
-  admin_token: string;
-  db: string;
-}
-
-export const discoveryPath = (dbPath: string) => `${dbPath}.server.json`;
-
-export function readDiscovery(dbPath: string): Discovery | null {
-  try {
-    return JSON.parse(fs.readFileSync(discoveryPath(dbPath), 'utf8')) as Discovery;
-  } catch {
-    return null;
-  }
 }
 
 export interface RunningServer {

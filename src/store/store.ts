@@ -2,7 +2,11 @@
  * The store interface every engine adapter implements (DuckDB now, ClickHouse later). Faces (server, CLI) talk to a
  * Store; analyses receive only its `query` function and keep their SQL to what both engines share.
  */
+import path from 'node:path';
 import type { ValidEvent } from '../events/validate.js';
+
+/** Where the embedded store lives unless --db or LOOPGUARD_DB says otherwise. */
+export const DEFAULT_DB_PATH = path.join('.loopguard', 'loopguard.duckdb');
 
 export interface WriteBatch {
   project: string;

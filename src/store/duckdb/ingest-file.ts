@@ -103,11 +103,66 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function reader(format: Format, file: string, varcharColumns: string[]): string {
+/** Fields of one CSV line, honouring double quotes. */
+function countFields(line: string, delim: string): number {
+  let n = 1, quoted = false;
+  for (const ch of line) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === delim && !quoted) n++;
+  }
+  return n;
+}
+
+async function firstLine(file: string): Promise<string> {
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) {
+    lines.close();
+    return line;
+  }
+  return '';
+}
+
+/** The delimiter of a CSV file: the most frequent of , ; tab | in its header line. */
+async function sniffDelimiter(file: string): Promise<string> {
+  if (/\.tsv(\.gz)?$/i.test(file)) return '\t';
+  const header = await firstLine(file);
+  let best = ',', most = 0;
+  for (const d of [',', ';', '\t', '|']) {
+    const n = header.split(d).length - 1;
+    if (n > most) (best = d), (most = n);
+  }
+  return best;
+}
+
+/** After DuckDB failed to read a CSV: the first line whose field count differs from the header's, if any. */
+async function raggedLine(file: string, delim: string): Promise<string | null> {
+  if (/\.(gz|zst)$/i.test(file)) return null;
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  let expected = -1, no = 0;
+  for await (const line of lines) {
+    no++;
+    if (!line.trim()) continue;
+    const n = countFields(line, delim);
+    if (expected < 0) expected = n;
+    else if (n !== expected) {
+      lines.close();
+      return `line ${no} has ${n} fields where the header has ${expected}`;
+    }
+  }
+  return null;
+}
+
+function reader(format: Format, file: string, varcharColumns: string[], delim: string): string {
   if (format === 'parquet') return `read_parquet(${ql(file)})`;
   if (format === 'jsonl') return `read_json(${ql(file)}, format = 'newline_delimited')`;
   const types = varcharColumns.length ? `, types = {${varcharColumns.map((c) => `${ql(c)}: 'VARCHAR'`).join(', ')}}` : '';
-  return `read_csv(${ql(file)}, header = true${types})`;
+  // Pinning header, skip and the delimiter keeps DuckDB's sniffer from silently skipping rows of a ragged file.
+  return `read_csv(${ql(file)}, header = true, skip = 0, delim = ${ql(delim)}, strict_mode = true${types})`;
+}
+
+async function unreadable(file: string, shown: string, format: Format, delim: string, err: unknown): Promise<UserError> {
+  const detail = format === 'csv' ? await raggedLine(file, delim) : null;
+  return new UserError(`${shown}: could not be read as ${format.toUpperCase()}: ${detail ?? (err as Error).message.split('\n')[0]}`);
 }
 
 /** DuckDB names columns with an empty header column0, column00, ...: row indexes, not data. */
@@ -239,7 +294,7 @@ function refuse(file: string, format: Format, total: number, errors: RowError[])
   const shown = errors.slice(0, 20).map((e) => `  ${rowLabel(format, e.row - 1)}, ${e.field}: ${e.reason}`);
   const more = total > shown.length ? `\n  ... and ${total - shown.length} more` : '';
   throw new UserError(
-    `${file}: ${total} problem${total === 1 ? '' : 's'} found; nothing was loaded. Fix the rows, or pass --skip-bad to load the rest and write the bad rows to a rejects file.\n${shown.join('\n')}${more}`,
+    `${file}: ${total} bad row${total === 1 ? '' : 's'}; nothing was loaded. Fix the rows, or pass --skip-bad to load the rest and write the bad rows to a rejects file.\n${shown.join('\n')}${more}`,
     { file, problems: total, errors },
   );
 }
@@ -269,11 +324,12 @@ async function ingestFlat(
   const progress = (done: number, stage: string) => opts.onProgress?.(done, 5, stage);
   progress(0, 'reading');
   const sha = await sha256File(file);
+  const delim = format === 'csv' ? await sniffDelimiter(file) : ',';
   let available: string[];
   try {
-    available = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${reader(format, file, [])}`)).getRows().map((r) => String(r[0]));
+    available = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${reader(format, file, [], delim)}`)).getRows().map((r) => String(r[0]));
   } catch (err) {
-    throw new UserError(`${opts.path}: could not be read as ${format.toUpperCase()}: ${(err as Error).message.split('\n')[0]}`);
+    throw await unreadable(file, opts.path, format, delim, err);
   }
   const resolved = resolveMapping(opts.path, kind, available, opts);
   const specs = FIELDS[kind];
@@ -281,9 +337,9 @@ async function ingestFlat(
     await c.run('DROP TABLE IF EXISTS lg_raw');
     await c.run('DROP TABLE IF EXISTS lg_typed');
     try {
-      await c.run(`CREATE TEMP TABLE lg_raw AS SELECT * FROM ${reader(format, file, Object.values(resolved.columns))}`);
+      await c.run(`CREATE TEMP TABLE lg_raw AS SELECT * FROM ${reader(format, file, Object.values(resolved.columns), delim)}`);
     } catch (err) {
-      throw new UserError(`${opts.path}: could not be read as ${format.toUpperCase()}: ${(err as Error).message.split('\n')[0]}`);
+      throw await unreadable(file, opts.path, format, delim, err);
     }
     progress(1, 'checking');
     const fields: TypedField[] = specs.map((spec) => {

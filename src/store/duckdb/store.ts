@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { ValidEvent } from '../../events/validate.js';
 import {
+  DEFAULT_DB_PATH,
   UserError,
   type FileIngestOptions,
   type FileIngestResult,
@@ -28,8 +29,6 @@ import {
   type TableSpec,
 } from './tables.js';
 import { ingestFile } from './ingest-file.js';
-
-export const DEFAULT_DB_PATH = path.join('.loopguard', 'loopguard.duckdb');
 
 /** Serializes async critical sections (the write connection is used by one job at a time). */
 export class Mutex {
@@ -256,7 +255,10 @@ export class DuckDbStore implements Store {
 
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     const reader = await this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
-    return reader.getRowObjectsJS() as Row[];
+    const rows = reader.getRowObjectsJS() as Row[];
+    // Counts and sums come back as BIGINT/HUGEINT; analyses want plain numbers.
+    for (const r of rows) for (const k in r) if (typeof r[k] === 'bigint') r[k] = Number(r[k]);
+    return rows;
   }
 
   async close(): Promise<void> {
