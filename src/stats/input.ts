@@ -36,6 +36,14 @@ export function checkConfidence(fn: string, confidence: number): void {
   }
 }
 
+/** Throws unless n > 0 and 0 <= successes <= n, both finite. */
+export function checkBinomial(fn: string, successes: number, n: number, label = ''): void {
+  if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`${fn}: n${label} must be a finite number > 0, got ${n}`);
+  if (!(Number.isFinite(successes) && successes >= 0 && successes <= n)) {
+    throw new RangeError(`${fn}: successes${label} must be in [0, n${label}] = [0, ${n}], got ${successes}`);
+  }
+}
+
 /** Throws unless `v` is an integer >= `min`. */
 export function checkInteger(fn: string, name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);

@@ -1,6 +1,6 @@
-import { checkConfidence } from './input.js';
+import { checkBinomial, checkConfidence } from './input.js';
 import { normalCdf } from './normal.js';
-import { checkBinomial, wilsonInterval } from './wilson.js';
+import { wilsonInterval } from './wilson.js';
 
 /** Difference p1 - p2 of two independent proportions with a two-sided confidence interval. */
 export interface DifferenceInterval {

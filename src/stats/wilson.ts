@@ -1,4 +1,4 @@
-import { checkConfidence } from './input.js';
+import { checkBinomial, checkConfidence } from './input.js';
 import { normalQuantile } from './normal.js';
 
 /** A point estimate of a proportion with a two-sided confidence interval. */
@@ -7,14 +7,6 @@ export interface ProportionInterval {
   estimate: number;
   lower: number;
   upper: number;
-}
-
-/** Throws unless n > 0 and 0 <= successes <= n, both finite. */
-export function checkBinomial(fn: string, successes: number, n: number, label = ''): void {
-  if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`${fn}: n${label} must be a finite number > 0, got ${n}`);
-  if (!(Number.isFinite(successes) && successes >= 0 && successes <= n)) {
-    throw new RangeError(`${fn}: successes${label} must be in [0, n${label}] = [0, ${n}], got ${successes}`);
-  }
 }
 
 /**
