@@ -19,8 +19,9 @@ export function registerServe(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body', String(16 * 1024 * 1024))
     .option('--max-batch-events <n>', 'most events in one batch', '10000')
     .option('--max-pending-events <n>', 'events waiting for a commit before new batches get 503', '200000')
+    .option('--max-in-flight <n>', 'event batches received at once before new ones get 429', '64')
     .option('--log', 'log every request to stderr')
-    .action(async (o: { db?: string; host: string; port: string; bodyLimit: string; maxBatchEvents: string; maxPendingEvents: string; log?: boolean }) => {
+    .action(async (o: { db?: string; host: string; port: string; bodyLimit: string; maxBatchEvents: string; maxPendingEvents: string; maxInFlight: string; log?: boolean }) => {
       const dbPath = dbPathOf(o.db);
       const { startServer } = await import('../server/serve.js');
       const server = await startServer({
@@ -30,6 +31,7 @@ export function registerServe(program: Command): void {
         bodyLimit: intOption('--body-limit', o.bodyLimit, 1024, 1024 ** 3)!,
         maxBatchEvents: intOption('--max-batch-events', o.maxBatchEvents, 1, 1_000_000)!,
         maxPendingEvents: intOption('--max-pending-events', o.maxPendingEvents, 1, 100_000_000)!,
+        maxInFlight: intOption('--max-in-flight', o.maxInFlight, 1, 100_000)!,
         logger: !!o.log,
       }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);

@@ -153,6 +153,21 @@ describe('formats and mappings', () => {
     expect(new Set(sums).size).toBe(1);
   });
 
+  it('reads gzip-compressed CSV and JSONL events', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'lg.duckdb');
+    const zlib = await import('node:zlib');
+    fs.writeFileSync(`${dir}/e.csv.gz`, zlib.gzipSync('timestamp;item_id;propensity_score\n2026-01-01T00:00:00Z;a;0.5\n2026-01-01T00:00:01Z;b;0.25\n'));
+    const ev = { type: 'outcome', ts: '2026-01-01T00:00:00Z', request_id: 'r1', kind: 'click', value: 1 };
+    fs.writeFileSync(`${dir}/o.jsonl.gz`, zlib.gzipSync([1, 2, 3].map((i) => JSON.stringify({ ...ev, event_id: `o${i}` })).join('\n')));
+    const a = cli(['ingest', `${dir}/e.csv.gz`, '--kind', 'exposures', '--project', 'p', '--db', db, '--format', 'json']);
+    expect(a.stderr).toBe('');
+    expect(JSON.parse(a.stdout)).toMatchObject({ rows: 2, stored: 2 });
+    const b = cli(['ingest', `${dir}/o.jsonl.gz`, '--kind', 'events', '--project', 'p', '--db', db, '--format', 'json']);
+    expect(b.stderr).toBe('');
+    expect(JSON.parse(b.stdout)).toMatchObject({ rows: 3, stored: 3 });
+  });
+
   it('loads outcomes, predictions and labels', async () => {
     const dir = tmpDir();
     const db = path.join(dir, 'lg.duckdb');

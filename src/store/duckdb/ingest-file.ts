@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import zlib from 'node:zlib';
 import { STRATEGIES, LABEL_SOURCES, OUTCOME_KINDS, LIMITS } from '../../events/schemas.js';
 import { validateEvent, type ValidEvent } from '../../events/validate.js';
 import { UserError, type FileIngestOptions, type FileIngestResult, type FileKind } from '../store.js';
@@ -41,8 +42,8 @@ const FIELDS: Record<'exposures' | 'outcomes' | 'predictions' | 'labels', FieldS
     f('event_id', 'id', false),
     f('request_id', 'id', false),
     f('ts', 'timestamp', true, ['ts', 'timestamp', 'time']),
-    f('user_id', 'id', false),
-    f('session_id', 'id', false),
+    f('user_id', 'text', false),
+    f('session_id', 'text', false),
     f('surface', 'text', false),
     f('policy', 'text', false),
     f('policy_version', 'text', false),
@@ -77,7 +78,7 @@ const FIELDS: Record<'exposures' | 'outcomes' | 'predictions' | 'labels', FieldS
     f('request_id', 'id', true),
     f('label', 'text', true),
     f('source', 'enum', true, ['source'], { values: LABEL_SOURCES }),
-    f('annotator_id', 'id', false),
+    f('annotator_id', 'text', false),
   ],
 };
 
@@ -90,7 +91,7 @@ const ql = (text: string) => `'${text.replace(/'/g, "''")}'`;
 type Format = FileIngestResult['format'];
 
 export function detectFormat(file: string): Format {
-  const lower = file.toLowerCase().replace(/\.(gz|zst)$/, '');
+  const lower = file.toLowerCase().replace(/\.gz$/, '');
   if (/\.(csv|tsv|txt)$/.test(lower)) return 'csv';
   if (/\.(parquet|pq)$/.test(lower)) return 'parquet';
   if (/\.(jsonl|ndjson|json)$/.test(lower)) return 'jsonl';
@@ -113,8 +114,13 @@ function countFields(line: string, delim: string): number {
   return n;
 }
 
+function openText(file: string): NodeJS.ReadableStream {
+  const raw = fs.createReadStream(file);
+  return /\.gz$/i.test(file) ? raw.pipe(zlib.createGunzip()) : raw;
+}
+
 async function firstLine(file: string): Promise<string> {
-  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  const lines = readline.createInterface({ input: openText(file), crlfDelay: Infinity });
   for await (const line of lines) {
     lines.close();
     return line;
@@ -136,8 +142,7 @@ async function sniffDelimiter(file: string): Promise<string> {
 
 /** After DuckDB failed to read a CSV: the first line whose field count differs from the header's, if any. */
 async function raggedLine(file: string, delim: string): Promise<string | null> {
-  if (/\.(gz|zst)$/i.test(file)) return null;
-  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  const lines = readline.createInterface({ input: openText(file), crlfDelay: Infinity });
   let expected = -1, no = 0;
   for await (const line of lines) {
     no++;
@@ -292,7 +297,7 @@ export interface RowError {
 
 function refuse(file: string, format: Format, total: number, errors: RowError[]): never {
   const shown = errors.slice(0, 20).map((e) => `  ${rowLabel(format, e.row - 1)}, ${e.field}: ${e.reason}`);
-  const more = total > shown.length ? `\n  ... and ${total - shown.length} more` : '';
+  const more = errors.length > shown.length || total > new Set(errors.map((e) => e.row)).size ? `\n  ... (${total} bad rows in all)` : '';
   throw new UserError(
     `${file}: ${total} bad row${total === 1 ? '' : 's'}; nothing was loaded. Fix the rows, or pass --skip-bad to load the rest and write the bad rows to a rejects file.\n${shown.join('\n')}${more}`,
     { file, problems: total, errors },
@@ -304,6 +309,8 @@ export async function ingestFile(store: DuckDbStore, opts: FileIngestOptions): P
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UserError(`${opts.path}: no such file`);
   const format = detectFormat(file);
   if (opts.kind === 'events' || opts.kind === 'decisions') {
+    if (Object.keys(opts.map ?? {}).length || Object.keys(opts.set ?? {}).length)
+      throw new UserError(`${opts.path}: --map and --set apply to flat files; --kind ${opts.kind} reads events with their own field names`);
     if (format !== 'jsonl')
       throw new UserError(
         `${opts.path}: --kind ${opts.kind} reads JSONL events with nested fields (shown, attributes); for one row per shown item in CSV or Parquet use --kind exposures`,
@@ -461,7 +468,7 @@ async function ingestEventsJsonl(store: DuckDbStore, file: string, opts: FileIng
   };
   await c.run('BEGIN TRANSACTION');
   try {
-    const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+    const lines = readline.createInterface({ input: openText(file), crlfDelay: Infinity });
     let lineNo = 0;
     for await (const line of lines) {
       lineNo++;
