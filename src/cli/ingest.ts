@@ -8,7 +8,7 @@ import { checkProject } from './keys.js';
 /** Other names users give canonical fields in --map (the OBD and Open Bandit Pipeline vocabulary among them). */
 const SYNONYMS: Record<string, string> = { action: 'item_id', pscore: 'propensity', propensity_score: 'propensity', timestamp: 'ts', click: 'reward' };
 
-function canonical(pairs: Record<string, string>): Record<string, string> {
+export function canonical(pairs: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(pairs).map(([k, v]) => [SYNONYMS[k] ?? k, v]));
 }
 

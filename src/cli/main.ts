@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { EXIT } from './common.js';
 import { registerIngest } from './ingest.js';
 import { registerKeys } from './keys.js';
+import { registerLoopHealth } from './loop-health.js';
 import { registerOpenApi } from './openapi.js';
 import { registerServe } from './serve.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerKeys(program);
   registerIngest(program);
+  registerLoopHealth(program);
   registerOpenApi(program);
   for (const c of program.commands) {
     c.exitOverride();

@@ -9,6 +9,7 @@ import { WriteQueue } from './write-queue.js';
 import { eventsPlugin } from './plugins/events.js';
 import { projectsPlugin } from './plugins/projects.js';
 import { adminPlugin } from './plugins/admin.js';
+import { loopHealthPlugin } from './plugins/loop-health.js';
 import { VERSION } from '../version.js';
 
 export interface AppOptions {
@@ -85,6 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
 
   await app.register(eventsPlugin, { ctx });
   await app.register(projectsPlugin, { ctx });
+  await app.register(loopHealthPlugin, { ctx });
   if (ctx.adminToken) await app.register(adminPlugin, { ctx });
 
   app.addHook('onClose', async () => {

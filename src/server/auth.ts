@@ -34,9 +34,19 @@ export async function projectOf(store: Store, req: FastifyRequest, reply: Fastif
   return project;
 }
 
-/** Like projectOf, and also replies 403 when the key belongs to another project than the one in the URL. */
-export async function authorizeProject(store: Store, req: FastifyRequest, reply: FastifyReply, project: string): Promise<boolean> {
-  const own = await projectOf(store, req, reply);
+/**
+ * Like projectOf, and also replies 403 when the key belongs to another project than the one in the URL. The server's
+ * admin token (held by the local CLI) may read every project.
+ */
+export async function authorizeProject(
+  ctx: { store: Store; adminToken?: string },
+  req: FastifyRequest,
+  reply: FastifyReply,
+  project: string,
+): Promise<boolean> {
+  const token = bearer(req);
+  if (token && ctx.adminToken && sameSecret(token, ctx.adminToken)) return true;
+  const own = await projectOf(ctx.store, req, reply);
   if (own === null) return false;
   if (own !== project) {
     await reply.code(403).send({ error: 'forbidden', message: `this API key belongs to another project and cannot read or write project '${project}'` });

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { ValidEvent } from '../events/validate.js';
+import type { Queryable } from '../analyses/sql.js';
 
 /** Where the embedded store lives unless --db or LOOPGUARD_DB says otherwise. */
 export const DEFAULT_DB_PATH = path.join('.loopguard', 'loopguard.duckdb');
@@ -57,7 +58,7 @@ export interface FileIngestResult {
   mapping: Record<string, string>;
 }
 
-export interface Store {
+export interface Store extends Queryable {
   /** Writes the batches in one transaction; resolves after commit with counts per batch. */
   writeEvents(batches: readonly WriteBatch[]): Promise<WriteCounts[]>;
   ingestFile(options: FileIngestOptions): Promise<FileIngestResult>;
@@ -65,8 +66,7 @@ export interface Store {
   /** The project a key belongs to, or null for an unknown or revoked key. */
   projectForKey(key: string): Promise<string | null>;
   projectStats(project: string): Promise<ProjectStats>;
-  /** Read-only SQL for analyses; `$1`-style parameters. */
-  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  addOfflineMetric(project: string, metric: { policy_version: string; metric: string; value: number; higher_is_better: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -26,7 +26,7 @@ export const projectsPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
       },
     },
     async (req, reply) => {
-      if (!(await authorizeProject(ctx.store, req, reply, req.params.project))) return reply;
+      if (!(await authorizeProject(ctx, req, reply, req.params.project))) return reply;
       return ctx.store.projectStats(req.params.project);
     },
   );

@@ -46,4 +46,13 @@ export const MIGRATIONS: Migration[] = [
         rows BIGINT NOT NULL, ingested_at TIMESTAMP NOT NULL)`,
     ],
   },
+  {
+    version: 2,
+    name: 'offline metrics per model version',
+    statements: [
+      `CREATE TABLE offline_metrics (
+        project VARCHAR NOT NULL, policy_version VARCHAR NOT NULL, metric VARCHAR NOT NULL, value DOUBLE NOT NULL,
+        higher_is_better BOOLEAN NOT NULL, ts TIMESTAMP NOT NULL)`,
+    ],
+  },
 ];

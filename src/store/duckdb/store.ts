@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { ValidEvent } from '../../events/validate.js';
+import type { SqlDialect } from '../../analyses/sql.js';
 import {
   DEFAULT_DB_PATH,
   UserError,
@@ -83,9 +84,17 @@ export class DuckDbStore implements Store {
     private readonly readConn: DuckDBConnection,
   ) {}
 
+  readonly dialect: SqlDialect = {
+    day: (c) => `strftime(${c}, '%Y-%m-%d')`,
+    week: (c) => `strftime(date_trunc('week', ${c}), '%Y-%m-%d')`,
+    epochSeconds: (e) => `epoch(${e})`,
+  };
+
+  /** Opens (creating if needed) the store file; ':memory:' gives a throw-away store (analyses of --logs files). */
   static async open(dbPath: string = DEFAULT_DB_PATH): Promise<DuckDbStore> {
-    const resolved = path.resolve(dbPath);
-    fs.mkdirSync(path.dirname(resolved), { recursive: true });
+    const memory = dbPath === ':memory:';
+    const resolved = memory ? dbPath : path.resolve(dbPath);
+    if (!memory) fs.mkdirSync(path.dirname(resolved), { recursive: true });
     let instance: DuckDBInstance;
     try {
       // A large WAL before checkpointing keeps commits cheap under sustained ingest; DuckDB replays it on open.
@@ -231,6 +240,14 @@ export class DuckDbStore implements Store {
     const project = rows[0] ? String(rows[0].project) : null;
     if (project) this.keyCache.set(h, project);
     return project;
+  }
+
+  async addOfflineMetric(project: string, m: { policy_version: string; metric: string; value: number; higher_is_better: boolean }): Promise<void> {
+    await this.writeLock.run(() =>
+      this.writeConn.run('INSERT INTO offline_metrics VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP)', [
+        project, m.policy_version, m.metric, m.value, m.higher_is_better,
+      ]),
+    );
   }
 
   async projectStats(project: string): Promise<ProjectStats> {

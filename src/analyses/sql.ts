@@ -1,0 +1,23 @@
+/**
+ * What analyses need from a store: read-only SQL returning small aggregates, and the few expressions the engines spell
+ * differently. Analyses keep to SQL both DuckDB and ClickHouse share: GROUP BY aggregates, joins and derived tables;
+ * no window functions, no CTEs.
+ */
+export type Row = Record<string, unknown>;
+
+export interface SqlDialect {
+  /** A 'YYYY-MM-DD' text of the UTC day of a timestamp column. */
+  day(column: string): string;
+  /** A 'YYYY-MM-DD' text of the Monday that starts the ISO week of a timestamp column. */
+  week(column: string): string;
+  /** Seconds since the Unix epoch of a timestamp expression, as a number. */
+  epochSeconds(expr: string): string;
+}
+
+export interface Queryable {
+  query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  readonly dialect: SqlDialect;
+}
+
+/** A SQL string literal. */
+export const lit = (text: string) => `'${text.replace(/'/g, "''")}'`;
