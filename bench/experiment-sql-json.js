@@ -1,0 +1,80 @@
+/**
+ * Diagnostic experiment (not part of `npm run bench`): how fast could the write path be if DuckDB parsed the request
+ * bodies itself (C++ JSON reader, off the event loop) instead of JSON.parse + validate + JS column buffers +
+ * DataChunk.setColumns? Writes the same events into a store made by the project's migrations (dist/), in group
+ * commits of --commit events, with the bodies passed to DuckDB as one VARCHAR parameter and split with from_json.
+ * Only structural typing is done in SQL here (no rule checks, no dedup anti-join): an upper bound, not a design.
+ *
+ * node bench/experiment-sql-json.js [--events 200000] [--commit 8000]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildBodies } from './http-ingest.js';
+import { fmtInt, fmtMs, log, table, tmpDir } from './lib.js';
+import { instrument } from './instrument.js';
+
+const { DuckDbStore } = await import('../dist/store/duckdb/store.js');
+
+const { values } = parseArgs({ options: { events: { type: 'string' }, commit: { type: 'string' }, mode: { type: 'string' } } });
+// from_json: the bodies as one VARCHAR parameter; read_json: the bodies written to a file in /dev/shm, read by read_json.
+const mode = values.mode ?? 'read_json';
+const total = Number(values.events ?? 200_000);
+const perCommit = Number(values.commit ?? 8000);
+const size = 1000;
+
+const dir = tmpDir('sqljson');
+const store = await DuckDbStore.open(path.join(dir, 'e.duckdb'));
+const c = store.writeConn;
+const { bodies } = buildBodies({ nBatches: Math.ceil(total / size), size, runId: 'e', startSeq: 0, seed: 3 });
+const strings = bodies.map((b) => b.toString('utf8'));
+const shape = JSON.stringify([
+  {
+    type: 'VARCHAR', event_id: 'VARCHAR', ts: 'VARCHAR', request_id: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR',
+    surface: 'VARCHAR', policy: 'VARCHAR', policy_version: 'VARCHAR', strategy: 'VARCHAR', attributes: 'JSON',
+    shown: [{ item_id: 'VARCHAR', position: 'INTEGER', propensity: 'DOUBLE', score: 'DOUBLE', explored: 'BOOLEAN' }],
+    item_id: 'VARCHAR', kind: 'VARCHAR', value: 'DOUBLE',
+  },
+]);
+await c.run('CREATE TEMP TABLE IF NOT EXISTS x_ev AS SELECT * FROM (SELECT unnest(from_json(\'[]\', \'' + shape + '\'), recursive := false) AS e) LIMIT 0');
+
+const stats = new Map();
+instrument(c, stats);
+const shmDir = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/lg-') : dir;
+const shmFile = path.join(shmDir, 'batch.json');
+const columnsSql = `{${Object.entries(JSON.parse(shape)[0]).map(([k, t]) => `'${k}': '${typeof t === 'string' ? t : 'STRUCT(item_id VARCHAR, position INTEGER, propensity DOUBLE, score DOUBLE, explored BOOLEAN)[]'}'`).join(', ')}}`;
+const perCommitBodies = Math.max(1, Math.floor(perCommit / size));
+log(`sql-json (${mode}): ${fmtInt(total)} events, commits of ${perCommitBodies * size}`);
+const t0 = performance.now();
+let commits = 0;
+for (let i = 0; i < strings.length; i += perCommitBodies) {
+  // Concatenating the bodies' arrays is string work only (no parse).
+  const parts = strings.slice(i, i + perCommitBodies).map((s) => s.slice(1, -1));
+  const body = `[${parts.join(',')}]`;
+  await c.run('BEGIN TRANSACTION');
+  await c.run('DELETE FROM x_ev');
+  if (mode === 'from_json') await c.run(`INSERT INTO x_ev SELECT unnest(from_json($1, '${shape}'), recursive := false)`, [body]);
+  else {
+    fs.writeFileSync(shmFile, body);
+    await c.run(`INSERT INTO x_ev SELECT r FROM read_json('${shmFile}', format = 'array', columns = ${columnsSql}) r`);
+  }
+  await c.run(`INSERT INTO decisions (project, event_id, ts, request_id, user_id, session_id, surface, policy, policy_version, strategy, attributes, n_shown)
+               SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.user_id, e.session_id, e.surface, e.policy,
+                      e.policy_version, e.strategy, e.attributes, len(e.shown) FROM x_ev WHERE e.type = 'decision'`);
+  await c.run(`INSERT INTO exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored)
+               SELECT 'bench', event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, s.item_id, s.position, s.propensity, s.score, s.explored
+               FROM (SELECT e.event_id, e.request_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy,
+                            unnest(e.shown) AS s FROM x_ev WHERE e.type = 'decision')`);
+  await c.run(`INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value)
+               SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.item_id, e.kind, e.value FROM x_ev WHERE e.type = 'outcome'`);
+  await c.run('COMMIT');
+  commits++;
+}
+const ms = performance.now() - t0;
+const n = (await store.query("SELECT (SELECT count(*) FROM decisions) + (SELECT count(*) FROM outcomes) AS n"))[0].n;
+await store.close();
+fs.rmSync(dir, { recursive: true, force: true });
+fs.rmSync(shmDir, { recursive: true, force: true });
+if (Number(n) !== strings.length * size) throw new Error(`stored ${n}, expected ${strings.length * size}`);
+console.log(table(['statement', 'calls', 'ms', 'us/event'], [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, String(v.calls), fmtMs(v.ms), fmtMs((1000 * v.ms) / total)])));
+console.log(`${fmtInt(total)} events in ${commits} commits: ${fmtMs(ms)} ms, ${fmtInt(total / (ms / 1000))} events/s, ${fmtMs((1000 * ms) / total)} us/event (DuckDB parses with ${mode}; no JS JSON.parse)`);
