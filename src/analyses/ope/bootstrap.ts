@@ -1,0 +1,335 @@
+/**
+ * Nonparametric bootstrap (Efron 1979; percentile intervals, Efron & Tibshirani 1993, "An introduction to the
+ * bootstrap", ch. 13) of a set of OPE estimators on the same resamples.
+ *
+ * Each resample draws n rounds with replacement (exact multinomial counts) and recomputes every estimator from its
+ * `RoundTerms`: value* = sum* additive / n + sum* numerator / sum* denominator, so self-normalised estimators are
+ * renormalised on each resample. The reward model is held fixed (as in Open Bandit Pipeline's bootstrap); its own
+ * fitting noise is not resampled.
+ *
+ * Speed. Inputs are validated once and the estimators share w_i, q_hat(x_i, pi_e) and the residuals; all estimators
+ * share the resamples, and their per-round columns are deduplicated by content (e.g. the w_i column of SNIPW and SNDR),
+ * so the work is one pass per resample over J distinct columns (6 for the standard seven when no weight exceeds tau).
+ * To keep that pass in cache, rounds are cut into blocks of 2^11: a resample first draws how many of its n draws land
+ * in each block (a chain of conditional binomials, which is exactly the multinomial), then, block by block and
+ * resample by resample, draws the positions inside the block (two 16-bit halves of one 32-bit random word each) into a
+ * count vector and takes its dot product with the block's rows, stored row-major in panels of up to 8 columns. Blocks
+ * are visited once per group of 64 resamples. Random words come from xoshiro128** (the generator of
+ * src/stats/rng.ts), one stream per group of 64 resamples seeded from `createRng(seed)`, so the result does not depend
+ * on how groups are spread over threads. Large jobs run groups on worker threads too: the same kernel
+ * (internal/resample-kernel.ts) shipped as source, over shared memory, and waited for synchronously.
+ * Measured on a 2-vCPU AMD EPYC VM, Node 20: the standard seven estimators x 1000 resamples x 1M rounds take about
+ * 3.7 s on 2 threads (6.8 s on one), of which 0.25 s is computing the round terms; about 6.5 ms per resample per
+ * million rounds per thread.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { percentileInterval } from '../../stats/bootstrap.js';
+import { createRng } from '../../stats/rng.js';
+import { DEFAULT_CONFIDENCE, roundTermsShared } from './estimators/define.js';
+import { kResampleGroups, RESAMPLE_KERNEL_FUNCTIONS } from './internal/resample-kernel.js';
+import { SharedTerms, summarizeTerms } from './terms.js';
+import type { Estimator, LoggedBandit, RewardPredictions, RoundTerms, TargetPolicy } from './types.js';
+import { validateConfidence, validateLoggedBandit, validateRewardModel, validateTarget } from './validate.js';
+
+export const DEFAULT_RESAMPLES = 1000;
+export const DEFAULT_BLOCK_BITS = 11;
+const RESAMPLE_GROUP = 64;
+const MAX_PANEL = 8;
+
+export interface BootstrapOptions {
+  /** Number of resamples. Default 1000. */
+  n?: number;
+  /** Seed; the same seed gives the same intervals. Default 0. */
+  seed?: number;
+  /** Two-sided level of the percentile intervals. Default 0.95. */
+  confidence?: number;
+  /** Return every estimator's replicate values (Float64Array of length n). Default false. */
+  keepReplicates?: boolean;
+  /** Threads for the resampling (see `ResampleOptions.threads`); results do not depend on it. */
+  threads?: number;
+}
+
+export interface BootstrapEstimate {
+  name: string;
+  /** Point estimate on the full data. */
+  value: number;
+  /** Percentile interval of the replicate values. */
+  ci: [number, number];
+  /** Standard deviation of the replicate values (bootstrap standard error). */
+  se: number;
+  confidence: number;
+  /** Resamples whose value was undefined (a self-normalised estimator whose resampled weights sum to 0); excluded. */
+  failedResamples: number;
+  replicates?: Float64Array;
+}
+
+export interface BootstrapResult {
+  nResamples: number;
+  seed: number;
+  confidence: number;
+  estimates: BootstrapEstimate[];
+}
+
+/** Bootstraps several estimators on shared resamples (see the module comment). Names must be distinct. */
+export function bootstrapEstimates(
+  estimators: readonly Estimator[],
+  data: LoggedBandit,
+  target: TargetPolicy,
+  rewardModel?: RewardPredictions,
+  options: BootstrapOptions = {},
+): BootstrapResult {
+  const fn = 'bootstrapEstimates';
+  validateLoggedBandit(fn, data);
+  validateTarget(fn, data, target);
+  if (rewardModel !== undefined) validateRewardModel(fn, data, rewardModel);
+  const shared = new SharedTerms(data, target, rewardModel);
+  const named = estimators.map((e) => ({ name: e.name, terms: roundTermsShared(e, shared) }));
+  return bootstrapRoundTerms(named, options);
+}
+
+/** The same, from precomputed round terms (all of the same n). */
+export function bootstrapRoundTerms(
+  named: readonly { name: string; terms: RoundTerms }[],
+  options: BootstrapOptions = {},
+): BootstrapResult {
+  const fn = 'bootstrapEstimates';
+  const nResamples = options.n ?? DEFAULT_RESAMPLES;
+  if (!Number.isInteger(nResamples) || nResamples < 1) {
+    throw new RangeError(`${fn}: n (resamples) must be an integer >= 1, got ${nResamples}`);
+  }
+  const seed = options.seed ?? 0;
+  if (!Number.isFinite(seed)) throw new RangeError(`${fn}: seed must be a finite number, got ${seed}`);
+  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
+  validateConfidence(fn, confidence);
+  if (named.length === 0) throw new RangeError(`${fn}: no estimators given`);
+  const names = new Set<string>();
+  for (const { name } of named) {
+    if (names.has(name)) throw new RangeError(`${fn}: estimator name "${name}" appears twice`);
+    names.add(name);
+  }
+  const n = named[0]!.terms.n;
+
+  // Distinct columns, by content.
+  const columns: Float64Array[] = [];
+  const indexOf = (col: Float64Array, what: string, name: string): number => {
+    if (col.length !== n) throw new RangeError(`${fn}: ${name} ${what} has length ${col.length}, expected n = ${n}`);
+    for (let j = 0; j < columns.length; j++) if (sameContent(columns[j]!, col)) return j;
+    columns.push(col);
+    return columns.length - 1;
+  };
+  const layout = named.map(({ name, terms }) => {
+    if (terms.n !== n) throw new RangeError(`${fn}: ${name} has n = ${terms.n}, expected ${n} like the others`);
+    return {
+      add: terms.additive === undefined ? -1 : indexOf(terms.additive, 'additive terms', name),
+      num: terms.ratio === undefined ? -1 : indexOf(terms.ratio.numerator, 'ratio numerator', name),
+      den: terms.ratio === undefined ? -1 : indexOf(terms.ratio.denominator, 'ratio denominator', name),
+    };
+  });
+
+  const sums = resampleColumnSums(columns, nResamples, seed, options.threads === undefined ? {} : { threads: options.threads });
+  const J = columns.length;
+  const estimates = named.map(({ name, terms }, e) => {
+    const { add, num, den } = layout[e]!;
+    const reps = new Float64Array(nResamples);
+    for (let r = 0; r < nResamples; r++) {
+      const o = r * J;
+      let v = add >= 0 ? sums[o + add]! / n : 0;
+      if (num >= 0) v += sums[o + num]! / sums[o + den]!;
+      reps[r] = v;
+    }
+    const finite = reps.filter((x) => Number.isFinite(x)).sort();
+    let mean = 0;
+    for (let k = 0; k < finite.length; k++) mean += finite[k]!;
+    mean /= finite.length;
+    let ss = 0;
+    for (let k = 0; k < finite.length; k++) ss += (finite[k]! - mean) * (finite[k]! - mean);
+    const est: BootstrapEstimate = {
+      name,
+      value: summarizeTerms(terms).value,
+      ci: finite.length > 0 ? percentileInterval(finite, confidence, true) : [Number.NaN, Number.NaN],
+      se: finite.length >= 2 ? Math.sqrt(ss / (finite.length - 1)) : Number.NaN,
+      confidence,
+      failedResamples: nResamples - finite.length,
+    };
+    if (options.keepReplicates === true) est.replicates = reps;
+    return est;
+  });
+  return { nResamples, seed, confidence, estimates };
+}
+
+function sameContent(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]!) && Number.isNaN(b[i]!))) return false;
+  return true;
+}
+
+export interface ResampleOptions {
+  /** Rounds per cache block, as a power of two (1..16). Default 11 (2048 rounds). */
+  blockBits?: number;
+  /**
+   * Threads (the calling thread plus worker threads). Default: 1 for small jobs (n * resamples < 2^25), otherwise
+   * min(available cores, 8). Results do not depend on it. If a worker cannot start or fails, its share is computed on
+   * the calling thread.
+   */
+  threads?: number;
+  /** If given, filled with how the work was actually run. */
+  report?: ResampleReport;
+}
+
+export interface ResampleReport {
+  threads: number;
+  /** Worker tasks that did not start or failed and were recomputed on the calling thread. */
+  workerFailures: number;
+}
+
+/**
+ * Bootstrap sums: out[r * J + j] = sum_i c_ri columns[j][i] where (c_r1..c_rn) ~ Multinomial(n; 1/n, ..., 1/n)
+ * independently for r = 0..nResamples-1 (all columns share the counts of a resample). Exposed for tests and for
+ * callers with their own statistics.
+ */
+export function resampleColumnSums(
+  columns: readonly Float64Array[],
+  nResamples: number,
+  seed: number,
+  options: ResampleOptions = {},
+): Float64Array {
+  const fn = 'resampleColumnSums';
+  const J = columns.length;
+  if (J === 0) throw new RangeError(`${fn}: no columns`);
+  const n = columns[0]!.length;
+  if (n < 1) throw new RangeError(`${fn}: columns are empty`);
+  for (let j = 1; j < J; j++) {
+    if (columns[j]!.length !== n) throw new RangeError(`${fn}: column ${j} has length ${columns[j]!.length}, expected ${n}`);
+  }
+  if (!Number.isInteger(nResamples) || nResamples < 1) {
+    throw new RangeError(`${fn}: nResamples must be an integer >= 1, got ${nResamples}`);
+  }
+  const blockBits = options.blockBits ?? DEFAULT_BLOCK_BITS;
+  if (!Number.isInteger(blockBits) || blockBits < 1 || blockBits > 16) {
+    throw new RangeError(`${fn}: blockBits must be an integer in [1, 16], got ${blockBits}`);
+  }
+  const nGroups = Math.ceil(nResamples / RESAMPLE_GROUP);
+  let threads = options.threads ?? (n * nResamples < 2 ** 25 ? 1 : Math.min(availableParallelism(), 8));
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`${fn}: threads must be an integer >= 1, got ${threads}`);
+  threads = Math.min(threads, nGroups);
+  if (threads > 1 && !kernelShippable()) threads = 1;
+  const sharedMemory = threads > 1;
+  const float64 = (length: number): Float64Array =>
+    sharedMemory ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+
+  // Panels of up to 8 columns, row-major, so a block's rows sit together in cache and one pass serves 8 columns.
+  const widths: number[] = [];
+  for (let left = J; left > 0; left -= Math.min(MAX_PANEL, left)) widths.push(Math.min(MAX_PANEL, left));
+  const panels: Float64Array[] = [];
+  let first = 0;
+  for (const w of widths) {
+    const panel = float64(n * w);
+    for (let k = 0; k < w; k++) {
+      const col = columns[first + k]!;
+      for (let i = 0; i < n; i++) panel[i * w + k] = col[i]!;
+    }
+    panels.push(panel);
+    first += w;
+  }
+
+  // One xoshiro128** state per group of resamples, seeded from createRng(seed).
+  const init = createRng(seed);
+  const states = new Int32Array(4 * nGroups);
+  for (let g = 0; g < nGroups; g++) {
+    for (let k = 0; k < 4; k++) states[4 * g + k] = (init.next() * 4294967296) | 0;
+    if ((states[4 * g]! | states[4 * g + 1]! | states[4 * g + 2]! | states[4 * g + 3]!) === 0) states[4 * g] = 1;
+  }
+
+  const out = new Float64Array(nResamples * J);
+  const run = (firstGroup: number, lastGroup: number, target: Float64Array, st: Int32Array): void =>
+    kResampleGroups(panels, widths, n, blockBits, RESAMPLE_GROUP, nResamples, st, firstGroup, lastGroup, target);
+  if (options.report !== undefined) {
+    options.report.threads = threads;
+    options.report.workerFailures = 0;
+  }
+  if (threads === 1) {
+    run(0, nGroups, out, states);
+    return out;
+  }
+
+  // Contiguous ranges of groups; the calling thread takes the first, workers the others.
+  const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.round((t * nGroups) / threads));
+  const tasks = [];
+  for (let t = 1; t < threads; t++) {
+    const firstGroup = bounds[t]!;
+    const lastGroup = bounds[t + 1]!;
+    const taskOut = float64(nResamples * J);
+    const taskStates = new Int32Array(new SharedArrayBuffer(states.byteLength));
+    taskStates.set(states);
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    let worker: Worker | undefined;
+    try {
+      worker = new Worker(kernelWorkerSource(), {
+        eval: true,
+        workerData: { panels, widths, n, blockBits, groupSize: RESAMPLE_GROUP, nResamples, states: taskStates, firstGroup, lastGroup, out: taskOut, flag },
+      });
+      worker.on('error', () => undefined); // a failure shows in `flag`; never crash the caller
+      worker.unref();
+    } catch {
+      worker = undefined;
+    }
+    tasks.push({ firstGroup, lastGroup, taskOut, flag, worker });
+  }
+  run(bounds[0]!, bounds[1]!, out, states);
+  for (const task of tasks) {
+    const { flag } = task;
+    if (task.worker !== undefined && Atomics.load(flag, 0) === WORKER_PENDING) {
+      Atomics.wait(flag, 0, WORKER_PENDING, WORKER_START_TIMEOUT_MS);
+    }
+    let state = task.worker === undefined ? WORKER_FAILED : Atomics.load(flag, 0);
+    while (state === WORKER_RUNNING) {
+      Atomics.wait(flag, 0, WORKER_RUNNING, 1000);
+      state = Atomics.load(flag, 0);
+    }
+    const from = task.firstGroup * RESAMPLE_GROUP * J;
+    const to = Math.min(task.lastGroup * RESAMPLE_GROUP, nResamples) * J;
+    if (state === WORKER_DONE) {
+      out.set(task.taskOut.subarray(from, to), from);
+    } else {
+      // Never started or failed: compute this share here, from fresh copies of the states and output.
+      const fresh = new Float64Array(nResamples * J);
+      run(task.firstGroup, task.lastGroup, fresh, Int32Array.from(states));
+      out.set(fresh.subarray(from, to), from);
+      if (options.report !== undefined) options.report.workerFailures++;
+    }
+    task.worker?.terminate().catch(() => undefined);
+  }
+  return out;
+}
+
+const WORKER_PENDING = 0;
+const WORKER_RUNNING = 1;
+const WORKER_DONE = 2;
+const WORKER_FAILED = 3;
+const WORKER_START_TIMEOUT_MS = 10_000;
+
+let workerSource: string | undefined;
+/** The kernel's function declarations plus a driver that runs one task and reports through `flag`. */
+function kernelWorkerSource(): string {
+  workerSource ??= [
+    ...RESAMPLE_KERNEL_FUNCTIONS.map((f) => f.toString()),
+    "const { workerData: d } = require('node:worker_threads');",
+    `Atomics.store(d.flag, 0, ${WORKER_RUNNING});`,
+    'Atomics.notify(d.flag, 0);',
+    'try {',
+    '  kResampleGroups(d.panels, d.widths, d.n, d.blockBits, d.groupSize, d.nResamples, d.states, d.firstGroup, d.lastGroup, d.out);',
+    `  Atomics.store(d.flag, 0, ${WORKER_DONE});`,
+    '} catch {',
+    `  Atomics.store(d.flag, 0, ${WORKER_FAILED});`,
+    '}',
+    'Atomics.notify(d.flag, 0);',
+  ].join('\n');
+  return workerSource;
+}
+
+/** The kernel can be shipped as source only if each function's text is a plain declaration under its own name. */
+function kernelShippable(): boolean {
+  return RESAMPLE_KERNEL_FUNCTIONS.every((f) => f.toString().startsWith(`function ${f.name}(`));
+}

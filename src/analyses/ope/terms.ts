@@ -1,0 +1,127 @@
+/**
+ * Per-round building blocks shared by the estimators, and the normal-approximation summary of `RoundTerms`.
+ *
+ * Notation (Open Bandit Pipeline, Saito et al. 2021): w_i = pi_e(a_i | x_i) / pi_b(a_i | x_i) is the importance weight of
+ * round i, q_hat(x_i, pi_e) = sum_a pi_e(a | x_i) q_hat(x_i, a) the model's value of pi_e on context x_i, and
+ * q_hat(x_i, a_i) the model's prediction for the logged action.
+ */
+import { normalQuantile } from '../../stats/normal.js';
+import type { Estimate, LoggedBandit, RewardPredictions, RoundTerms, TargetPolicy } from './types.js';
+
+/** w_i = pi_e(a_i | x_i) / pscore_i (inputs assumed validated). */
+export function importanceWeights(data: LoggedBandit, target: TargetPolicy): Float64Array {
+  const { n, nActions: K, action, pscore } = data;
+  const probs = target.probs;
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = probs[i * K + action[i]!]! / pscore[i]!;
+  return w;
+}
+
+/** q_hat(x_i, pi_e) = sum_a pi_e(a | x_i) q_hat(x_i, a). */
+export function directMethodTerms(data: LoggedBandit, target: TargetPolicy, q: RewardPredictions): Float64Array {
+  const { n, nActions: K } = data;
+  const probs = target.probs;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const o = i * K;
+    for (let a = 0; a < K; a++) s += probs[o + a]! * q[o + a]!;
+    out[i] = s;
+  }
+  return out;
+}
+
+/** Residual of the model on the logged action, r_i - q_hat(x_i, a_i). */
+export function factualResiduals(data: LoggedBandit, q: RewardPredictions): Float64Array {
+  const { n, nActions: K, action, reward } = data;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = reward[i]! - q[i * K + action[i]!]!;
+  return out;
+}
+
+/**
+ * Lazily computed, memoised per-round quantities of one (data, target, rewardModel) triple, so that a set of
+ * estimators computes w_i, q_hat(x_i, pi_e) and r_i - q_hat(x_i, a_i) once. Inputs are assumed validated.
+ * The arrays are shared: estimators must not modify them.
+ */
+export class SharedTerms {
+  private w: Float64Array | undefined;
+  private dm: Float64Array | undefined;
+  private resid: Float64Array | undefined;
+  constructor(
+    readonly data: LoggedBandit,
+    readonly target: TargetPolicy,
+    readonly rewardModel: RewardPredictions | undefined,
+  ) {}
+  weights(): Float64Array {
+    return (this.w ??= importanceWeights(this.data, this.target));
+  }
+  /** q_hat(x_i, pi_e); needs the reward model. */
+  directMethod(): Float64Array {
+    return (this.dm ??= directMethodTerms(this.data, this.target, this.model()));
+  }
+  /** r_i - q_hat(x_i, a_i); needs the reward model. */
+  residuals(): Float64Array {
+    return (this.resid ??= factualResiduals(this.data, this.model()));
+  }
+  private model(): RewardPredictions {
+    if (this.rewardModel === undefined) throw new RangeError('SharedTerms: no reward model given');
+    return this.rewardModel;
+  }
+}
+
+export interface TermsSummary {
+  value: number;
+  se: number;
+  /** Centred influence terms psi_i (mean 0), value's linearisation: value - V ~ mean(psi). */
+  influence: Float64Array;
+}
+
+/**
+ * Point value and standard error of `RoundTerms`.
+ *
+ * value = A + R with A = mean(a_i) and R = sum(b_i) / sum(c_i). The influence term of round i is
+ *     psi_i = (a_i - A) + (b_i - R c_i) / mean(c)
+ * (delta method for the ratio, e.g. Owen 2013, "Monte Carlo theory, methods and examples", 9.2), and
+ * se = sd(psi) / sqrt(n) with the n - 1 sample variance. With one round se is NaN; with sum(c) = 0 (the target puts no
+ * mass on any logged action) the ratio, and so value, se and interval, are NaN.
+ */
+export function summarizeTerms(terms: RoundTerms): TermsSummary {
+  const n = terms.n;
+  const psi = new Float64Array(n);
+  let value = 0;
+  const add = terms.additive;
+  if (add !== undefined) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += add[i]!;
+    const mean = s / n;
+    value += mean;
+    for (let i = 0; i < n; i++) psi[i] = add[i]! - mean;
+  }
+  if (terms.ratio !== undefined) {
+    const { numerator: b, denominator: c } = terms.ratio;
+    let sb = 0;
+    let sc = 0;
+    for (let i = 0; i < n; i++) {
+      sb += b[i]!;
+      sc += c[i]!;
+    }
+    const r = sb / sc;
+    const cbar = sc / n;
+    value += r;
+    for (let i = 0; i < n; i++) psi[i] = psi[i]! + (b[i]! - r * c[i]!) / cbar;
+  }
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += psi[i]! * psi[i]!;
+  const se = n >= 2 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
+  return { value, se: Number.isFinite(value) ? se : Number.NaN, influence: psi };
+}
+
+/** Builds the `Estimate` of named round terms with a two-sided normal interval at `confidence`. */
+export function estimateFromTerms(name: string, terms: RoundTerms, confidence: number): Estimate {
+  const { value, se } = summarizeTerms(terms);
+  const z = normalQuantile(0.5 + confidence / 2);
+  const est: Estimate = { name, value, se, ci: [value - z * se, value + z * se], confidence, n: terms.n };
+  if (terms.diagnostics !== undefined) est.diagnostics = terms.diagnostics;
+  return est;
+}
