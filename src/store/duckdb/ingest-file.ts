@@ -231,29 +231,37 @@ function typedExpr(spec: FieldSpec, source: string): string {
   }
 }
 
-/** SQL selecting (row_idx, field, reason) for every violated rule of one field. */
-function ruleQueries(spec: FieldSpec): string[] {
+interface Rule {
+  field: string;
+  /** SQL condition over lg_typed that is true for a bad row. */
+  cond: string;
+  /** SQL expression giving the reason. */
+  reason: string;
+}
+
+/** Every rule one field's values must meet. */
+function fieldRules(spec: FieldSpec): Rule[] {
   const n = spec.name, raw = `${n}__raw`;
   const got = (x: string) => `' (got ' || left(${x}, 60) || ')'`;
-  const q = (cond: string, reason: string) => `SELECT row_idx, ${ql(n)} AS field, ${reason} AS reason FROM lg_typed WHERE ${cond}`;
-  const out: string[] = [];
-  if (spec.required) out.push(q(`${raw} IS NULL OR ${raw} = ''`, `'required field is missing'`));
+  const r = (cond: string, reason: string): Rule => ({ field: n, cond, reason });
+  const out: Rule[] = [];
+  if (spec.required) out.push(r(`${raw} IS NULL OR ${raw} = ''`, `'required field is missing'`));
   const present = `${raw} IS NOT NULL AND ${raw} <> ''`;
   switch (spec.type) {
     case 'id': case 'text': {
       const max = spec.type === 'id' ? LIMITS.idLength : LIMITS.nameLength;
-      out.push(q(`${present} AND length(${n}) > ${max}`, `'text longer than ${max} characters (got ' || length(${n}) || ')'`));
-      out.push(q(`${present} AND regexp_matches(${n}, '[\\x00-\\x1f]')`, `'must not contain control characters'`));
+      out.push(r(`${present} AND length(${n}) > ${max}`, `'text longer than ${max} characters (got ' || length(${n}) || ')'`));
+      out.push(r(`${present} AND regexp_matches(${n}, '[\\x00-\\x1f]')`, `'must not contain control characters'`));
       break;
     }
     case 'number': case 'propensity': case 'integer': {
-      out.push(q(`${present} AND ${n} IS NULL`, `'expected a number' || ${got(raw)}`));
-      out.push(q(`${n} IS NOT NULL AND NOT isfinite(${n})`, `'must be a finite number' || ${got(raw)}`));
+      out.push(r(`${present} AND ${n} IS NULL`, `'expected a number' || ${got(raw)}`));
+      out.push(r(`${n} IS NOT NULL AND NOT isfinite(${n})`, `'must be a finite number' || ${got(raw)}`));
       if (spec.type === 'propensity')
-        out.push(q(`isfinite(${n}) AND (${n} <= 0 OR ${n} > 1)`, `'must be > 0 and <= 1' || ${got(raw)}`));
+        out.push(r(`isfinite(${n}) AND (${n} <= 0 OR ${n} > 1)`, `'must be > 0 and <= 1' || ${got(raw)}`));
       if (spec.type === 'integer')
         out.push(
-          q(
+          r(
             `isfinite(${n}) AND (${n} <> floor(${n}) OR ${n} < ${spec.min ?? 0} OR ${n} > ${spec.max ?? 1e9})`,
             `'must be an integer from ${spec.min ?? 0} to ${spec.max ?? 1e9}' || ${got(raw)}`,
           ),
@@ -261,21 +269,16 @@ function ruleQueries(spec: FieldSpec): string[] {
       break;
     }
     case 'boolean':
-      out.push(q(`${present} AND ${n} IS NULL`, `'expected true or false' || ${got(raw)}`));
+      out.push(r(`${present} AND ${n} IS NULL`, `'expected true or false' || ${got(raw)}`));
       break;
     case 'timestamp':
-      out.push(q(`${present} AND ${n} IS NULL`, `'not a timestamp such as 2026-01-02T03:04:05Z' || ${got(raw)}`));
-      out.push(
-        q(
-          `${n} > CAST(now() AS TIMESTAMP) + INTERVAL 1 DAY`,
-          `'more than 24 hours in the future' || ${got(raw)} || '; check the clock and time zone'`,
-        ),
-      );
+      out.push(r(`${present} AND ${n} IS NULL`, `'not a timestamp such as 2026-01-02T03:04:05Z' || ${got(raw)}`));
+      out.push(r(`${n} > CAST(now() AS TIMESTAMP) + INTERVAL 1 DAY`, `'more than 24 hours in the future' || ${got(raw)} || '; check the clock and time zone'`));
       break;
     case 'enum': {
       const inList = `${n} IN (${(spec.values ?? []).map(ql).join(', ')})`;
       const pat = spec.pattern ? ` OR regexp_full_match(${n}, ${ql(spec.pattern)})` : '';
-      out.push(q(`${present} AND NOT (${inList}${pat})`, `${ql(`expected one of ${(spec.values ?? []).join(', ')}${spec.pattern ? ' or custom:<name>' : ''}`)} || ${got(raw)}`));
+      out.push(r(`${present} AND NOT (${inList}${pat})`, `${ql(`expected one of ${(spec.values ?? []).join(', ')}${spec.pattern ? ' or custom:<name>' : ''}`)} || ${got(raw)}`));
       break;
     }
   }
@@ -340,62 +343,84 @@ async function ingestFlat(
   }
   const resolved = resolveMapping(opts.path, kind, available, opts);
   const specs = FIELDS[kind];
+  const cleanup = async () => {
+    for (const sql of ['DROP VIEW IF EXISTS lg_typed', 'DROP TABLE IF EXISTS lg_skip', 'DROP TABLE IF EXISTS lg_raw'])
+      await c.run(sql).catch(() => undefined);
+  };
   try {
-    await c.run('DROP TABLE IF EXISTS lg_raw');
-    await c.run('DROP TABLE IF EXISTS lg_typed');
+    await cleanup();
     try {
       await c.run(`CREATE TEMP TABLE lg_raw AS SELECT * FROM ${reader(format, file, Object.values(resolved.columns), delim)}`);
     } catch (err) {
       throw await unreadable(file, opts.path, format, delim, err);
     }
     progress(1, 'checking');
+    // Rows without an event_id column get one from the file's content hash and their row number, so loading the same
+    // file again finds them stored.
+    const idPrefix = `f${sha.slice(0, 12)}:`;
+    const synthesized = resolved.columns.event_id === undefined && resolved.constants.event_id === undefined;
     const fields: TypedField[] = specs.map((spec) => {
       const col = resolved.columns[spec.name];
       const constant = resolved.constants[spec.name];
       const source = col !== undefined ? qi(col) : constant !== undefined ? ql(constant) : 'NULL';
-      return { spec, typed: typedExpr(spec, source), raw: `CAST(${source} AS VARCHAR)` };
+      let typed = typedExpr(spec, source);
+      if (spec.name === 'event_id') typed = `coalesce(${typed}, ${ql(idPrefix)} || CAST(rowid + 1 AS VARCHAR))`;
+      return { spec, typed, raw: `CAST(${source} AS VARCHAR)` };
     });
+    const idField = fields.find((x) => x.spec.name === 'event_id')!;
+    const requestField = fields.find((x) => x.spec.name === 'request_id');
+    if (kind === 'exposures' && requestField) requestField.typed = `coalesce(${requestField.typed}, ${idField.typed})`;
     const attrs = resolved.attributeColumns.length
       ? `json_object(${resolved.attributeColumns.map((a) => `${ql(a)}, ${qi(a)}`).join(', ')})`
       : 'NULL';
+    // A view: the typed values are computed where they are read, never stored twice.
     await c.run(
-      `CREATE TEMP TABLE lg_typed AS SELECT rowid AS row_idx, ${fields
+      `CREATE TEMP VIEW lg_typed AS SELECT rowid AS row_idx, ${fields
         .map((x) => `${x.typed} AS ${x.spec.name}, ${x.raw} AS ${x.spec.name}__raw`)
         .join(', ')}, ${attrs} AS attributes FROM lg_raw`,
     );
-    const rows = Number((await c.runAndReadAll('SELECT count(*) FROM lg_typed')).getRows()[0]![0]);
-    const rules = specs.flatMap(ruleQueries).join(' UNION ALL ');
-    const errorCount = Number((await c.runAndReadAll(`SELECT count(DISTINCT row_idx) FROM (${rules})`)).getRows()[0]![0]);
+    await c.run('CREATE TEMP TABLE lg_skip (row_idx BIGINT)');
+    const rules = specs.flatMap(fieldRules);
+    const anyBad = rules.map((r) => `(${r.cond})`).join(' OR ');
+    const counts = (await c.runAndReadAll(`SELECT count(*), count_if(${anyBad}) FROM lg_typed`)).getRows()[0]!;
+    const rows = Number(counts[0]);
+    const errorCount = Number(counts[1]);
     let rejectsFile: string | undefined;
     if (errorCount > 0) {
-      const errors = (await c.runAndReadAll(`SELECT row_idx, field, reason FROM (${rules}) ORDER BY row_idx, field LIMIT 1000`))
+      const detail = rules.map((r) => `SELECT row_idx, ${ql(r.field)} AS field, ${r.reason} AS reason FROM lg_typed WHERE ${r.cond}`).join(' UNION ALL ');
+      const errors = (await c.runAndReadAll(`SELECT row_idx, field, reason FROM (${detail}) ORDER BY row_idx, field LIMIT 1000`))
         .getRows()
         .map((r) => ({ row: Number(r[0]) + 1, field: String(r[1]), reason: String(r[2]) }));
       if (!opts.skipBad) refuse(opts.path, format, errorCount, errors);
       rejectsFile = path.resolve(opts.rejectsPath ?? `${file}.rejects.csv`);
       await c.run(
-        `COPY (SELECT r.row_idx + 1 AS row, e.field, e.reason, r.* EXCLUDE (row_idx) FROM (${rules}) e
+        `COPY (SELECT r.row_idx + 1 AS row, e.field, e.reason, r.* EXCLUDE (row_idx) FROM (${detail}) e
                 JOIN (SELECT rowid AS row_idx, * FROM lg_raw) r ON r.row_idx = e.row_idx ORDER BY r.row_idx)
          TO ${ql(rejectsFile)} (HEADER, DELIMITER ',')`,
       );
-      await c.run(`DELETE FROM lg_typed WHERE row_idx IN (SELECT row_idx FROM (${rules}))`);
+      await c.run(`INSERT INTO lg_skip SELECT row_idx FROM lg_typed WHERE ${anyBad}`);
     }
     progress(2, 'deduplicating');
-    const idPrefix = `f${sha.slice(0, 12)}:`;
-    await c.run(`UPDATE lg_typed SET event_id = ${ql(idPrefix)} || CAST(row_idx + 1 AS VARCHAR) WHERE event_id IS NULL`);
-    if (kind === 'exposures') await c.run('UPDATE lg_typed SET request_id = event_id WHERE request_id IS NULL');
-    // Repeated event ids inside the file: the first row wins.
-    await c.run('DELETE FROM lg_typed WHERE row_idx NOT IN (SELECT min(row_idx) FROM lg_typed GROUP BY event_id)');
     const target = kind === 'exposures' ? 'decisions' : kind;
-    await c.run(
-      `DELETE FROM lg_typed WHERE event_id IN (
-         SELECT e.event_id FROM ${target} e
-         WHERE e.project = $1
-           AND e.ts BETWEEN (SELECT min(ts) FROM lg_typed) AND (SELECT max(ts) FROM lg_typed)
-           AND e.event_id IN (SELECT event_id FROM lg_typed))`,
-      [opts.project],
+    const seenFile = Number(
+      (await c.runAndReadAll('SELECT count(*) FROM ingested_files WHERE project = $1 AND sha256 = $2 AND kind = $3', [opts.project, sha, kind])).getRows()[0]![0],
     );
-    const stored = Number((await c.runAndReadAll('SELECT count(*) FROM lg_typed')).getRows()[0]![0]);
+    if (!synthesized) {
+      // Repeated event ids inside the file: the first row wins.
+      await c.run('INSERT INTO lg_skip SELECT row_idx FROM lg_typed WHERE row_idx NOT IN (SELECT min(row_idx) FROM lg_typed GROUP BY event_id)');
+    }
+    if (!synthesized || seenFile > 0) {
+      await c.run(
+        `INSERT INTO lg_skip SELECT t.row_idx FROM lg_typed t WHERE t.event_id IN (
+           SELECT e.event_id FROM ${target} e
+           WHERE e.project = $1
+             AND e.ts BETWEEN (SELECT min(ts) FROM lg_typed) AND (SELECT max(ts) FROM lg_typed))`,
+        [opts.project],
+      );
+    }
+    const skipped = Number((await c.runAndReadAll('SELECT count(DISTINCT row_idx) FROM lg_skip')).getRows()[0]![0]);
+    const stored = rows - skipped;
+    const keep = skipped ? ' WHERE row_idx NOT IN (SELECT row_idx FROM lg_skip)' : '';
     progress(3, 'writing');
     const written: Record<string, number> = {};
     const p = ql(opts.project);
@@ -409,27 +434,27 @@ async function ingestFlat(
         await run(
           'decisions',
           `INSERT INTO decisions (project, event_id, ts, request_id, user_id, session_id, surface, policy, policy_version, strategy, attributes, n_shown)
-           SELECT ${p}, event_id, ts, request_id, user_id, session_id, surface, policy, policy_version, strategy, attributes, 1 FROM lg_typed`,
+           SELECT ${p}, event_id, ts, request_id, user_id, session_id, surface, policy, policy_version, strategy, attributes, 1 FROM lg_typed${keep}`,
         );
         await run(
           'exposures',
           `INSERT INTO exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored)
-           SELECT ${p}, event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, CAST(position AS INTEGER), propensity, score, coalesce(explored, false) FROM lg_typed`,
+           SELECT ${p}, event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, CAST(position AS INTEGER), propensity, score, coalesce(explored, false) FROM lg_typed${keep}`,
         );
         await run(
           'outcomes',
           `INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value)
-           SELECT ${p}, event_id || ':reward', ts, request_id, item_id, reward_kind, reward FROM lg_typed WHERE reward IS NOT NULL AND reward <> 0`,
+           SELECT ${p}, event_id || ':reward', ts, request_id, item_id, reward_kind, reward FROM lg_typed${keep ? keep + ' AND' : ' WHERE'} reward IS NOT NULL AND reward <> 0`,
         );
       } else if (kind === 'outcomes') {
-        await run('outcomes', `INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value) SELECT ${p}, event_id, ts, request_id, item_id, kind, value FROM lg_typed`);
+        await run('outcomes', `INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value) SELECT ${p}, event_id, ts, request_id, item_id, kind, value FROM lg_typed${keep}`);
       } else if (kind === 'predictions') {
         await run(
           'predictions',
-          `INSERT INTO predictions (project, event_id, ts, request_id, model_version, attributes, score, predicted_label) SELECT ${p}, event_id, ts, request_id, model_version, attributes, score, predicted_label FROM lg_typed`,
+          `INSERT INTO predictions (project, event_id, ts, request_id, model_version, attributes, score, predicted_label) SELECT ${p}, event_id, ts, request_id, model_version, attributes, score, predicted_label FROM lg_typed${keep}`,
         );
       } else {
-        await run('labels', `INSERT INTO labels (project, event_id, ts, request_id, label, source, annotator_id) SELECT ${p}, event_id, ts, request_id, label, source, annotator_id FROM lg_typed`);
+        await run('labels', `INSERT INTO labels (project, event_id, ts, request_id, label, source, annotator_id) SELECT ${p}, event_id, ts, request_id, label, source, annotator_id FROM lg_typed${keep}`);
       }
       await c.run('INSERT INTO ingested_files VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP)', [opts.project, sha, kind, file, rows]);
       await c.run('COMMIT');
@@ -440,12 +465,11 @@ async function ingestFlat(
     progress(5, 'done');
     const mapping = { ...resolved.columns, ...Object.fromEntries(Object.entries(resolved.constants).map(([k, v]) => [k, `=${v}`])) };
     return {
-      project: opts.project, file, kind, format, rows, stored, duplicates: rows - errorCount - stored, rejected: errorCount,
+      project: opts.project, file, kind, format, rows, stored, duplicates: skipped - errorCount, rejected: errorCount,
       ...(rejectsFile ? { rejects_file: rejectsFile } : {}), written, mapping,
     };
   } finally {
-    await c.run('DROP TABLE IF EXISTS lg_raw').catch(() => undefined);
-    await c.run('DROP TABLE IF EXISTS lg_typed').catch(() => undefined);
+    await cleanup();
   }
 }
 
