@@ -14,8 +14,13 @@ export interface SqlDialect {
   epochSeconds(expr: string): string;
 }
 
+/** A result column: numbers (and booleans as 0/1) as a Float64Array, anything else as text. */
+export type Column = Float64Array | Array<string | null>;
+
 export interface Queryable {
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** The same, column by column: for per-round data (OPE) that would be wasteful as one object per row. */
+  queryColumns(sql: string, params?: readonly unknown[]): Promise<Record<string, Column>>;
   readonly dialect: SqlDialect;
 }
 

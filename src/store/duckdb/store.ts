@@ -5,9 +5,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, listValue, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBTypeId, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { ValidEvent } from '../../events/validate.js';
-import type { SqlDialect } from '../../analyses/sql.js';
+import type { Column, SqlDialect } from '../../analyses/sql.js';
 import {
   DEFAULT_DB_PATH,
   UserError,
@@ -276,6 +276,28 @@ export class DuckDbStore implements Store {
     // Counts and sums come back as BIGINT/HUGEINT; analyses want plain numbers.
     for (const r of rows) for (const k in r) if (typeof r[k] === 'bigint') r[k] = Number(r[k]);
     return rows;
+  }
+
+  async queryColumns(sql: string, params: readonly unknown[] = []): Promise<Record<string, Column>> {
+    const reader = await this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
+    const names = reader.columnNames();
+    const types = reader.columnTypes();
+    const out: Record<string, Column> = {};
+    const cols = reader.getColumnsJS();
+    names.forEach((name, i) => {
+      const values = cols[i]!;
+      const t = types[i]!.typeId;
+      const numeric = [DuckDBTypeId.DOUBLE, DuckDBTypeId.FLOAT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.TINYINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.BOOLEAN, DuckDBTypeId.DECIMAL].includes(t);
+      if (numeric) {
+        const a = new Float64Array(values.length);
+        for (let j = 0; j < values.length; j++) {
+          const v = values[j];
+          a[j] = v === null ? NaN : typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+        }
+        out[name] = a;
+      } else out[name] = values.map((v) => (v === null ? null : String(v)));
+    });
+    return out;
   }
 
   async close(): Promise<void> {
