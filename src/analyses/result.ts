@@ -76,7 +76,7 @@ export function renderText(result: Result): string {
   if (result.verdicts.length) {
     lines.push('', 'Checks:');
     for (const v of result.verdicts) {
-      const where = v.group ? ` [${formatGroup(v.group)}]` : '';
+      const where = v.group && Object.keys(v.group).length ? ` [${formatGroup(v.group)}]` : '';
       lines.push(`  ${statusLabel[v.status].padEnd(4)} ${v.check}${where}: ${v.message}`);
     }
   }

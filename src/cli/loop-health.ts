@@ -34,8 +34,6 @@ export function loopHealthOptions(o: LoopHealthFlags, project: string): LoopHeal
     if (!(GROUPABLE as readonly string[]).includes(b)) throw new UserError(`--by takes ${GROUPABLE.join(', ')} or none (got '${b}')`);
   const minOutcomes = Number(o.minOutcomes);
   if (!Number.isInteger(minOutcomes) || minOutcomes < 1) throw new UserError(`--min-outcomes must be a whole number of at least 1 (got '${o.minOutcomes}')`);
-  for (const [name, v] of [['--since', o.since], ['--until', o.until]] as const)
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw new UserError(`${name} must be a date or time such as 2026-01-02 (got '${v}')`);
   return {
     project,
     window: o.window as Window,
@@ -77,6 +75,7 @@ export function registerLoopHealth(program: Command): void {
     .action(async (o: LoopHealthFlags) => {
       const format = parseFormat(o.format, ['text', 'json', 'html']);
       if (!o.project === !o.logs) throw new UserError('give either --project <name> (the store) or --logs <file>');
+      if (o.project && (o.map || o.set)) throw new UserError('--map and --set describe a --logs file; a project in the store is already mapped');
       if (o.logs) {
         const opts = loopHealthOptions(o, 'logs');
         const { DuckDbStore } = await import('../store/duckdb/store.js');
@@ -103,7 +102,10 @@ export function registerLoopHealth(program: Command): void {
           const res = await fetch(new URL(`/v1/projects/${project}/loop-health`, server.url), {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${server.admin_token}` },
-            body: JSON.stringify(opts),
+            body: JSON.stringify({
+              window: opts.window, by: opts.by, since: opts.since, until: opts.until, min_outcomes: opts.minOutcomes,
+              outcome_kinds: opts.outcomeKinds, catalog: opts.catalog, offline: opts.offline, thresholds: opts.thresholds,
+            }),
           });
           const body = (await res.json()) as Result & { message?: string };
           if (!res.ok) throw new UserError(body.message ?? `the server answered ${res.status}`);

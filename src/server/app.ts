@@ -46,7 +46,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     bodyLimit,
     logger: opts.logger ? { level: 'info', stream: process.stderr } : false,
     // The body schema of POST /v1/events documents the contract; events are validated one by one in the handler.
-    ajv: { customOptions: { allErrors: false } },
+    // Unknown fields are refused, not silently dropped (Fastify's default strips them).
+    ajv: { customOptions: { allErrors: false, removeAdditional: false } },
   });
 
   await app.register(swagger, {
@@ -75,7 +76,10 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
     req.log.error(err);
     if (!opts.logger) process.stderr.write(`loopguard: internal error on ${req.method} ${req.url}: ${err.stack ?? err.message}\n`);
-    return reply.code(500).send({ error: 'internal', message: 'internal error; the events of this request were not stored, retry later' });
+    const message = req.url.startsWith('/v1/events')
+      ? 'internal error; the events of this request were not stored, retry later'
+      : 'internal error; nothing was changed; the server log has the details';
+    return reply.code(500).send({ error: 'internal', message });
   });
 
   app.get('/v1/health', { schema: { security: [], response: { 200: { type: 'object', properties: { status: { type: 'string' }, version: { type: 'string' } } } } } }, async () => ({

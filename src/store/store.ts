@@ -70,13 +70,4 @@ export interface Store extends Queryable {
   close(): Promise<void>;
 }
 
-/** An error whose message is meant for the user as it stands (bad input, locked file, ...). */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+export { UserError } from '../errors.js';

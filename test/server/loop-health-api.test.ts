@@ -45,6 +45,21 @@ describe('loop-health over HTTP', () => {
     expect(res2.status).toBe(400);
   });
 
+  it('refuses unknown body fields and thresholds instead of ignoring them', async () => {
+    const a = await post(`${server.url}/v1/projects/shop/loop-health`, key, { thresholds: { coverage: 0.3 } });
+    expect(a.status).toBe(400);
+    const b = await post(`${server.url}/v1/projects/shop/loop-health`, key, { minOutcomes: 3 });
+    expect(b.status).toBe(400);
+    const c = await post(`${server.url}/v1/projects/shop/loop-health`, key, { thresholds: { confidence: 2 } });
+    expect(c.status).toBe(400);
+    expect(c.json.message).toBe('confidence must lie between 0 and 1 (got 2)');
+    const d = await post(`${server.url}/v1/projects/shop/loop-health`, key, { since: 'yesterday' });
+    expect(d.status).toBe(400);
+    const e = await post(`${server.url}/v1/projects/shop/loop-health`, key, { min_outcomes: 3, since: '2026-01-03' });
+    expect(e.status).toBe(200);
+    expect(e.json.metrics.filter((m: any) => m.name === 'exposures').map((m: any) => m.group.policy_version)).toEqual(['v2']);
+  });
+
   it("another project's key reads nothing", async () => {
     expect((await get('/v1/projects/shop/loop-health', otherKey)).status).toBe(403);
     expect((await get('/v1/projects/shop/loop-health', null)).status).toBe(401);

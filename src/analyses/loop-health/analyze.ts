@@ -22,9 +22,13 @@ import {
   topShare,
   wilsonInterval,
 } from '../../stats/index.js';
+import { UserError } from '../../errors.js';
+import { OUTCOME_KINDS } from '../../events/schemas.js';
+import { microsToIso, parseTimestampMicros } from '../../events/timestamp.js';
 import type { Group, Metric, Result } from '../result.js';
 import type { Queryable } from '../sql.js';
 import {
+  NEGATIVE_KINDS,
   candidateItems,
   candidateTimings,
   decisionTailShares,
@@ -65,14 +69,38 @@ interface GroupAcc {
   firstTs: string;
 }
 
+/** A UTC timestamp text for SQL from a user's date or RFC 3339 time (offsets honoured). */
+function sqlTime(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const micros = parseTimestampMicros(text);
+  if (micros === null) throw new UserError(`${name} must be a date or RFC 3339 time such as 2026-01-02 or 2026-01-02T03:04:05Z (got '${text}')`);
+  return microsToIso(micros).replace('T', ' ').replace('Z', '');
+}
+
+export function checkOptions(o: LoopHealthOptions): void {
+  const t = o.thresholds ?? {};
+  for (const [k, v] of Object.entries(t)) {
+    if (!(k in DEFAULT_THRESHOLDS)) throw new UserError(`unknown threshold '${k}'; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UserError(`threshold ${k} must be a non-negative number (got ${JSON.stringify(v)})`);
+  }
+  if (t.confidence !== undefined && !(t.confidence > 0 && t.confidence < 1)) throw new UserError(`confidence must lie between 0 and 1 (got ${t.confidence})`);
+  for (const k of o.outcomeKinds ?? [])
+    if (!(OUTCOME_KINDS as readonly string[]).includes(k) && !/^custom:[A-Za-z0-9_.-]{1,64}$/.test(k))
+      throw new UserError(`unknown outcome kind '${k}'; expected one of ${OUTCOME_KINDS.join(', ')} or custom:<name>`);
+  if (o.minOutcomes !== undefined && !(Number.isInteger(o.minOutcomes) && o.minOutcomes >= 1))
+    throw new UserError(`min_outcomes must be a whole number of at least 1 (got ${o.minOutcomes})`);
+}
+
 export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<Result> {
+  checkOptions(o);
+  const since = sqlTime('since', o.since), until = sqlTime('until', o.until);
   const scope: Scope = {
     project: o.project,
     window: o.window ?? 'none',
     by: o.by ?? ['policy_version'],
     outcomeKinds: o.outcomeKinds ?? [],
-    ...(o.since ? { since: o.since } : {}),
-    ...(o.until ? { until: o.until } : {}),
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
   };
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...(o.thresholds ?? {}) };
   const minOutcomes = o.minOutcomes ?? 10;
@@ -84,13 +112,13 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     since: o.since,
     until: o.until,
     min_outcomes: minOutcomes,
-    outcome_kinds: scope.outcomeKinds.length ? scope.outcomeKinds : 'all',
+    outcome_kinds: scope.outcomeKinds.length ? scope.outcomeKinds : `all but ${NEGATIVE_KINDS.join(', ')}`,
   };
   const result: Result = { analysis: 'loop_health', inputs, metrics: [], verdicts: [] };
 
   const top = await topPosition(db, scope);
   if (top === null) {
-    result.verdicts.push({ check: 'data', status: 'unknown', message: 'There are no exposures in this scope, so nothing can be measured; check the project, the time range and the mapping of the logs.' });
+    result.verdicts.push({ check: 'data', status: 'fail', message: 'There are no exposures in this scope, so nothing can be measured; check the project name, the time range and the mapping of the logs.' });
     return result;
   }
   const [items, traffic] = await Promise.all([itemCounts(db, scope), trafficCounts(db, scope, top)]);
@@ -138,10 +166,14 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     if (r.firstTs < acc.firstTs) acc.firstTs = r.firstTs;
   }
 
-  // Sequences: with a window, consecutive windows within each `by` partition; without, the groups in time order.
+  // Sequences, along time only: with a window, consecutive windows within each `by` partition; without one, the policy
+  // versions in the order they first appear, within each partition of the other `by` columns. Other splits (surface,
+  // strategy) are not a sequence, so they get no dynamics.
+  const versionCol = scope.by.indexOf('policy_version');
+  const sequential = windowName !== null || versionCol >= 0;
   const partitions = new Map<string, GroupAcc[]>();
-  for (const g of groups.values()) {
-    const pk = windowName ? g.key.slice(0, scope.by.length).join('\u0001') : '';
+  for (const g of sequential ? groups.values() : []) {
+    const pk = windowName ? g.key.slice(0, scope.by.length).join('\u0001') : g.key.filter((_, i) => i !== versionCol).join('\u0001');
     const list = partitions.get(pk) ?? [];
     list.push(g);
     partitions.set(pk, list);
@@ -216,7 +248,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
 
   // Dynamics along each sequence.
   const dynamics: Parameters<typeof loopHealthVerdicts>[0]['dynamics'] = [];
-  const seqName = windowName ?? scope.by[scope.by.length - 1] ?? 'group';
+  const seqName = windowName ?? 'policy_version';
   for (const list of partitions.values()) {
     const series: Array<{ group: Group; gini: number }> = [];
     for (let j = 0; j < list.length; j++) {
@@ -250,7 +282,10 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   }
 
   // Offline against online, per policy version.
-  const offline = [...(await offlineMetrics(db, o.project)), ...(o.offline ?? [])];
+  // Metrics from a file override those posted for the same (version, metric).
+  const offlineByKey = new Map<string, OfflineMetric>();
+  for (const m of [...(await offlineMetrics(db, o.project)), ...(o.offline ?? [])]) offlineByKey.set(`${m.policy_version}\u0000${m.metric}`, m);
+  const offline = [...offlineByKey.values()];
   const versionAt = scope.by.indexOf('policy_version');
   const offlineOnline: Parameters<typeof loopHealthVerdicts>[0]['offlineOnline'] = [];
   if (offline.length && versionAt >= 0) {

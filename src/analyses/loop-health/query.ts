@@ -17,6 +17,9 @@ export interface Scope {
   outcomeKinds: string[];
 }
 
+/** Outcome kinds that count as success only when asked for by name. */
+export const NEGATIVE_KINDS = ['retry', 'reformulate', 'abandon', 'escalate', 'thumbs_down'];
+
 export const GROUPABLE = ['policy_version', 'policy', 'surface', 'strategy'] as const;
 
 /** Rows of exposures that are the anchor to reality: randomized exploration or untouched holdout traffic. */
@@ -51,8 +54,10 @@ function where(scope: Scope, params: unknown[]): string {
 /** Outcomes per (request, item), joined to exposures; success = at least one outcome of the counted kinds. */
 function outcomeJoin(scope: Scope, params: unknown[]): string {
   params.push(scope.project);
-  let w = `project = $${params.length} AND item_id IS NOT NULL`;
+  // Success: an outcome of a counted kind with a positive value (a rating of 0 or a dwell of 0 ms is no success).
+  let w = `project = $${params.length} AND item_id IS NOT NULL AND value > 0`;
   if (scope.outcomeKinds.length) w += ` AND kind IN (${scope.outcomeKinds.map(lit).join(', ')})`;
+  else w += ` AND kind NOT IN (${NEGATIVE_KINDS.map(lit).join(', ')})`;
   return `LEFT JOIN (SELECT request_id, item_id, count(*) AS n FROM outcomes WHERE ${w} GROUP BY request_id, item_id) o
             ON o.request_id = e.request_id AND o.item_id = e.item_id`;
 }
@@ -145,10 +150,13 @@ export interface CandidateTiming {
 /** When each candidate item was first considered and first shown (the catalog's cold-start pipeline). */
 export async function candidateTimings(db: Queryable, scope: Scope): Promise<CandidateTiming[]> {
   const params: unknown[] = [scope.project];
+  let range = '';
+  if (scope.since) (params.push(scope.since), (range += ` AND ts >= CAST($${params.length} AS TIMESTAMP)`));
+  if (scope.until) (params.push(scope.until), (range += ` AND ts < CAST($${params.length} AS TIMESTAMP)`));
   const sql = `SELECT c.item_id AS item, CAST(c.first_c AS VARCHAR) AS first_c, CAST(x.first_e AS VARCHAR) AS first_e,
       CASE WHEN x.first_e IS NULL THEN NULL ELSE ${db.dialect.epochSeconds('x.first_e')} - ${db.dialect.epochSeconds('c.first_c')} END AS delay_s
-    FROM (SELECT item_id, min(ts) AS first_c FROM candidates WHERE project = $1 GROUP BY item_id) c
-    LEFT JOIN (SELECT item_id, min(ts) AS first_e FROM exposures WHERE project = $1 GROUP BY item_id) x ON x.item_id = c.item_id`;
+    FROM (SELECT item_id, min(ts) AS first_c FROM candidates WHERE project = $1${range} GROUP BY item_id) c
+    LEFT JOIN (SELECT item_id, min(ts) AS first_e FROM exposures WHERE project = $1${range} GROUP BY item_id) x ON x.item_id = c.item_id`;
   const rows = await db.query(sql, params);
   return rows.map((r) => ({
     item: String(r.item),

@@ -154,7 +154,7 @@ export function loopHealthVerdicts(v: VerdictInput): Verdict[] {
         .filter((g) => g.starvedShare !== null && g.starvedShare > t.starved_item_share_max)
         .map((g) => ({
           check: 'starvation', status: 'warn' as const, group: g.group, value: g.starvedShare!, threshold: t.starved_item_share_max,
-          message: `${pct(g.starvedShare!)} of shown items${where(g.group)} have fewer than ${v.minOutcomes} outcomes, too few to learn from; the model's view of them is a guess that never gets corrected, so give them exploration traffic.`,
+          message: `${pct(g.starvedShare!)} of shown items${where(g.group)} have fewer than ${v.minOutcomes} outcomes, too few to learn from; the model's view of them is a guess that never gets corrected, so give them more traffic (exploration) or judge them over longer windows.`,
         })),
     ),
   );
@@ -178,7 +178,7 @@ export function loopHealthVerdicts(v: VerdictInput): Verdict[] {
     out.push(
       ...perGroup(
         'offline_online',
-        'Wherever the offline metric improved between versions, the online outcome rate improved too.',
+        'No offline improvement between versions is contradicted by the online outcome rate.',
         v.offlineOnline
           .filter((d) => d.offlineImprovement > 0 && d.online.lower <= 0)
           .map((d) => {

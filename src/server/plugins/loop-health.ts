@@ -17,26 +17,34 @@ const Query = Type.Object(
   {
     window: Type.Optional(WindowT),
     by: Type.Optional(Type.String({ description: `Comma-separated: ${GROUPABLE.join(', ')}; or none. Default policy_version.` })),
-    since: Type.Optional(Type.String({ format: 'date-time' })),
-    until: Type.Optional(Type.String({ format: 'date-time' })),
+    since: Type.Optional(Type.String({ description: 'A date or RFC 3339 time (UTC unless an offset is given).' })),
+    until: Type.Optional(Type.String({ description: 'A date or RFC 3339 time; exclusive.' })),
     min_outcomes: Type.Optional(Type.Integer({ minimum: 1 })),
     outcome_kinds: Type.Optional(Type.String({ description: 'Comma-separated outcome kinds that count as success; default all.' })),
   },
   { additionalProperties: false },
 );
-const Thresholds = Type.Partial(Type.Object(Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((k) => [k, Type.Number({ minimum: 0 })]))), { additionalProperties: false });
+const Thresholds = Type.Partial(
+  Type.Object(Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((k) => [k, Type.Number({ minimum: 0 })])), { additionalProperties: false }),
+);
 const Body = Type.Object(
   {
     window: Type.Optional(WindowT),
     by: Type.Optional(Type.Array(Type.Union(GROUPABLE.map((g) => Type.Literal(g))))),
     since: Type.Optional(Type.String()),
     until: Type.Optional(Type.String()),
-    minOutcomes: Type.Optional(Type.Integer({ minimum: 1 })),
-    outcomeKinds: Type.Optional(Type.Array(Type.String())),
-    catalog: Type.Optional(Type.Array(Type.String())),
-    offline: Type.Optional(Type.Array(Type.Object({ policy_version: Type.String(), metric: Type.String(), value: Type.Number(), higher_is_better: Type.Boolean() }))),
+    min_outcomes: Type.Optional(Type.Integer({ minimum: 1 })),
+    outcome_kinds: Type.Optional(Type.Array(Type.String())),
+    catalog: Type.Optional(Type.Array(Type.String(), { description: 'Catalog item ids; default: candidates, else every item ever exposed.' })),
+    offline: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { policy_version: Type.String(), metric: Type.String(), value: Type.Number(), higher_is_better: Type.Optional(Type.Boolean({ default: true })) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
     thresholds: Type.Optional(Thresholds),
-    project: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -82,7 +90,19 @@ export const loopHealthPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (
     { schema: { summary: 'Feedback-loop health with every option (catalog, offline metrics, thresholds)', params: Params, body: Body, response: { 200: ResultSchema, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody } } },
     async (req, reply) => {
       if (!(await authorizeProject(ctx, req, reply, req.params.project))) return reply;
-      return loopHealth(ctx.store, { ...req.body, project: req.params.project });
+      const b = req.body;
+      return loopHealth(ctx.store, {
+        project: req.params.project,
+        ...(b.window ? { window: b.window } : {}),
+        ...(b.by ? { by: b.by } : {}),
+        ...(b.since ? { since: b.since } : {}),
+        ...(b.until ? { until: b.until } : {}),
+        ...(b.min_outcomes ? { minOutcomes: b.min_outcomes } : {}),
+        ...(b.outcome_kinds ? { outcomeKinds: b.outcome_kinds } : {}),
+        ...(b.catalog ? { catalog: b.catalog } : {}),
+        ...(b.offline ? { offline: b.offline.map((m) => ({ ...m, higher_is_better: m.higher_is_better ?? true })) } : {}),
+        ...(b.thresholds ? { thresholds: b.thresholds } : {}),
+      });
     },
   );
 

@@ -170,6 +170,18 @@ describe('outcomes: exploration anchor, starvation, top slot', () => {
     expect(metric(r, 'starved_item_share')).toBeCloseTo(7 / 32, 15);
   });
 
+  it('negative outcomes and zero values are no success unless asked for', async () => {
+    const events: ValidEvent[] = [];
+    for (let i = 0; i < 10; i++) {
+      const d = decision('neg', 'v1', [{ item: 'a' }]);
+      events.push(d, { ...click(d, 'a'), event: { ...(click(d, 'a').event as object), kind: i < 5 ? 'thumbs_down' : 'rating', value: i < 5 ? 1 : i - 5 } } as ValidEvent);
+    }
+    await store.writeEvents([{ project: 'neg', events }]);
+    // Ratings 0..4 on five decisions: four have a positive value; thumbs_down never counts by default.
+    expect(metric(await loopHealth(store, { project: 'neg' }), 'outcome_rate')).toBeCloseTo(4 / 10, 15);
+    expect(metric(await loopHealth(store, { project: 'neg', outcomeKinds: ['thumbs_down'] }), 'outcome_rate')).toBeCloseTo(5 / 10, 15);
+  });
+
   it('outcome kinds that do not count leave every rate at zero', async () => {
     const r = await loopHealth(store, { project: 'anchor', outcomeKinds: ['conversion'] });
     expect(metric(r, 'outcome_rate')).toBe(0);
@@ -202,9 +214,31 @@ describe('offline against online', () => {
 });
 
 describe('empty scope', () => {
-  it('says there is nothing to measure', async () => {
+  it('fails, so that a misspelt project cannot pass a CI gate', async () => {
     const r = await loopHealth(store, { project: 'nobody' });
     expect(r.metrics).toEqual([]);
-    expect(r.verdicts).toEqual([expect.objectContaining({ check: 'data', status: 'unknown' })]);
+    expect(r.verdicts).toEqual([expect.objectContaining({ check: 'data', status: 'fail' })]);
+  });
+});
+
+describe('options', () => {
+  it('honours a time zone offset in since/until and accepts plain dates', async () => {
+    // 'rich' has one version per UTC day from 2026-01-01.
+    const a = await loopHealth(store, { project: 'rich', since: '2026-01-02T02:00:00+02:00', until: '2026-01-03' });
+    expect(a.metrics.filter((m) => m.name === 'exposures').map((m) => m.group?.policy_version)).toEqual(['v2']);
+    await expect(loopHealth(store, { project: 'rich', since: 'Jan 2 2026' })).rejects.toThrow(
+      "since must be a date or RFC 3339 time such as 2026-01-02 or 2026-01-02T03:04:05Z (got 'Jan 2 2026')",
+    );
+  });
+
+  it('refuses unknown thresholds, outcome kinds and an impossible confidence', async () => {
+    await expect(loopHealth(store, { project: 'rich', thresholds: { coverage: 0.3 } as never })).rejects.toThrow(/^unknown threshold 'coverage'/);
+    await expect(loopHealth(store, { project: 'rich', thresholds: { confidence: 1.5 } })).rejects.toThrow('confidence must lie between 0 and 1 (got 1.5)');
+    await expect(loopHealth(store, { project: 'rich', outcomeKinds: ['clicks'] })).rejects.toThrow(/^unknown outcome kind 'clicks'/);
+  });
+
+  it('splits that are not a sequence in time (surface, strategy) get no dynamics', async () => {
+    const r = await loopHealth(store, { project: 'rich', by: ['surface'] });
+    expect(r.metrics.filter((m) => m.name === 'amplification_slope' || m.name === 'js_divergence')).toEqual([]);
   });
 });

@@ -1,0 +1,13 @@
+/**
+ * An error whose message is meant for the user as it stands (bad input, a locked file, an option out of range). Every
+ * layer may throw it; the faces turn it into exit code 2 (CLI) or a 400 answer (HTTP), never a stack trace.
+ */
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
