@@ -5,7 +5,16 @@
  */
 const TS_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
+/** The form clients send most (Date.prototype.toISOString): 2026-01-02T03:04:05.678Z. */
+const ISO_MS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function parseTimestampMicros(text: string): number | null {
+  if (ISO_MS_RE.test(text)) {
+    const ms = Date.parse(text);
+    // Date.parse accepts 2026-02-30 by rolling over; the round trip catches it.
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === text) return ms * 1000;
+    return null;
+  }
   const m = TS_RE.exec(text);
   if (!m) return null;
   const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '', off] = m;

@@ -44,6 +44,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   };
   const app = Fastify({
     bodyLimit,
+    // Plain JSON.parse: every event is checked against a closed schema, so keys such as __proto__ are refused there.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
     logger: opts.logger ? { level: 'info', stream: process.stderr } : false,
     // The body schema of POST /v1/events documents the contract; events are validated one by one in the handler.
     // Unknown fields are refused, not silently dropped (Fastify's default strips them).

@@ -535,6 +535,7 @@ async function ingestEventsJsonl(store: DuckDbStore, file: string, opts: FileIng
     await c.run('COMMIT');
   } catch (err) {
     await c.run('ROLLBACK').catch(() => undefined);
+    store.forgetStaging();
     throw err;
   }
   let rejectsFile: string | undefined;

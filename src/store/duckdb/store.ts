@@ -76,6 +76,13 @@ export function hashKey(key: string): string {
 export class DuckDbStore implements Store {
   private readonly writeLock = new Mutex();
   private readonly keyCache = new Map<string, string>();
+  /** Staging tables that may hold rows from the last flush (temp tables roll back with a failed transaction too). */
+  private stagingFilled = new Set<string>(Object.keys(TABLES));
+
+  /** After a rollback the staging tables hold whatever they held before it: empty them all next time. */
+  forgetStaging(): void {
+    this.stagingFilled = new Set(Object.keys(TABLES));
+  }
 
   private constructor(
     readonly dbPath: string,
@@ -147,6 +154,7 @@ export class DuckDbStore implements Store {
         return counts;
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);
+        this.forgetStaging();
         throw err;
       }
     });
@@ -186,7 +194,11 @@ export class DuckDbStore implements Store {
       }
     });
     for (const t of Object.values(TABLES)) {
-      await c.run(`DELETE FROM ${stagingName(t)}`);
+      // Staging tables are emptied when used, so an empty one costs no statement.
+      if (this.stagingFilled.has(t.name)) await c.run(`DELETE FROM ${stagingName(t)}`);
+      this.stagingFilled.delete(t.name);
+      if (bufs[t.name].length === 0) continue;
+      this.stagingFilled.add(t.name);
       await appendRows(c, stagingName(t), t, bufs[t.name]);
     }
     const dups = new Set<string>();
