@@ -6,7 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorBody, ProjectName } from '../../events/schemas.js';
-import { DEFAULT_THRESHOLDS, GROUPABLE, loopHealth } from '../../analyses/loop-health/index.js';
+import { DEFAULT_THRESHOLDS, GROUPABLE, loopHealth, type LoopHealthOptions } from '../../analyses/loop-health/index.js';
 import type { AppContext } from '../app.js';
 import { authorizeProject } from '../auth.js';
 import { ResultSchema } from '../result-schema.js';
@@ -62,6 +62,22 @@ function splitList(s: string | undefined): string[] | undefined {
   return s === 'none' || s === '' ? [] : s.split(',').map((x) => x.trim());
 }
 
+/** The analysis options from the snake_case fields shared by the query string and the body. */
+function toOptions(project: string, b: Static<typeof Body>): LoopHealthOptions {
+  return {
+    project,
+    ...(b.window ? { window: b.window } : {}),
+    ...(b.by ? { by: b.by } : {}),
+    ...(b.since ? { since: b.since } : {}),
+    ...(b.until ? { until: b.until } : {}),
+    ...(b.min_outcomes ? { minOutcomes: b.min_outcomes } : {}),
+    ...(b.outcome_kinds ? { outcomeKinds: b.outcome_kinds } : {}),
+    ...(b.catalog ? { catalog: b.catalog } : {}),
+    ...(b.offline ? { offline: b.offline.map((m) => ({ ...m, higher_is_better: m.higher_is_better ?? true })) } : {}),
+    ...(b.thresholds ? { thresholds: b.thresholds } : {}),
+  };
+}
+
 export const loopHealthPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof Query> }>(
     '/v1/projects/:project/loop-health',
@@ -73,15 +89,8 @@ export const loopHealthPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (
       const bad = by?.find((b) => !(GROUPABLE as readonly string[]).includes(b));
       if (bad) return reply.code(400).send({ error: 'bad_request', message: `by takes ${GROUPABLE.join(', ')} or none (got '${bad}')` });
       const kinds = splitList(q.outcome_kinds);
-      return loopHealth(ctx.store, {
-        project: req.params.project,
-        ...(q.window ? { window: q.window } : {}),
-        ...(by ? { by } : {}),
-        ...(q.since ? { since: q.since } : {}),
-        ...(q.until ? { until: q.until } : {}),
-        ...(q.min_outcomes ? { minOutcomes: q.min_outcomes } : {}),
-        ...(kinds ? { outcomeKinds: kinds } : {}),
-      });
+      const { by: _by, outcome_kinds: _k, ...rest } = q;
+      return loopHealth(ctx.store, toOptions(req.params.project, { ...rest, ...(by ? { by: by as Static<typeof Body>['by'] } : {}), ...(kinds ? { outcome_kinds: kinds } : {}) }));
     },
   );
 
@@ -90,19 +99,7 @@ export const loopHealthPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (
     { schema: { summary: 'Feedback-loop health with every option (catalog, offline metrics, thresholds)', params: Params, body: Body, response: { 200: ResultSchema, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody } } },
     async (req, reply) => {
       if (!(await authorizeProject(ctx, req, reply, req.params.project))) return reply;
-      const b = req.body;
-      return loopHealth(ctx.store, {
-        project: req.params.project,
-        ...(b.window ? { window: b.window } : {}),
-        ...(b.by ? { by: b.by } : {}),
-        ...(b.since ? { since: b.since } : {}),
-        ...(b.until ? { until: b.until } : {}),
-        ...(b.min_outcomes ? { minOutcomes: b.min_outcomes } : {}),
-        ...(b.outcome_kinds ? { outcomeKinds: b.outcome_kinds } : {}),
-        ...(b.catalog ? { catalog: b.catalog } : {}),
-        ...(b.offline ? { offline: b.offline.map((m) => ({ ...m, higher_is_better: m.higher_is_better ?? true })) } : {}),
-        ...(b.thresholds ? { thresholds: b.thresholds } : {}),
-      });
+      return loopHealth(ctx.store, toOptions(req.params.project, req.body));
     },
   );
 
