@@ -10,6 +10,7 @@ import { registerIngest } from './ingest.js';
 import { registerKeys } from './keys.js';
 import { registerLoopHealth } from './loop-health.js';
 import { registerOpenApi } from './openapi.js';
+import { registerOpe } from './ope.js';
 import { registerServe } from './serve.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerIngest(program);
   registerLoopHealth(program);
+  registerOpe(program);
   registerOpenApi(program);
   for (const c of program.commands) {
     c.exitOverride();

@@ -10,6 +10,7 @@ import { eventsPlugin } from './plugins/events.js';
 import { projectsPlugin } from './plugins/projects.js';
 import { adminPlugin } from './plugins/admin.js';
 import { loopHealthPlugin } from './plugins/loop-health.js';
+import { opePlugin } from './plugins/ope.js';
 import { VERSION } from '../version.js';
 
 export interface AppOptions {
@@ -94,6 +95,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   await app.register(eventsPlugin, { ctx });
   await app.register(projectsPlugin, { ctx });
   await app.register(loopHealthPlugin, { ctx });
+  await app.register(opePlugin, { ctx });
   if (ctx.adminToken) await app.register(adminPlugin, { ctx });
 
   app.addHook('onClose', async () => {

@@ -1,0 +1,453 @@
+/**
+ * `ope`: off-policy evaluation of one or more target policies on the logged rounds of a project.
+ *
+ * The store returns one row per shown item (query.ts); rounds.ts numbers them; each target becomes its n x K action
+ * distribution (targets.ts); the estimator layer (estimators/, terms.ts, bootstrap.ts) does the rest. A round is one
+ * item at one position, with the item as the action and pi_e read at the logged position (Open Bandit Pipeline's
+ * convention for the Open Bandit Dataset, Saito et al. 2021); the reward model sees the position as one-hot features.
+ *
+ * Output (all names stable):
+ * - `on_policy_value`: the logging policy's own value, the mean reward of the rows (Wilson interval for 0/1 rewards,
+ *   normal otherwise).
+ * - per target (group.target) and estimator: a metric named after the estimator (`ipw`, `snipw`, `dm`, `dr`, `sndr`,
+ *   `switch-dr`, `dr-os`) twice: group.interval = 'bootstrap' (percentile interval of the seeded bootstrap, the reward
+ *   model held fixed) and 'normal' (value -/+ z se from the influence terms). Without bootstrap only the latter.
+ * - per target: `lift_vs_logging` (estimate by the ranking estimator minus on_policy_value, its interval from the
+ *   same resamples, i.e. paired), `rank` (1 = highest estimate by the ranking estimator), and the weight diagnostics
+ *   `ess`, `ess_ratio`, `max_weight`, `max_weight_share`, `min_propensity`, `mean_weight`, `support_deficiency`.
+ * - verdicts: the diagnostics of each target (verdicts.ts) and `beats_logging` for the best-ranked target.
+ */
+import { microsToIso, parseTimestampMicros } from '../../events/timestamp.js';
+import { OUTCOME_KINDS } from '../../events/schemas.js';
+import { UserError } from '../../errors.js';
+import { effectiveSampleSize } from '../../stats/ess.js';
+import { normalQuantile } from '../../stats/normal.js';
+import { percentileInterval } from '../../stats/bootstrap.js';
+import { wilsonInterval } from '../../stats/wilson.js';
+import type { Group, Metric, Result } from '../result.js';
+import type { Queryable } from '../sql.js';
+import { bootstrapRoundTerms, DEFAULT_RESAMPLES } from './bootstrap.js';
+import { roundTermsShared } from './estimators/define.js';
+import { DEFAULT_SHRINKAGE_LAMBDA, DEFAULT_SWITCH_TAU, dm, dr, drOs, ipw, sndr, snipw, switchDr } from './estimators/index.js';
+import { loggedRounds, type RewardMode } from './query.js';
+import { fitRewardModel, type RewardModelKind } from './reward-model.js';
+import { attributeNumber, buildRounds, type LoggedRounds } from './rounds.js';
+import { perRoundVectors, targetActions, targetName, targetProbabilities, type TargetFunction, type TargetSpec } from './targets.js';
+import { SharedTerms, summarizeTerms } from './terms.js';
+import type { Estimator, LoggedBandit, RoundTerms } from './types.js';
+import { validateLoggedBandit } from './validate.js';
+import { comparisonVerdict, DEFAULT_OPE_THRESHOLDS, diagnosticVerdicts, type OpeThresholds, type Ranked, type TargetDiagnostics } from './verdicts.js';
+
+/** The seven bandit estimators, in output order; these are the metric names. */
+export const OPE_ESTIMATORS = ['ipw', 'snipw', 'dm', 'dr', 'sndr', 'switch-dr', 'dr-os'] as const;
+export type OpeEstimatorName = (typeof OPE_ESTIMATORS)[number];
+const MODEL_FREE = new Set<string>(['ipw', 'snipw']);
+
+export type RewardModelChoice = RewardModelKind | 'auto' | 'none';
+
+export interface OpeOptions {
+  project: string;
+  since?: string;
+  until?: string;
+  /** Only exposures of this policy version. */
+  policyVersion?: string;
+  /** Outcome kinds that make the reward (default: every kind but the negative ones). */
+  outcomeKinds?: string[];
+  /** 'binary' (default): 1 when the shown item got a counted outcome; 'value': the sum of their values. */
+  reward?: RewardMode;
+  /** Target policies (default: uniform). Names must be distinct. */
+  targets?: TargetSpec[];
+  /** Estimators to run (default: all seven, or ipw and snipw without a reward model). */
+  estimators?: string[];
+  /** Bootstrap resamples (default 1000; 0 = normal intervals only). */
+  bootstrap?: number;
+  /** Seed of the bootstrap and of the reward model's folds (default 0). */
+  seed?: number;
+  /** Weight clipping of ipw and dr (default none). */
+  clip?: number;
+  /** Switch-DR threshold (default 10). */
+  tau?: number;
+  /** DR-OS shrinkage (default 100). */
+  lambda?: number;
+  /** Reward model for dm and the doubly robust estimators (default 'auto': logistic for 0/1 rewards, else ridge). */
+  rewardModel?: RewardModelChoice;
+  /** Reward predictions from the decisions' attributes instead of a fitted model: see `predictionColumnValues`. */
+  predictionsColumn?: string;
+  /** Reward predictions q_hat(round, action) from a function (library API), instead of a fitted model. */
+  rewardPredictions?: TargetFunction;
+  /** Numeric decision attributes used as context by the reward model (and shown to target functions). */
+  context?: string[];
+  /** The estimator that ranks targets and gives `lift_vs_logging` (default snipw when run, else the first). */
+  rankBy?: string;
+  thresholds?: Partial<OpeThresholds>;
+  /** Where the logs came from, for the report. */
+  source?: string;
+  /** Threads of the bootstrap (default: automatic); results do not depend on it. */
+  threads?: number;
+}
+
+function sqlTime(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const micros = parseTimestampMicros(text);
+  if (micros === null) throw new UserError(`${name} must be a date or RFC 3339 time such as 2026-01-02 or 2026-01-02T03:04:05Z (got '${text}')`);
+  return microsToIso(micros).replace('T', ' ').replace('Z', '');
+}
+
+function nonNegative(name: string, v: number | undefined): void {
+  if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new UserError(`${name} must be a number >= 0 (got ${v})`);
+}
+
+/** Checks the options a user can get wrong; throws UserError naming the option. */
+export function checkOpeOptions(o: OpeOptions): void {
+  for (const e of o.estimators ?? [])
+    if (!(OPE_ESTIMATORS as readonly string[]).includes(e)) throw new UserError(`unknown estimator '${e}'; choose from ${OPE_ESTIMATORS.join(', ')}`);
+  if (o.estimators !== undefined && o.estimators.length === 0) throw new UserError(`no estimators given; choose from ${OPE_ESTIMATORS.join(', ')}`);
+  if (o.estimators && new Set(o.estimators).size !== o.estimators.length) throw new UserError('an estimator is named twice');
+  if (o.bootstrap !== undefined && !(Number.isInteger(o.bootstrap) && o.bootstrap >= 0 && o.bootstrap <= 100_000))
+    throw new UserError(`bootstrap must be a whole number of resamples from 0 to 100000 (got ${o.bootstrap})`);
+  if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) throw new UserError(`seed must be a whole number (got ${o.seed})`);
+  nonNegative('clip', o.clip);
+  nonNegative('tau', o.tau);
+  nonNegative('lambda', o.lambda);
+  if (o.rewardModel !== undefined && !['auto', 'logistic', 'ridge', 'none'].includes(o.rewardModel))
+    throw new UserError(`reward model must be auto, logistic, ridge or none (got '${String(o.rewardModel)}')`);
+  if (o.reward !== undefined && o.reward !== 'binary' && o.reward !== 'value') throw new UserError(`reward must be binary or value (got '${String(o.reward)}')`);
+  const given = [o.predictionsColumn !== undefined, o.rewardPredictions !== undefined, o.rewardModel !== undefined && o.rewardModel !== 'auto'].filter(Boolean).length;
+  if (given > 1) throw new UserError('give one source of reward predictions: a reward model, a predictions column or a predictions function');
+  for (const k of o.outcomeKinds ?? [])
+    if (!(OUTCOME_KINDS as readonly string[]).includes(k) && !/^custom:[A-Za-z0-9_.-]{1,64}$/.test(k))
+      throw new UserError(`unknown outcome kind '${k}'; expected one of ${OUTCOME_KINDS.join(', ')} or custom:<name>`);
+  for (const [k, v] of Object.entries(o.thresholds ?? {})) {
+    if (!(k in DEFAULT_OPE_THRESHOLDS)) throw new UserError(`unknown threshold '${k}'; known: ${Object.keys(DEFAULT_OPE_THRESHOLDS).join(', ')}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UserError(`threshold ${k} must be a non-negative number (got ${JSON.stringify(v)})`);
+  }
+  const c = o.thresholds?.confidence;
+  if (c !== undefined && !(c > 0 && c < 1)) throw new UserError(`confidence must lie between 0 and 1 (got ${c})`);
+  const names = (o.targets ?? []).map(targetName);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new UserError(`two targets are named '${dup}'; give each a distinct name`);
+  if (o.targets !== undefined && o.targets.length === 0) throw new UserError('no target policies given');
+  for (const c of o.context ?? []) if (c.trim() === '') throw new UserError('context names an empty attribute');
+}
+
+function buildEstimator(name: string, o: OpeOptions): Estimator {
+  const clip = o.clip ?? Number.POSITIVE_INFINITY;
+  switch (name) {
+    case 'ipw': return ipw({ clip });
+    case 'snipw': return snipw();
+    case 'dm': return dm();
+    case 'dr': return dr({ clip });
+    case 'sndr': return sndr();
+    case 'switch-dr': return switchDr({ tau: o.tau ?? DEFAULT_SWITCH_TAU });
+    case 'dr-os': return drOs({ lambda: o.lambda ?? DEFAULT_SHRINKAGE_LAMBDA });
+    default: throw new UserError(`unknown estimator '${name}'`);
+  }
+}
+
+/**
+ * Reward predictions from a decision attribute: either one attribute holding an object {actionId: q} (or an array in
+ * action order), or one attribute per action named `<column><actionId>` (like the Open Bandit Dataset's
+ * user-item_affinity_<item> columns).
+ */
+export function predictionColumnValues(r: LoggedRounds, column: string): Float64Array {
+  const K = r.actions.length;
+  const out = new Float64Array(r.n * K);
+  for (let i = 0; i < r.n; i++) {
+    const d = r.decision[i]!;
+    const attrs = r.attributes?.[d] ?? {};
+    const whole = attrs[column];
+    for (let a = 0; a < K; a++) {
+      const id = r.actions[a]!;
+      let raw: unknown;
+      if (Array.isArray(whole)) raw = whole[a];
+      else if (whole !== null && typeof whole === 'object') raw = (whole as Record<string, unknown>)[id];
+      else raw = attrs[`${column}${id}`];
+      const x = attributeNumber(raw);
+      if (x === null) {
+        throw new UserError(
+          `predictions column '${column}': no number for action '${id}' in round ${d} (request ${r.requestIds[d]}); give an attribute '${column}' holding {action: prediction} or one attribute '${column}<action>' per action`,
+        );
+      }
+      out[i * K + a] = x;
+    }
+  }
+  return out;
+}
+
+/** Context of the reward model: the --context features plus one-hot positions (all but the first). */
+function modelContext(r: LoggedRounds): { context?: Float64Array; dim: number } {
+  const d0 = r.contextNames.length;
+  const L = r.positions.length;
+  const dim = d0 + (L > 1 ? L - 1 : 0);
+  if (dim === 0) return { dim: 0 };
+  const ctx = new Float64Array(r.n * dim);
+  for (let i = 0; i < r.n; i++) {
+    for (let k = 0; k < d0; k++) ctx[i * dim + k] = r.context![i * d0 + k]!;
+    const p = r.position[i]!;
+    if (p > 0) ctx[i * dim + d0 + p - 1] = 1;
+  }
+  return { context: ctx, dim };
+}
+
+const finiteCi = (ci: [number, number]): [number, number] | undefined => (Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : undefined);
+const num = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function metric(name: string, value: number, group: Group | undefined, ci?: [number, number], n?: number): Metric {
+  const m: Metric = { name, value: num(value) };
+  const c = ci === undefined ? undefined : finiteCi(ci);
+  if (c) m.ci = c;
+  if (n !== undefined) m.n = n;
+  if (group) m.group = group;
+  return m;
+}
+
+export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
+  checkOpeOptions(o);
+  const since = sqlTime('since', o.since);
+  const until = sqlTime('until', o.until);
+  const t: OpeThresholds = { ...DEFAULT_OPE_THRESHOLDS, ...(o.thresholds ?? {}) };
+  const confidence = t.confidence;
+  const targets = o.targets ?? [{ kind: 'uniform' }];
+  const nBoot = o.bootstrap ?? DEFAULT_RESAMPLES;
+  const seed = o.seed ?? 0;
+  const rewardMode = o.reward ?? 'binary';
+  const choice: RewardModelChoice = o.rewardModel ?? 'auto';
+  const hasPredictions = o.predictionsColumn !== undefined || o.rewardPredictions !== undefined;
+  let names: string[] = o.estimators ?? [...OPE_ESTIMATORS];
+  if (choice === 'none' && !hasPredictions) {
+    const needing = names.filter((e) => !MODEL_FREE.has(e));
+    if (o.estimators !== undefined && needing.length)
+      throw new UserError(`${needing.join(', ')} need${needing.length === 1 ? 's' : ''} a reward model; drop --reward-model none, give a predictions column, or run only ipw, snipw`);
+    names = names.filter((e) => MODEL_FREE.has(e));
+  }
+  const rankBy = o.rankBy ?? (names.includes('snipw') ? 'snipw' : names[0]!);
+  if (!names.includes(rankBy)) throw new UserError(`rank-by estimator '${rankBy}' is not among those run (${names.join(', ')})`);
+
+  const inputs: Record<string, unknown> = {
+    source: o.source ?? 'store',
+    project: o.project,
+    since: o.since,
+    until: o.until,
+    policy_version: o.policyVersion,
+    reward: rewardMode,
+    outcome_kinds: o.outcomeKinds?.length ? o.outcomeKinds : 'all but negative',
+    targets: targets.map(targetName),
+    estimators: names,
+    rank_by: rankBy,
+    bootstrap: nBoot,
+    seed,
+    confidence,
+    clip: o.clip ?? null,
+    tau: names.includes('switch-dr') ? (o.tau ?? DEFAULT_SWITCH_TAU) : undefined,
+    lambda: names.includes('dr-os') ? (o.lambda ?? DEFAULT_SHRINKAGE_LAMBDA) : undefined,
+    context: o.context?.length ? o.context : undefined,
+  };
+  const result: Result = { analysis: 'ope', inputs, metrics: [], verdicts: [] };
+
+  const needAttributes = (o.context?.length ?? 0) > 0 || o.predictionsColumn !== undefined || targets.some((s) => s.kind === 'function') || o.rewardPredictions !== undefined;
+  const cols = await loggedRounds(db, {
+    project: o.project,
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+    ...(o.policyVersion !== undefined ? { policyVersion: o.policyVersion } : {}),
+    outcomeKinds: o.outcomeKinds ?? [],
+    reward: rewardMode,
+    attributes: needAttributes,
+  });
+  if (cols.n === 0) {
+    result.verdicts.push({ check: 'data', status: 'unknown', message: 'There are no logged exposures in this scope, so no policy can be evaluated; check the project, the time range and the policy version.' });
+    return result;
+  }
+  const extra = targets.flatMap(targetActions);
+  const r = buildRounds(cols, { ...(o.context?.length ? { context: o.context } : {}), extraActions: extra });
+  const K = r.actions.length;
+  Object.assign(inputs, {
+    rounds: r.n,
+    decisions: r.nDecisions,
+    actions: K,
+    logged_actions: r.nLogged,
+    positions: r.positions,
+  });
+
+  // Reward predictions q_hat(x_i, a) at the logged position, n x K, when an estimator needs them.
+  const needModel = names.some((e) => !MODEL_FREE.has(e));
+  let q: Float64Array | undefined;
+  if (needModel) {
+    if (o.predictionsColumn !== undefined) {
+      q = predictionColumnValues(r, o.predictionsColumn);
+      inputs.reward_model = `column ${o.predictionsColumn}`;
+    } else if (o.rewardPredictions !== undefined) {
+      q = perRoundVectors(r, o.rewardPredictions, 'reward predictions', false);
+      inputs.reward_model = 'function';
+    } else {
+      if (r.n < 2) throw new UserError('a reward model needs at least 2 logged rounds; run ipw and snipw only (--reward-model none)');
+      const { context, dim } = modelContext(r);
+      const data: LoggedBandit = { n: r.n, nActions: K, action: r.action, reward: r.reward, pscore: r.pscore, ...(context ? { context, dim } : {}) };
+      try {
+        const fit = fitRewardModel(data, { kind: choice === 'auto' || choice === 'none' ? 'auto' : choice, folds: Math.min(5, r.n), seed });
+        q = fit.predictions;
+        inputs.reward_model = `${fit.kind}, ${fit.nFolds}-fold cross-fitted, features: ${[...r.contextNames, ...(r.positions.length > 1 ? ['position'] : [])].join(', ') || 'action only'}`;
+      } catch (err) {
+        if (err instanceof RangeError) throw new UserError(`reward model: ${err.message.replace(/^fitRewardModel: /, '')}; choose --reward-model ridge for rewards outside [0, 1]`);
+        throw err;
+      }
+    }
+  } else inputs.reward_model = 'none';
+
+  // The logging policy's own value.
+  const n = r.n;
+  let sumR = 0;
+  let binary = true;
+  for (let i = 0; i < n; i++) {
+    const y = r.reward[i]!;
+    sumR += y;
+    if (y !== 0 && y !== 1) binary = false;
+  }
+  const onPolicy = sumR / n;
+  let onCi: [number, number];
+  if (binary) {
+    const w = wilsonInterval(sumR, n, confidence);
+    onCi = [w.lower, w.upper];
+  } else {
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += (r.reward[i]! - onPolicy) ** 2;
+    const se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
+    const z = normalQuantile(0.5 + confidence / 2);
+    onCi = [onPolicy - z * se, onPolicy + z * se];
+  }
+  result.metrics.push(metric('on_policy_value', onPolicy, { interval: binary ? 'wilson' : 'normal' }, onCi, n));
+
+  const estimators = names.map((e) => buildEstimator(e, o));
+  const onTerms: RoundTerms = { n, additive: r.reward };
+  const onSummary = summarizeTerms(onTerms);
+  // (action, position) pairs that appear in the logs.
+  const L = r.positions.length;
+  const seen = new Uint8Array(K * L);
+  for (let i = 0; i < n; i++) seen[r.action[i]! * L + r.position[i]!] = 1;
+  const z = normalQuantile(0.5 + confidence / 2);
+
+  const ranked: Ranked[] = [];
+  for (const spec of targets) {
+    const name = targetName(spec);
+    const probs = targetProbabilities(spec, r);
+    const data: LoggedBandit = { n, nActions: K, action: r.action, reward: r.reward, pscore: r.pscore };
+    try {
+      validateLoggedBandit('ope', data);
+    } catch (err) {
+      throw new UserError(String((err as Error).message).replace(/^ope: /, 'logged rounds: '));
+    }
+    const shared = new SharedTerms(data, { probs }, q);
+    const named = estimators.map((e) => ({ name: e.name, terms: roundTermsShared(e, shared) }));
+    const summaries = named.map(({ terms }) => summarizeTerms(terms));
+    let boot: ReturnType<typeof bootstrapRoundTerms> | undefined;
+    if (nBoot > 0) {
+      boot = bootstrapRoundTerms([...named, { name: '\u0000on_policy', terms: onTerms }], {
+        n: nBoot,
+        seed,
+        confidence,
+        keepReplicates: true,
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+      });
+    }
+    named.forEach(({ name: est }, j) => {
+      const s = summaries[j]!;
+      if (boot) result.metrics.push(metric(est, s.value, { target: name, interval: 'bootstrap' }, boot.estimates[j]!.ci, n));
+      result.metrics.push(metric(est, s.value, { target: name, interval: 'normal' }, [s.value - z * s.se, s.value + z * s.se], n));
+    });
+
+    // The ranking estimator against the logging policy, paired (same rounds, same resamples).
+    const j = names.indexOf(rankBy);
+    const s = summaries[j]!;
+    const lift = s.value - onPolicy;
+    let liftCi: [number, number];
+    if (boot) {
+      const a = boot.estimates[j]!.replicates!;
+      const b = boot.estimates[boot.estimates.length - 1]!.replicates!;
+      const diffs = new Float64Array(a.length);
+      let m = 0;
+      for (let k = 0; k < a.length; k++) {
+        const dk = a[k]! - b[k]!;
+        if (Number.isFinite(dk)) diffs[m++] = dk;
+      }
+      const sorted = diffs.subarray(0, m).sort();
+      liftCi = m > 0 ? percentileInterval(sorted, confidence, true) : [Number.NaN, Number.NaN];
+    } else {
+      let ss = 0;
+      for (let i = 0; i < n; i++) ss += (s.influence[i]! - onSummary.influence[i]!) ** 2;
+      const se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
+      liftCi = [lift - z * se, lift + z * se];
+    }
+    result.metrics.push(metric('lift_vs_logging', lift, { target: name, estimator: rankBy, interval: boot ? 'bootstrap' : 'normal' }, liftCi, n));
+
+    // Weight diagnostics.
+    const w = shared.weights();
+    let sw = 0;
+    let maxW = -1;
+    let argMax = 0;
+    let minP = Number.POSITIVE_INFINITY;
+    let argMin = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = w[i]!;
+      sw += wi;
+      if (wi > maxW) (maxW = wi), (argMax = i);
+      const p = r.pscore[i]!;
+      if (p < minP) (minP = p), (argMin = i);
+    }
+    const meanW = sw / n;
+    let ssw = 0;
+    for (let i = 0; i < n; i++) ssw += (w[i]! - meanW) ** 2;
+    const seW = n > 1 ? Math.sqrt(ssw / (n - 1) / n) : Number.NaN;
+    const ess = effectiveSampleSize(w);
+    let deficiency = 0;
+    for (let i = 0; i < n; i++) {
+      const o2 = i * K;
+      const p = r.position[i]!;
+      for (let a = 0; a < K; a++) if (seen[a * L + p] === 0) deficiency += probs[o2 + a]!;
+    }
+    deficiency /= n;
+    const diag: TargetDiagnostics = {
+      target: name,
+      n,
+      ess,
+      essRatio: ess / n,
+      maxWeight: maxW,
+      maxWeightShare: sw > 0 ? maxW / sw : Number.NaN,
+      maxWeightRound: r.decision[argMax]!,
+      maxWeightRequest: r.requestIds[r.decision[argMax]!]!,
+      minPropensity: minP,
+      minPropensityRound: r.decision[argMin]!,
+      minPropensityRequest: r.requestIds[r.decision[argMin]!]!,
+      meanWeight: meanW,
+      meanWeightCi: [meanW - z * seW, meanW + z * seW],
+      supportDeficiency: deficiency,
+      weighted: names.filter((e) => e === 'snipw' || e === 'sndr' || ((e === 'ipw' || e === 'dr') && o.clip === undefined)),
+      bounded: names.filter((e) => e === 'switch-dr' || e === 'dr-os' || ((e === 'ipw' || e === 'dr') && o.clip !== undefined)),
+    };
+    const g = { target: name };
+    result.metrics.push(
+      metric('ess', ess, g, undefined, n),
+      metric('ess_ratio', ess / n, g),
+      metric('max_weight', maxW, g),
+      metric('max_weight_share', diag.maxWeightShare, g),
+      metric('min_propensity', minP, g),
+      metric('mean_weight', meanW, g, diag.meanWeightCi, n),
+      metric('support_deficiency', deficiency, g),
+    );
+    // dm alone uses no weights: only the support check applies to it.
+    const usesWeights = diag.weighted.length + diag.bounded.length > 0;
+    const verdicts = usesWeights ? diagnosticVerdicts(diag, t) : diagnosticVerdicts(diag, t).filter((v) => v.check === 'support_deficiency');
+    result.verdicts.push(...verdicts);
+    const trusted = !verdicts.some((v) => v.status === 'fail');
+    ranked.push({ target: name, value: s.value, lift, liftCi, trusted });
+  }
+
+  // Ranking by the ranking estimator (NaN last); ties keep the given order.
+  const order = ranked
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => (Number.isFinite(b.x.value) ? b.x.value : -Infinity) - (Number.isFinite(a.x.value) ? a.x.value : -Infinity) || a.i - b.i);
+  order.forEach(({ x }, k) => result.metrics.push(metric('rank', k + 1, { target: x.target, estimator: rankBy })));
+  const best = order[0]!.x;
+  result.verdicts.push(comparisonVerdict(best, rankBy, onPolicy, confidence, targets.length));
+  return result;
+}
+

@@ -1,0 +1,101 @@
+/**
+ * The logged rounds of off-policy evaluation, read from the store as typed columns (one entry per exposure row).
+ *
+ * Convention (Open Bandit Pipeline's for the Open Bandit Dataset, Saito et al. 2021): a round is one shown item at its
+ * position. The action is the item; the position stays a separate column, and the logged propensity is
+ * pi_b(item at that position | context), as OBD's `propensity_score` is. A target policy is then
+ * pi_e(item | context, position), OBP's action_dist[round, item, position], and each estimator reads it at the
+ * round's logged position. A decision that shows several items gives several rounds, one per position.
+ *
+ * Order: by time, then decision id (shorter ids first, so numbered ids such as the row-numbered ids of a loaded file
+ * sort by number), then position and item. `ope` numbers decisions 0, 1, ... in this order; that number is the
+ * `round` of --target-probs files.
+ *
+ * Reward: with `reward: 'binary'` (default) 1 when the (request_id, item_id) has an outcome of a counted kind with a
+ * positive value, else 0 (the success rule of loop health); with `reward: 'value'`, the sum of the values of the
+ * counted outcomes (0 when there are none), e.g. ratings. Counted kinds: `outcomeKinds`, or by default every kind but
+ * the negative ones (retry, reformulate, abandon, escalate, thumbs_down).
+ */
+import { NEGATIVE_KINDS } from '../loop-health/query.js';
+import { lit, type Queryable } from '../sql.js';
+
+export type RewardMode = 'binary' | 'value';
+
+export interface RoundScope {
+  project: string;
+  /** UTC timestamp texts for SQL ('YYYY-MM-DD HH:MM:SS[.ffffff]'). */
+  since?: string;
+  until?: string;
+  policyVersion?: string;
+  outcomeKinds: string[];
+  reward: RewardMode;
+  /** Also return the decision's attributes (JSON text), for context features and prediction columns. */
+  attributes: boolean;
+}
+
+export interface RoundColumns {
+  n: number;
+  decisionId: Array<string | null>;
+  requestId: Array<string | null>;
+  item: Array<string | null>;
+  position: Float64Array;
+  pscore: Float64Array;
+  reward: Float64Array;
+  attributes?: Array<string | null>;
+}
+
+function rewardJoin(scope: RoundScope, params: unknown[]): { expr: string; join: string } {
+  params.push(scope.project);
+  let w = `project = $${params.length} AND item_id IS NOT NULL`;
+  if (scope.reward === 'binary') w += ' AND value > 0';
+  if (scope.outcomeKinds.length) w += ` AND kind IN (${scope.outcomeKinds.map(lit).join(', ')})`;
+  else w += ` AND kind NOT IN (${NEGATIVE_KINDS.map(lit).join(', ')})`;
+  const join = `LEFT JOIN (SELECT request_id, item_id, count(*) AS n, sum(value) AS v FROM outcomes WHERE ${w} GROUP BY request_id, item_id) o
+      ON o.request_id = e.request_id AND o.item_id = e.item_id`;
+  const expr = scope.reward === 'binary' ? 'CASE WHEN o.n IS NULL THEN 0 ELSE 1 END' : 'coalesce(o.v, 0)';
+  return { expr, join };
+}
+
+/** Every exposure row in scope with its reward, in round order (see the module comment). */
+export async function loggedRounds(db: Queryable, scope: RoundScope): Promise<RoundColumns> {
+  const params: unknown[] = [];
+  const { expr, join } = rewardJoin(scope, params);
+  let attrJoin = '';
+  if (scope.attributes) {
+    params.push(scope.project);
+    attrJoin = `LEFT JOIN (SELECT event_id, attributes FROM decisions WHERE project = $${params.length}) d ON d.event_id = e.decision_id`;
+  }
+  params.push(scope.project);
+  let where = `e.project = $${params.length}`;
+  if (scope.since) (params.push(scope.since), (where += ` AND e.ts >= CAST($${params.length} AS TIMESTAMP)`));
+  if (scope.until) (params.push(scope.until), (where += ` AND e.ts < CAST($${params.length} AS TIMESTAMP)`));
+  if (scope.policyVersion !== undefined) (params.push(scope.policyVersion), (where += ` AND e.policy_version = $${params.length}`));
+  const sql = `SELECT e.decision_id AS decision_id, e.request_id AS request_id, e.item_id AS item,
+      CAST(e.position AS DOUBLE) AS position, e.propensity AS pscore, CAST(${expr} AS DOUBLE) AS reward
+      ${scope.attributes ? ', CAST(d.attributes AS VARCHAR) AS attributes' : ''}
+    FROM exposures e ${join} ${attrJoin}
+    WHERE ${where}
+    ORDER BY e.ts, length(e.decision_id), e.decision_id, e.position, e.item_id`;
+  const cols = await db.queryColumns(sql, params);
+  const text = (name: string): Array<string | null> => {
+    const c = cols[name];
+    if (c === undefined || c instanceof Float64Array) throw new Error(`loggedRounds: column ${name} is not text`);
+    return c;
+  };
+  const num = (name: string): Float64Array => {
+    const c = cols[name];
+    if (!(c instanceof Float64Array)) throw new Error(`loggedRounds: column ${name} is not numeric`);
+    return c;
+  };
+  const out: RoundColumns = {
+    n: num('pscore').length,
+    decisionId: text('decision_id'),
+    requestId: text('request_id'),
+    item: text('item'),
+    position: num('position'),
+    pscore: num('pscore'),
+    reward: num('reward'),
+  };
+  if (scope.attributes) out.attributes = text('attributes');
+  return out;
+}

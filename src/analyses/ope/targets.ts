@@ -1,0 +1,149 @@
+/**
+ * Target policies of `ope`, and their action distributions on the logged rounds.
+ *
+ * - uniform: pi_e(a | x, position) = 1 / K_logged for every action that appears in the logs, at every position (Open
+ *   Bandit Pipeline's uniform random policy on the Open Bandit Dataset: action_dist[n, a, position] = 1 / n_actions).
+ * - table: probabilities per (round, action, position) from a file or request body (target-table.ts).
+ * - function: a TypeScript function of the round (library API), returning pi_e(. | round, position) as an array
+ *   aligned with `actions` or as an object { actionId: probability } (absent actions get 0).
+ *
+ * The result is the n x K row-major matrix the estimators take: row i = pi_e(. | x_i, position_i).
+ */
+import { UserError } from '../../errors.js';
+import type { LoggedRounds } from './rounds.js';
+import { rowKey, type TargetTable } from './target-table.js';
+import { PROB_SUM_TOLERANCE } from './validate.js';
+
+/** What a target-policy function sees of a logged round. */
+export interface RoundView {
+  /** 0-based round (decision) index, as in --target-probs files. */
+  round: number;
+  requestId: string;
+  /** The position as logged (e.g. 1, 2, 3). */
+  position: number;
+  /** Action ids; an array answer is aligned with them. */
+  actions: readonly string[];
+  /** The decision's attributes (when the analysis read them: with `context` or a predictions column), else {}. */
+  attributes: Readonly<Record<string, unknown>>;
+  /** The --context features of the round, by name. */
+  context: Readonly<Record<string, number>>;
+}
+
+export type TargetFunction = (round: RoundView) => ArrayLike<number> | Readonly<Record<string, number>>;
+
+export type TargetSpec =
+  | { kind: 'uniform'; name?: string }
+  | { kind: 'table'; name: string; table: TargetTable }
+  | { kind: 'function'; name: string; fn: TargetFunction };
+
+export function targetName(spec: TargetSpec): string {
+  return spec.kind === 'uniform' ? (spec.name ?? 'uniform') : spec.name;
+}
+
+/** Action ids a target names that the logs may not contain. */
+export function targetActions(spec: TargetSpec): string[] {
+  return spec.kind === 'table' ? spec.table.actions : [];
+}
+
+function checkRow(label: string, r: LoggedRounds, i: number, probs: Float64Array, o: number, K: number): void {
+  let s = 0;
+  for (let a = 0; a < K; a++) {
+    const p = probs[o + a]!;
+    if (!(p >= 0 && p <= 1)) {
+      throw new UserError(`${label}: the probability of action '${r.actions[a]}' in round ${r.decision[i]} at position ${r.positions[r.position[i]!]} is ${p}, not a number in [0, 1]`);
+    }
+    s += p;
+  }
+  if (Math.abs(s - 1) > PROB_SUM_TOLERANCE) {
+    throw new UserError(
+      `${label}: the probabilities of round ${r.decision[i]} (request ${r.requestIds[r.decision[i]!]}) at position ${r.positions[r.position[i]!]} sum to ${+s.toPrecision(12)}, not 1 (tolerance ${PROB_SUM_TOLERANCE})`,
+    );
+  }
+}
+
+/** pi_e(. | x_i, position_i) for every logged row, row-major n x K. */
+export function targetProbabilities(spec: TargetSpec, r: LoggedRounds): Float64Array {
+  const K = r.actions.length;
+  const n = r.n;
+  const probs = new Float64Array(n * K);
+  const name = targetName(spec);
+  if (spec.kind === 'uniform') {
+    const p = 1 / r.nLogged;
+    for (let i = 0; i < n; i++) probs.fill(p, i * K, i * K + r.nLogged);
+    return probs;
+  }
+  if (spec.kind === 'table') {
+    const t = spec.table;
+    if (t.key === 'round' && t.maxRound >= r.nDecisions) {
+      throw new UserError(
+        `${t.source}: round ${t.maxRound} (line ${[...t.lines].find(([k]) => k.startsWith(`${t.maxRound}\u0000`))?.[1]}) is beyond the ${r.nDecisions} logged rounds (0..${r.nDecisions - 1}); was the table made for other logs or another time range?`,
+      );
+    }
+    const cols = t.actions.map((a) => r.actions.indexOf(a));
+    for (let i = 0; i < n; i++) {
+      const d = r.decision[i]!;
+      const pos = r.positions[r.position[i]!]!;
+      const id = t.key === 'round' ? d : r.requestIds[d]!;
+      const row = t.rows.get(rowKey(id, pos)) ?? t.rows.get(rowKey(id, null));
+      if (row === undefined) {
+        throw new UserError(
+          `${t.source}: no probabilities for ${t.key === 'round' ? `round ${d}` : `request_id ${id}`} at position ${pos}; every logged round needs its target distribution`,
+        );
+      }
+      const o = i * K;
+      for (let j = 0; j < cols.length; j++) probs[o + cols[j]!] = row[j]!;
+    }
+    return probs;
+  }
+  return perRoundVectors(r, spec.fn, `target '${name}'`, true);
+}
+
+/**
+ * Calls `fn` on every logged row and collects its answers as a row-major n x K matrix: an array aligned with
+ * `r.actions` or an object { actionId: value } (absent actions 0). With `probabilities`, each row must be a
+ * distribution (entries in [0, 1] summing to 1 within 1e-6); otherwise any finite values.
+ */
+export function perRoundVectors(r: LoggedRounds, fn: TargetFunction, label: string, probabilities: boolean): Float64Array {
+  const K = r.actions.length;
+  const n = r.n;
+  const out = new Float64Array(n * K);
+  const ctxNames = r.contextNames;
+  const dim = ctxNames.length;
+  const index = new Map(r.actions.map((a, k) => [a, k]));
+  const what = probabilities ? 'probabilities' : 'values';
+  for (let i = 0; i < n; i++) {
+    const d = r.decision[i]!;
+    const context: Record<string, number> = {};
+    for (let k = 0; k < dim; k++) context[ctxNames[k]!] = r.context![i * dim + k]!;
+    let answer: ArrayLike<number> | Readonly<Record<string, number>>;
+    try {
+      answer = fn({
+        round: d,
+        requestId: r.requestIds[d]!,
+        position: r.positions[r.position[i]!]!,
+        actions: r.actions,
+        attributes: r.attributes?.[d] ?? {},
+        context,
+      });
+    } catch (err) {
+      throw new UserError(`${label}: the function failed on round ${d}: ${(err as Error).message}`);
+    }
+    const o = i * K;
+    if (answer !== null && typeof answer === 'object' && typeof (answer as ArrayLike<number>).length === 'number') {
+      const arr = answer as ArrayLike<number>;
+      if (arr.length !== K) throw new UserError(`${label}: the function returned ${arr.length} ${what} for round ${d}, expected ${K} (one per action)`);
+      for (let a = 0; a < K; a++) out[o + a] = Number(arr[a]);
+    } else if (answer !== null && typeof answer === 'object') {
+      for (const [a, p] of Object.entries(answer)) {
+        const k = index.get(a);
+        if (k === undefined) throw new UserError(`${label}: the function named action '${a}' in round ${d}, which is not among the ${K} actions`);
+        out[o + k] = Number(p);
+      }
+    } else throw new UserError(`${label}: the function must return an array of ${what} or an object {action: value} (round ${d})`);
+    if (probabilities) checkRow(label, r, i, out, o, K);
+    else
+      for (let a = 0; a < K; a++)
+        if (!Number.isFinite(out[o + a]!)) throw new UserError(`${label}: the value for action '${r.actions[a]}' in round ${d} is ${out[o + a]}, not a finite number`);
+  }
+  return out;
+}
