@@ -145,9 +145,9 @@ function buildEstimator(name: string, o: OpeOptions): Estimator {
 }
 
 /**
- * Reward predictions from a decision attribute: either one attribute holding an object {actionId: q} (or an array in
- * action order), or one attribute per action named `<column><actionId>` (like the Open Bandit Dataset's
- * user-item_affinity_<item> columns).
+ * Reward predictions from decision attributes: one attribute per action named `<column><actionId>` (like the Open
+ * Bandit Dataset's user-item_affinity_<item> columns), or one attribute `<column>` holding a JSON object
+ * {actionId: q} (or an array in action order) as text.
  */
 export function predictionColumnValues(r: LoggedRounds, column: string): Float64Array {
   const K = r.actions.length;
@@ -155,7 +155,14 @@ export function predictionColumnValues(r: LoggedRounds, column: string): Float64
   for (let i = 0; i < r.n; i++) {
     const d = r.decision[i]!;
     const attrs = r.attributes?.[d] ?? {};
-    const whole = attrs[column];
+    let whole = attrs[column];
+    if (typeof whole === 'string' && /^\s*[[{]/.test(whole)) {
+      try {
+        whole = JSON.parse(whole) as unknown;
+      } catch {
+        throw new UserError(`predictions column '${column}': round ${d} (request ${r.requestIds[d]}) holds text that is not valid JSON`);
+      }
+    }
     for (let a = 0; a < K; a++) {
       const id = r.actions[a]!;
       let raw: unknown;
@@ -165,7 +172,7 @@ export function predictionColumnValues(r: LoggedRounds, column: string): Float64
       const x = attributeNumber(raw);
       if (x === null) {
         throw new UserError(
-          `predictions column '${column}': no number for action '${id}' in round ${d} (request ${r.requestIds[d]}); give an attribute '${column}' holding {action: prediction} or one attribute '${column}<action>' per action`,
+          `predictions column '${column}': no number for action '${id}' in round ${d} (request ${r.requestIds[d]}); give an attribute '${column}<action>' per action or an attribute '${column}' holding {action: prediction} as JSON text`,
         );
       }
       out[i * K + a] = x;

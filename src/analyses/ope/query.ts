@@ -56,8 +56,24 @@ function rewardJoin(scope: RoundScope, params: unknown[]): { expr: string; join:
   return { expr, join };
 }
 
+function whereClause(scope: RoundScope, params: unknown[]): string {
+  params.push(scope.project);
+  let where = `e.project = $${params.length}`;
+  if (scope.since) (params.push(scope.since), (where += ` AND e.ts >= CAST($${params.length} AS TIMESTAMP)`));
+  if (scope.until) (params.push(scope.until), (where += ` AND e.ts < CAST($${params.length} AS TIMESTAMP)`));
+  if (scope.policyVersion !== undefined) (params.push(scope.policyVersion), (where += ` AND e.policy_version = $${params.length}`));
+  return where;
+}
+
 /** Every exposure row in scope with its reward, in round order (see the module comment). */
 export async function loggedRounds(db: Queryable, scope: RoundScope): Promise<RoundColumns> {
+  // A cheap count first: no rows, no per-round query.
+  const countParams: unknown[] = [];
+  const count = await db.query(`SELECT count(*) AS n FROM exposures e WHERE ${whereClause(scope, countParams)}`, countParams);
+  if (Number(count[0]?.n ?? 0) === 0) {
+    const empty = { n: 0, decisionId: [], requestId: [], item: [], position: new Float64Array(0), pscore: new Float64Array(0), reward: new Float64Array(0) };
+    return scope.attributes ? { ...empty, attributes: [] } : empty;
+  }
   const params: unknown[] = [];
   const { expr, join } = rewardJoin(scope, params);
   let attrJoin = '';
@@ -65,11 +81,7 @@ export async function loggedRounds(db: Queryable, scope: RoundScope): Promise<Ro
     params.push(scope.project);
     attrJoin = `LEFT JOIN (SELECT event_id, attributes FROM decisions WHERE project = $${params.length}) d ON d.event_id = e.decision_id`;
   }
-  params.push(scope.project);
-  let where = `e.project = $${params.length}`;
-  if (scope.since) (params.push(scope.since), (where += ` AND e.ts >= CAST($${params.length} AS TIMESTAMP)`));
-  if (scope.until) (params.push(scope.until), (where += ` AND e.ts < CAST($${params.length} AS TIMESTAMP)`));
-  if (scope.policyVersion !== undefined) (params.push(scope.policyVersion), (where += ` AND e.policy_version = $${params.length}`));
+  const where = whereClause(scope, params);
   const sql = `SELECT e.decision_id AS decision_id, e.request_id AS request_id, e.item_id AS item,
       CAST(e.position AS DOUBLE) AS position, e.propensity AS pscore, CAST(${expr} AS DOUBLE) AS reward
       ${scope.attributes ? ', CAST(d.attributes AS VARCHAR) AS attributes' : ''}
