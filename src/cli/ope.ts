@@ -208,12 +208,17 @@ export function registerOpe(program: Command): void {
         },
         async (server) => {
           localTargets(o, files); // refuse a bad file here, with its name, before sending it
-          const { project: _p, ...body } = opts;
           const targets = [...(o.target.length ? [{ uniform: true }] : []), ...files.map((f) => ({ name: f.name, csv: f.text }))];
+          const body = {
+            targets: targets.length ? targets : undefined, estimators: opts.estimators, bootstrap: opts.bootstrap, seed: opts.seed,
+            clip: opts.clip, tau: opts.tau, lambda: opts.lambda, reward_model: opts.rewardModel, predictions_column: opts.predictionsColumn,
+            context: opts.context, reward: opts.reward, outcome_kinds: opts.outcomeKinds, since: opts.since, until: opts.until,
+            policy_version: opts.policyVersion, rank_by: opts.rankBy, thresholds: opts.thresholds,
+          };
           const res = await fetch(new URL(`/v1/projects/${project}/ope`, server.url), {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${server.admin_token}` },
-            body: JSON.stringify({ ...body, ...(targets.length ? { targets } : {}) }),
+            body: JSON.stringify(body),
           });
           const json = (await res.json()) as Result & { message?: string };
           if (!res.ok) throw new UserError(json.message ?? `the server answered ${res.status}`);

@@ -44,8 +44,7 @@ export const OpeTarget = Type.Object(
 );
 
 const Thresholds = Type.Partial(
-  Type.Object(Object.fromEntries(Object.keys(DEFAULT_OPE_THRESHOLDS).map((k) => [k, Type.Number({ minimum: 0 })]))),
-  { additionalProperties: false },
+  Type.Object(Object.fromEntries(Object.keys(DEFAULT_OPE_THRESHOLDS).map((k) => [k, Type.Number({ minimum: 0 })])), { additionalProperties: false }),
 );
 
 export const OpeBody = Type.Object(
@@ -57,15 +56,15 @@ export const OpeBody = Type.Object(
     clip: Type.Optional(Type.Number({ minimum: 0 })),
     tau: Type.Optional(Type.Number({ minimum: 0 })),
     lambda: Type.Optional(Type.Number({ minimum: 0 })),
-    rewardModel: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('logistic'), Type.Literal('ridge'), Type.Literal('none')])),
-    predictionsColumn: Type.Optional(Type.String({ minLength: 1 })),
-    context: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    reward_model: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('logistic'), Type.Literal('ridge'), Type.Literal('none')])),
+    predictions_column: Type.Optional(Type.String({ minLength: 1, description: 'reward predictions from decision attributes <col><action>' })),
+    context: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'numeric decision attributes the reward model uses' })),
     reward: Type.Optional(Type.Union([Type.Literal('binary'), Type.Literal('value')])),
-    outcomeKinds: Type.Optional(Type.Array(Type.String())),
-    since: Type.Optional(Type.String()),
-    until: Type.Optional(Type.String()),
-    policyVersion: Type.Optional(Type.String()),
-    rankBy: Type.Optional(Type.String()),
+    outcome_kinds: Type.Optional(Type.Array(Type.String(), { description: 'outcome kinds that make the reward; default all but the negative ones' })),
+    since: Type.Optional(Type.String({ description: 'A date or RFC 3339 time (UTC unless an offset is given).' })),
+    until: Type.Optional(Type.String({ description: 'A date or RFC 3339 time; exclusive.' })),
+    policy_version: Type.Optional(Type.String()),
+    rank_by: Type.Optional(Type.String({ description: 'the estimator that ranks targets; default snipw' })),
     thresholds: Type.Optional(Thresholds),
   },
   { additionalProperties: false },
@@ -94,11 +93,29 @@ export function targetsFromBody(targets: OpeBodyT['targets']): TargetSpec[] | un
   });
 }
 
-/** Analysis options from a request body. */
+/** Analysis options from a request body (snake_case, like every route). */
 export function opeOptionsFromBody(project: string, b: OpeBodyT): OpeOptions {
   const targets = targetsFromBody(b.targets);
-  const { targets: _t, ...rest } = b;
-  return { ...rest, project, ...(targets ? { targets } : {}) };
+  return {
+    project,
+    ...(targets ? { targets } : {}),
+    ...(b.estimators ? { estimators: b.estimators } : {}),
+    ...(b.bootstrap !== undefined ? { bootstrap: b.bootstrap } : {}),
+    ...(b.seed !== undefined ? { seed: b.seed } : {}),
+    ...(b.clip !== undefined ? { clip: b.clip } : {}),
+    ...(b.tau !== undefined ? { tau: b.tau } : {}),
+    ...(b.lambda !== undefined ? { lambda: b.lambda } : {}),
+    ...(b.reward_model ? { rewardModel: b.reward_model } : {}),
+    ...(b.predictions_column ? { predictionsColumn: b.predictions_column } : {}),
+    ...(b.context ? { context: b.context } : {}),
+    ...(b.reward ? { reward: b.reward } : {}),
+    ...(b.outcome_kinds ? { outcomeKinds: b.outcome_kinds } : {}),
+    ...(b.since ? { since: b.since } : {}),
+    ...(b.until ? { until: b.until } : {}),
+    ...(b.policy_version !== undefined ? { policyVersion: b.policy_version } : {}),
+    ...(b.rank_by ? { rankBy: b.rank_by } : {}),
+    ...(b.thresholds ? { thresholds: b.thresholds } : {}),
+  };
 }
 
 export const opePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
