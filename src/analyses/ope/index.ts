@@ -7,8 +7,11 @@ export type {
   EstimateOptions,
   Estimator,
   LoggedBandit,
+  LoggedSlates,
   RewardPredictions,
   RoundTerms,
+  SlateEstimator,
+  SlateTargetPolicy,
   TargetPolicy,
 } from './types.js';
 export * from './estimators/index.js';

@@ -83,3 +83,47 @@ export interface Estimator {
   roundTerms(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions): RoundTerms;
   estimate(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions, options?: EstimateOptions): Estimate;
 }
+
+/**
+ * Logged slates (rankings): decisions that each showed up to L items at distinct positions, flattened row by row
+ * (one row per shown item, CSR layout). Used by the slate estimators (estimators/iips.ts, estimators/pbm.ts), which
+ * estimate the expected sum of rewards of a slate.
+ */
+export interface LoggedSlates {
+  /** Number of slates (decisions), >= 1. */
+  nSlates: number;
+  /** Number of actions (items) K. */
+  nActions: number;
+  /** Number of positions L; positions are 0..L-1. */
+  nPositions: number;
+  /** Slate s owns rows offsets[s] .. offsets[s + 1] - 1; length nSlates + 1, offsets[0] = 0, non-decreasing. */
+  offsets: Int32Array;
+  /** Per row: the item shown, in 0..K-1. */
+  action: Int32Array;
+  /** Per row: its position, in 0..L-1 (distinct within a slate). */
+  position: Int32Array;
+  /** Per row: the reward of that item (e.g. a click on it). */
+  reward: Float64Array;
+  /** Per row: the logging policy's marginal probability pi_b(item at that position | x_s), in (0, 1]. */
+  pscore: Float64Array;
+  /**
+   * Optional, row-major rows x L: the logging policy's marginal pi_b(item of row j at position k | x_s) for every
+   * position k (so the entry at the row's own position equals pscore). Needed by the position-based model.
+   */
+  loggingMarginals?: Float64Array;
+}
+
+/** A target ranking policy, as marginals: row-major rows x L, marginals[j * L + k] = pi_e(item of row j at position k | x_s). */
+export interface SlateTargetPolicy {
+  marginals: Float64Array;
+}
+
+/** The one interface of the slate estimators (per-slate `RoundTerms`, so the shared bootstrap resamples slates). */
+export interface SlateEstimator {
+  readonly name: string;
+  readonly params: Readonly<Record<string, number>>;
+  /** Whether `data.loggingMarginals` must be given. */
+  readonly requiresLoggingMarginals: boolean;
+  roundTerms(data: LoggedSlates, target: SlateTargetPolicy): RoundTerms;
+  estimate(data: LoggedSlates, target: SlateTargetPolicy, options?: EstimateOptions): Estimate;
+}

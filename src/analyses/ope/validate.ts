@@ -2,7 +2,7 @@
  * Input checks shared by every OPE function. Bad input throws a RangeError that names the function, the field and,
  * where there is one, the first offending round, so that a user can find the row in their log.
  */
-import type { LoggedBandit, RewardPredictions, TargetPolicy } from './types.js';
+import type { LoggedBandit, LoggedSlates, RewardPredictions, SlateTargetPolicy, TargetPolicy } from './types.js';
 
 /** Tolerance on sum_a pi_e(a | x_i) = 1. */
 export const PROB_SUM_TOLERANCE = 1e-6;
@@ -90,4 +90,61 @@ export function validateConfidence(fn: string, confidence: number): void {
 /** Checks a non-negative hyper-parameter (Infinity allowed, NaN not). */
 export function validateNonNegative(fn: string, name: string, v: number): void {
   if (!(v >= 0)) throw new RangeError(`${fn}: ${name} must be >= 0 (Infinity allowed), got ${v}`);
+}
+
+/** Checks the layout, items, positions, rewards and propensities of logged slates. */
+export function validateLoggedSlates(fn: string, data: LoggedSlates): void {
+  checkCount(fn, 'nSlates', data.nSlates, 1);
+  checkCount(fn, 'nActions', data.nActions, 1);
+  checkCount(fn, 'nPositions', data.nPositions, 1);
+  const { nSlates, nActions: K, nPositions: L, offsets } = data;
+  checkLength(fn, 'offsets', offsets.length, nSlates + 1, 'nSlates + 1');
+  if (offsets[0] !== 0) throw new RangeError(`${fn}: offsets[0] must be 0, got ${offsets[0]}`);
+  const rows = offsets[nSlates]!;
+  for (let s = 0; s < nSlates; s++) {
+    if (offsets[s + 1]! < offsets[s]!) throw new RangeError(`${fn}: offsets decrease at slate ${s}`);
+  }
+  checkLength(fn, 'action', data.action.length, rows, 'one per row');
+  checkLength(fn, 'position', data.position.length, rows, 'one per row');
+  checkLength(fn, 'reward', data.reward.length, rows, 'one per row');
+  checkLength(fn, 'pscore', data.pscore.length, rows, 'one per row');
+  const used = new Int32Array(L).fill(-1);
+  for (let s = 0; s < nSlates; s++) {
+    for (let j = offsets[s]!; j < offsets[s + 1]!; j++) {
+      const a = data.action[j]!;
+      if (!(a >= 0 && a < K)) throw new RangeError(`${fn}: action[${j}] = ${a} is outside 0..${K - 1}`);
+      const k = data.position[j]!;
+      if (!(k >= 0 && k < L)) throw new RangeError(`${fn}: position[${j}] = ${k} is outside 0..${L - 1}`);
+      if (used[k] === s) throw new RangeError(`${fn}: slate ${s} has two rows at position ${k}`);
+      used[k] = s;
+      if (!Number.isFinite(data.reward[j]!)) throw new RangeError(`${fn}: reward[${j}] = ${data.reward[j]} is not a finite number`);
+      const p = data.pscore[j]!;
+      if (!(p > 0 && p <= 1)) throw new RangeError(`${fn}: pscore[${j}] = ${p} is outside (0, 1]`);
+    }
+  }
+  if (data.loggingMarginals !== undefined) {
+    const m = data.loggingMarginals;
+    checkLength(fn, 'loggingMarginals', m.length, rows * L, `rows x L = ${rows} x ${L}, row-major`);
+    for (let j = 0; j < rows; j++) {
+      for (let k = 0; k < L; k++) {
+        const p = m[j * L + k]!;
+        if (!(p >= 0 && p <= 1)) throw new RangeError(`${fn}: loggingMarginals[${j}][${k}] = ${p} is outside [0, 1]`);
+      }
+      const own = m[j * L + data.position[j]!]!;
+      if (Math.abs(own - data.pscore[j]!) > 1e-9 * Math.max(1, data.pscore[j]!)) {
+        throw new RangeError(`${fn}: loggingMarginals[${j}][${data.position[j]}] = ${own} differs from pscore[${j}] = ${data.pscore[j]} (the same probability)`);
+      }
+    }
+  }
+}
+
+/** Checks that target marginals are rows x L in [0, 1]. */
+export function validateSlateTarget(fn: string, data: LoggedSlates, target: SlateTargetPolicy): void {
+  const rows = data.offsets[data.nSlates]!;
+  const L = data.nPositions;
+  checkLength(fn, 'target.marginals', target.marginals.length, rows * L, `rows x L = ${rows} x ${L}, row-major`);
+  for (let j = 0; j < rows * L; j++) {
+    const p = target.marginals[j]!;
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`${fn}: target.marginals[${Math.floor(j / L)}][${j % L}] = ${p} is outside [0, 1]`);
+  }
 }

@@ -1,4 +1,4 @@
-/** The seven OPE estimators, one interface. */
+/** The seven OPE estimators, one interface; and the slate estimators (iips, pbm), another. */
 import type { Estimator } from '../types.js';
 import { dm } from './dm.js';
 import { drOs, type DrOsOptions } from './dr-os.js';
@@ -16,6 +16,9 @@ export { ipw, type IpwOptions } from './ipw.js';
 export { sndr } from './sndr.js';
 export { snipw } from './snipw.js';
 export { DEFAULT_SWITCH_TAU, switchDr, type SwitchDrOptions } from './switch-dr.js';
+export { defineSlateEstimator, type SlateEstimatorSpec } from './slate-define.js';
+export { iips } from './iips.js';
+export { pbm, type PbmOptions } from './pbm.js';
 
 export interface StandardEstimatorOptions extends SwitchDrOptions, DrOsOptions {
   /** Weight clipping for `ipw` and `dr` (default Infinity: none). */
