@@ -1,0 +1,151 @@
+/**
+ * What every exploration policy shares: the input (the caller's scored candidates), the output (a slate ready to log as
+ * a decision's `shown` and `strategy`), the greedy ranking that `explored` is measured against, and the marginal
+ * table P(item at position) that tests and tools read.
+ *
+ * Conventions used by every policy in this folder:
+ * - Positions are 1-based: position 1 is the first slot.
+ * - The greedy ranking sorts candidates by score, highest first; equal scores keep their input order.
+ * - `propensity` is the exact probability that the policy puts THIS item at THIS position (the event contract's
+ *   definition), integrating over every random choice the policy makes (including its exploration coin).
+ * - `explored` is true exactly when the item is not at the position the greedy ranking gives it (an item outside the
+ *   greedy top slate is always explored). It is a function of (item, position) alone, so it is the same in every
+ *   decision that shows that item there.
+ */
+import crypto from 'node:crypto';
+import { createRng, type Rng } from '../../stats/rng.js';
+
+export type { Rng } from '../../stats/rng.js';
+
+/** A candidate item with the caller's model score (higher is better). */
+export interface Candidate {
+  item_id: string;
+  score: number;
+}
+
+/** One slot of a slate, in the shape of the event contract's `shown[]` entries. */
+export interface ShownSlot {
+  item_id: string;
+  position: number;
+  propensity: number;
+  explored: boolean;
+  score?: number;
+}
+
+/** Strategies a policy may report (a subset of the event contract's `strategy`). */
+export type PolicyStrategy = 'personalized' | 'cold_start' | 'fallback' | 'exploration' | 'holdout';
+
+/** A policy's answer: spread it into a decision event (`client.logDecision({...ids, ...slate})`). */
+export interface Slate {
+  shown: ShownSlot[];
+  strategy: PolicyStrategy;
+}
+
+/**
+ * The full table of marginals: p[i * positions + (j - 1)] = P(item i is shown at position j), for every candidate i
+ * (in input order) and every position 1..positions. Rows sum to P(item shown at all) <= 1; columns sum to 1.
+ */
+export interface Marginals {
+  items: string[];
+  positions: number;
+  p: Float64Array;
+}
+
+export function marginalAt(m: Marginals, item: number, position: number): number {
+  return m.p[item * m.positions + (position - 1)]!;
+}
+
+/** The default generator: xoshiro128** seeded from the OS (crypto), so no policy ever touches Math.random. */
+let defaultRng: Rng | null = null;
+export function sdkRng(): Rng {
+  if (!defaultRng) defaultRng = createRng(crypto.randomBytes(4).readUInt32LE(0));
+  return defaultRng;
+}
+
+export function checkCandidates(fn: string, candidates: readonly Candidate[]): void {
+  if (!Array.isArray(candidates) || candidates.length === 0) throw new RangeError(`${fn}: candidates must be a non-empty array`);
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i]!;
+    if (!Number.isFinite(c.score)) throw new RangeError(`${fn}: candidates[${i}].score must be a finite number (got ${String(c.score)})`);
+  }
+}
+
+export function checkSlateSize(fn: string, slateSize: number): void {
+  if (!Number.isInteger(slateSize) || slateSize < 1) throw new RangeError(`${fn}: slateSize must be an integer >= 1 (got ${slateSize})`);
+}
+
+export function checkProbability(fn: string, name: string, v: number): void {
+  if (!(v >= 0 && v <= 1)) throw new RangeError(`${fn}: ${name} must be in [0, 1] (got ${v})`);
+}
+
+/**
+ * Indices of the k highest scores, best first; equal scores keep input order. O(n k) worst case, O(n) typical: a
+ * sorted window of k entries is only touched by candidates that beat its last entry.
+ */
+export function topK(scores: ArrayLike<number>, k: number): number[] {
+  const n = scores.length;
+  k = Math.min(k, n);
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = scores[i]!;
+    if (idx.length === k && !(s > val[k - 1]!)) continue;
+    let j = idx.length === k ? k - 1 : idx.length;
+    // Strictly greater moves ahead, so earlier candidates win ties.
+    while (j > 0 && s > val[j - 1]!) {
+      if (j < k) {
+        idx[j] = idx[j - 1]!;
+        val[j] = val[j - 1]!;
+      }
+      j--;
+    }
+    idx[j] = i;
+    val[j] = s;
+  }
+  return idx;
+}
+
+export function scoresOf(candidates: readonly Candidate[]): Float64Array {
+  const s = new Float64Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) s[i] = candidates[i]!.score;
+  return s;
+}
+
+/** Greedy position (1-based) of each index in `top`, as a map from candidate index. */
+export function greedyPositions(top: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  top.forEach((i, j) => m.set(i, j + 1));
+  return m;
+}
+
+/**
+ * A uniformly random ordered sample of k distinct indices from 0..n-1 (partial Fisher-Yates on a sparse map,
+ * O(k) time and memory; Knuth, TAOCP vol. 2, algorithm 3.4.2P).
+ */
+export function sampleWithoutReplacement(n: number, k: number, rng: Rng): number[] {
+  const swapped = new Map<number, number>();
+  const out: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const r = j + rng.int(n - j);
+    const vr = swapped.get(r) ?? r;
+    const vj = swapped.get(j) ?? j;
+    swapped.set(r, vj);
+    out.push(vr);
+  }
+  return out;
+}
+
+/** Throws when two shown entries name the same item (the candidates were not distinct). */
+export function checkDistinctShown(fn: string, shown: readonly ShownSlot[]): void {
+  for (let a = 1; a < shown.length; a++)
+    for (let b = 0; b < a; b++)
+      if (shown[a]!.item_id === shown[b]!.item_id)
+        throw new RangeError(`${fn}: item ${JSON.stringify(shown[a]!.item_id)} appears twice among the candidates; candidates must be distinct`);
+}
+
+/** The smallest propensity a policy logs: exact values below it (never seen in practice) are raised to it. */
+export const MIN_PROPENSITY = 1e-300;
+
+export function clampPropensity(p: number): number {
+  return p < MIN_PROPENSITY ? MIN_PROPENSITY : p > 1 ? 1 : p;
+}

@@ -1,0 +1,84 @@
+/**
+ * Epsilon-greedy over a ranking (Sutton & Barto 2018, "Reinforcement Learning", 2nd ed., section 2.2, extended to
+ * slates as in Li, Chu, Langford & Schapire 2010, "A contextual-bandit approach to personalized news article
+ * recommendation", WWW).
+ *
+ * How the slate is drawn: one coin per decision. With probability 1 - epsilon the slate is the greedy top-k of the
+ * ranking (k = min(slateSize, n)). With probability epsilon the WHOLE slate is a uniformly random ordered sample of k
+ * distinct candidates without replacement (every ordered k-tuple equally likely), ignoring the scores.
+ *
+ * Exact marginal, both branches included: in the uniform branch every candidate is equally likely at every position,
+ * so with r(i) the item's greedy position (infinite outside the top k)
+ *
+ *     P(item i at position j) = (1 - epsilon) * [r(i) = j] + epsilon / n.
+ *
+ * Logged: strategy = 'exploration' when the uniform branch was taken (the whole slate came from exploration), else the
+ * base strategy (default 'personalized'); explored = (j != r(i)) as everywhere in this folder, so in the exploration
+ * branch an item that happens to land on its greedy slot is not flagged.
+ */
+import {
+  checkCandidates,
+  checkProbability,
+  checkSlateSize,
+  clampPropensity,
+  greedyPositions,
+  sampleWithoutReplacement,
+  scoresOf,
+  sdkRng,
+  topK,
+  type Candidate,
+  type Marginals,
+  type PolicyStrategy,
+  type Rng,
+  type Slate,
+  type ShownSlot,
+} from './common.js';
+
+export interface EpsilonGreedyOptions {
+  /** Probability of the uniformly random slate, in [0, 1]. Default 0.1. */
+  epsilon?: number;
+  slateSize: number;
+  /** Strategy logged when the greedy branch is taken. Default 'personalized'. */
+  strategy?: PolicyStrategy;
+  rng?: Rng;
+}
+
+const FN = 'epsilonGreedy';
+
+function resolve(candidates: readonly Candidate[], o: EpsilonGreedyOptions) {
+  checkCandidates(FN, candidates);
+  checkSlateSize(FN, o.slateSize);
+  const epsilon = o.epsilon ?? 0.1;
+  checkProbability(FN, 'epsilon', epsilon);
+  return { epsilon, k: Math.min(o.slateSize, candidates.length), n: candidates.length };
+}
+
+export function epsilonGreedy(candidates: readonly Candidate[], options: EpsilonGreedyOptions): Slate {
+  const { epsilon, k, n } = resolve(candidates, options);
+  const rng = options.rng ?? sdkRng();
+  const top = topK(scoresOf(candidates), k);
+  const greedy = greedyPositions(top);
+  const explore = epsilon > 0 && rng.next() < epsilon;
+  const chosen = explore ? sampleWithoutReplacement(n, k, rng) : top;
+  const shown: ShownSlot[] = chosen.map((i, j) => {
+    const position = j + 1;
+    const atGreedy = greedy.get(i) === position;
+    return {
+      item_id: candidates[i]!.item_id,
+      position,
+      propensity: clampPropensity((atGreedy ? 1 - epsilon : 0) + epsilon / n),
+      explored: !atGreedy,
+      score: candidates[i]!.score,
+    };
+  });
+  return { shown, strategy: explore ? 'exploration' : (options.strategy ?? 'personalized') };
+}
+
+/** The full table P(item at position) of {@link epsilonGreedy}. */
+export function epsilonGreedyMarginals(candidates: readonly Candidate[], options: Omit<EpsilonGreedyOptions, 'rng'>): Marginals {
+  const { epsilon, k, n } = resolve(candidates, options);
+  const top = topK(scoresOf(candidates), k);
+  const p = new Float64Array(n * k).fill(epsilon / n);
+  top.forEach((i, j) => (p[i * k + j] = p[i * k + j]! + (1 - epsilon)));
+  return { items: candidates.map((c) => c.item_id), positions: k, p };
+}

@@ -1,0 +1,76 @@
+/**
+ * Truncated generating polynomials of the Poisson-binomial distribution: the number N of independent events with
+ * probabilities p_1..p_n has P(N = d) = [z^d] prod_l ((1 - p_l) + p_l z). Rank marginals of independent random scores
+ * reduce to these (the item is at position j when exactly j - 1 others beat it), so Plackett-Luce and Thompson
+ * sampling share them. Products of probabilities only (no division, no alternating sums), so they are numerically
+ * stable; coefficients above the truncation degree are never formed.
+ */
+
+/** poly[0..deg] *= (q + p z), truncated at degree `maxDeg` (deg <= maxDeg); returns the new degree. */
+export function multiplyFactor(poly: Float64Array, deg: number, maxDeg: number, q: number, p: number): number {
+  const top = deg < maxDeg ? deg + 1 : maxDeg;
+  if (top > deg) poly[top] = poly[deg]! * p;
+  for (let d = deg; d >= 1; d--) poly[d] = poly[d]! * q + poly[d - 1]! * p;
+  poly[0] = poly[0]! * q;
+  return top;
+}
+
+/** [z^d] of a(z) b(z), reading a and b up to degree d. */
+export function coefficientOfProduct(a: Float64Array, aOff: number, b: Float64Array, bOff: number, d: number): number {
+  let s = 0;
+  for (let x = 0; x <= d; x++) s += a[aOff + x]! * b[bOff + d - x]!;
+  return s;
+}
+
+/**
+ * Prefix and suffix products over the "query" factors: pre row a = base * f_0 * ... * f_{a-1},
+ * suf row a = f_a * ... * f_{m-1}, each truncated at degree D, stored row-major with stride D + 1.
+ * Then base * prod_{b != a} f_b = pre row a times suf row a + 1, read one coefficient at a time.
+ */
+export class PrefixSuffix {
+  readonly stride: number;
+  pre: Float64Array;
+  suf: Float64Array;
+  constructor(
+    readonly m: number,
+    readonly D: number,
+  ) {
+    this.stride = D + 1;
+    this.pre = new Float64Array((m + 1) * this.stride);
+    this.suf = new Float64Array((m + 1) * this.stride);
+  }
+
+  /** base: polynomial of degree <= D (length >= D + 1); q, p: the m query factors. */
+  build(base: Float64Array, q: ArrayLike<number>, p: ArrayLike<number>): void {
+    const { m, D, stride, pre, suf } = this;
+    pre.fill(0);
+    suf.fill(0);
+    for (let d = 0; d <= D; d++) pre[d] = base[d]!;
+    for (let a = 0; a < m; a++) {
+      const from = a * stride, to = from + stride;
+      const qa = q[a]!, pa = p[a]!;
+      pre[to] = pre[from]! * qa;
+      for (let d = 1; d <= D; d++) pre[to + d] = pre[from + d]! * qa + pre[from + d - 1]! * pa;
+    }
+    suf[m * stride] = 1;
+    for (let a = m - 1; a >= 0; a--) {
+      const from = (a + 1) * stride, to = a * stride;
+      const qa = q[a]!, pa = p[a]!;
+      suf[to] = suf[from]! * qa;
+      for (let d = 1; d <= D; d++) suf[to + d] = suf[from + d]! * qa + suf[from + d - 1]! * pa;
+    }
+  }
+
+  /** P(exactly d of (base events and query events other than a)). */
+  without(a: number, d: number): number {
+    return coefficientOfProduct(this.pre, a * this.stride, this.suf, (a + 1) * this.stride, d);
+  }
+
+  /** P(N <= D) over the base and every query factor. */
+  cumulativeAll(): number {
+    let s = 0;
+    const off = this.m * this.stride;
+    for (let d = 0; d <= this.D; d++) s += this.pre[off + d]!;
+    return s;
+  }
+}
