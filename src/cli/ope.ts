@@ -8,7 +8,7 @@ import { exitCodeFor, renderJson, renderText, type Result } from '../analyses/re
 import { renderHtml } from '../analyses/render-html.js';
 import type { OpeOptions, TargetSpec } from '../analyses/ope/index.js';
 import { DEFAULT_OPE_THRESHOLDS, type OpeThresholds } from '../analyses/ope/verdicts.js';
-import { OPE_ESTIMATORS } from '../analyses/ope/analyze.js';
+import { OPE_ESTIMATORS, SLATE_ESTIMATORS } from '../analyses/ope/analyze.js';
 import { parseTargetCsv } from '../analyses/ope/target-table.js';
 import { UserError } from '../errors.js';
 import { parseFormat, parsePairs, print, readJsonFile, withStore, type Format } from './common.js';
@@ -36,6 +36,9 @@ export interface OpeFlags {
   until?: string;
   policyVersion?: string;
   rankBy?: string;
+  slate?: boolean;
+  examination?: string;
+  loggingProbs?: string;
   config?: string;
   map?: string;
   set?: string;
@@ -61,7 +64,7 @@ export interface TargetFile {
   text: string;
 }
 
-export function readTargetFiles(specs: string[]): TargetFile[] {
+export function readTargetFiles(specs: string[], option = '--target-probs'): TargetFile[] {
   return specs.map((spec) => {
     const eq = spec.indexOf('=');
     const named = eq > 0 && !fs.existsSync(spec);
@@ -71,7 +74,7 @@ export function readTargetFiles(specs: string[]): TargetFile[] {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new UserError(`--target-probs ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+      throw new UserError(`${option} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
     return { name, file, text };
   });
@@ -92,8 +95,15 @@ function readThresholds(file: string): Partial<OpeThresholds> {
 /** Everything but the targets, from the flags; throws UserError naming the flag. */
 export function opeOptions(o: OpeFlags, project: string): Omit<OpeOptions, 'targets'> {
   const estimators = list(o.estimators);
+  const known: readonly string[] = o.slate ? SLATE_ESTIMATORS : OPE_ESTIMATORS;
   for (const e of estimators ?? [])
-    if (!(OPE_ESTIMATORS as readonly string[]).includes(e)) throw new UserError(`--estimators: unknown estimator '${e}'; choose from ${OPE_ESTIMATORS.join(', ')}`);
+    if (!known.includes(e)) throw new UserError(`--estimators: unknown estimator '${e}'${o.slate ? ' in slate mode' : ''}; choose from ${known.join(', ')}`);
+  if (!o.slate && (o.examination !== undefined || o.loggingProbs !== undefined)) throw new UserError('--examination and --logging-probs apply to --slate only');
+  const examination = list(o.examination)?.map((x) => {
+    const v = Number(x);
+    if (!(v >= 0 && Number.isFinite(v))) throw new UserError(`--examination takes numbers >= 0 separated by commas, one per position (got '${o.examination}')`);
+    return v;
+  });
   const bootstrap = number('--bootstrap', o.bootstrap, (x) => Number.isInteger(x) && x >= 0 && x <= 100_000, 'a whole number of resamples from 0 to 100000')!;
   const seed = number('--seed', o.seed, (x) => Number.isSafeInteger(x), 'a whole number')!;
   const nonNeg = (x: number) => x >= 0;
@@ -126,8 +136,16 @@ export function opeOptions(o: OpeFlags, project: string): Omit<OpeOptions, 'targ
     ...(o.until ? { until: o.until } : {}),
     ...(o.policyVersion !== undefined ? { policyVersion: o.policyVersion } : {}),
     ...(o.rankBy ? { rankBy: o.rankBy } : {}),
+    ...(o.slate ? { slate: examination ? { examination } : true } : {}),
     ...(o.config ? { thresholds: readThresholds(o.config) } : {}),
   };
+}
+
+/** Slate options with the logging probabilities read from --logging-probs. */
+function withLogging(opts: Omit<OpeOptions, 'targets'>, logging: TargetFile | undefined): Omit<OpeOptions, 'targets'> {
+  if (!logging || !opts.slate) return opts;
+  const slate = opts.slate === true ? {} : opts.slate;
+  return { ...opts, slate: { ...slate, logging: { kind: 'table', name: logging.name, table: parseTargetCsv(`--logging-probs ${logging.file}`, logging.text) } } };
 }
 
 function checkTargets(o: OpeFlags): void {
@@ -170,7 +188,10 @@ export function registerOpe(program: Command): void {
     .option('--since <time>', 'only rounds at or after this time (UTC)')
     .option('--until <time>', 'only rounds before this time (UTC)')
     .option('--policy-version <v>', 'only rounds logged by this policy version')
-    .option('--rank-by <estimator>', 'the estimator that ranks targets (default snipw)')
+    .option('--rank-by <estimator>', 'the estimator that ranks targets (default snipw; iips with --slate)')
+    .option('--slate', 'slate mode: a round is a whole decision (ranking), estimators iips and pbm')
+    .option('--examination <list>', 'with --slate: pbm examination probabilities per position, e.g. 1,0.6,0.4 (default: estimated)')
+    .option('--logging-probs <file>', 'with --slate: the logging policy\'s probabilities of every item at every position (as --target-probs), for pbm')
     .option('--config <file>', 'JSON {"thresholds": {...}} overriding the checks\' defaults')
     .option('--map <pairs>', 'with --logs: field=column pairs, as for ingest')
     .option('--set <pairs>', 'with --logs: field=value constants, as for ingest')
@@ -180,8 +201,9 @@ export function registerOpe(program: Command): void {
       if (!o.project === !o.logs) throw new UserError('give either --project <name> (the store) or --logs <file>');
       checkTargets(o);
       const files = readTargetFiles(o.targetProbs);
+      const logging = o.loggingProbs ? readTargetFiles([o.loggingProbs], '--logging-probs')[0] : undefined;
       if (o.logs) {
-        const opts = opeOptions(o, 'logs');
+        const opts = withLogging(opeOptions(o, 'logs'), logging);
         const targets = localTargets(o, files);
         const file = path.resolve(o.logs);
         if (!fs.existsSync(file)) throw new UserError(`--logs ${o.logs}: no such file`);
@@ -198,7 +220,7 @@ export function registerOpe(program: Command): void {
       }
       if (o.map || o.set) throw new UserError('--map and --set apply to --logs files only');
       const project = checkProject(o.project!);
-      const opts = opeOptions(o, project);
+      const opts = withLogging(opeOptions(o, project), logging);
       const result = await withStore(
         o.db,
         async (store) => {
@@ -214,6 +236,7 @@ export function registerOpe(program: Command): void {
             clip: opts.clip, tau: opts.tau, lambda: opts.lambda, reward_model: opts.rewardModel, predictions_column: opts.predictionsColumn,
             context: opts.context, reward: opts.reward, outcome_kinds: opts.outcomeKinds, since: opts.since, until: opts.until,
             policy_version: opts.policyVersion, rank_by: opts.rankBy, thresholds: opts.thresholds,
+            slate: opts.slate ? { examination: typeof opts.slate === 'object' ? opts.slate.examination : undefined, logging: logging ? { name: logging.name, csv: logging.text } : undefined } : undefined,
           };
           const res = await fetch(new URL(`/v1/projects/${project}/ope`, server.url), {
             method: 'POST',

@@ -90,6 +90,24 @@ describe('loopguard ope', () => {
     }
   });
 
+  it('slate mode: iips and pbm per decision; on uniform-random logs both equal the on-policy value for the uniform target', () => {
+    const logging = path.join(dir, 'logging.csv');
+    fs.writeFileSync(logging, ['round,' + items.join(','), ...rows.map((_, k) => `${k},` + items.map(() => 1 / 34).join(','))].join('\n'));
+    const r = cli(['ope', '--logs', OBD, '--slate', '--logging-probs', logging, '--bootstrap', '0', '--format', 'json']);
+    expect(r.stderr).toBe('');
+    const out = json(r.stdout);
+    expect(out.inputs).toMatchObject({ unit: 'slate', estimators: ['iips', 'pbm'], decisions: 10_000 });
+    const clicks = rows.reduce((s, x) => s + x.click, 0) / rows.length;
+    // w = (1/34) / p with p = 1/34 as printed in the file (16 digits): independent arithmetic.
+    const iips = rows.reduce((s, x) => s + (1 / 34 / x.p) * x.click, 0) / rows.length;
+    expect(Math.abs(find(out, 'iips', { target: 'uniform' }).value - iips)).toBeLessThan(1e-12);
+    expect(find(out, 'pbm', { target: 'uniform' }).value).toBeCloseTo(clicks, 6);
+    expect(find(out, 'on_policy_value', {}).value).toBe(clicks);
+    const bad = cli(['ope', '--logs', OBD, '--examination', '1,0.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('loopguard: --examination and --logging-probs apply to --slate only\n');
+  });
+
   it('renders text and a self-contained HTML report', () => {
     const text = cli(['ope', '--logs', OBD, '--estimators', 'ipw,snipw', '--bootstrap', '0']);
     expect(text.code).toBe(0);

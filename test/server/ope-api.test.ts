@@ -61,6 +61,18 @@ describe('ope over HTTP', () => {
     expect([...ranks].sort()).toEqual([1, 2, 3]);
   });
 
+  it('slate mode with logging probabilities in the body', async () => {
+    const logging = { csv: 'round,a,b\n' + rounds.map((r, i) => `${i},${r.item === 'a' ? r.p : 1 - r.p},${r.item === 'b' ? r.p : 1 - r.p}`).join('\n') };
+    const res = await post(url(), key, { slate: { examination: [1], logging }, bootstrap: 0, thresholds: { ess_min: 5 } });
+    expect(res.status).toBe(200);
+    expect(res.json.inputs).toMatchObject({ unit: 'slate', estimators: ['iips', 'pbm'], examination: [1] });
+    const ipw = rounds.reduce((s, r) => s + (0.5 / r.p) * (r.click ? 1 : 0), 0) / rounds.length;
+    expect(find(res.json, 'iips', { target: 'uniform' }).value).toBeCloseTo(ipw, 12);
+    expect(find(res.json, 'pbm', { target: 'uniform' }).value).toBeCloseTo(ipw, 12); // one position: pbm = iips
+    const bad = await post(url(), key, { slate: { logging: { uniform: true } } });
+    expect(bad.status).toBe(400);
+  });
+
   it.each([
     [{ estimators: ['magic'] }, /body\/estimators\/0 must be equal to one of the allowed values|body\/estimators\/0 /],
     [{ colour: 'red' }, /body must NOT have additional properties/],

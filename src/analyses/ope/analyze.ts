@@ -16,6 +16,11 @@
  *   same resamples, i.e. paired), `rank` (1 = highest estimate by the ranking estimator), and the weight diagnostics
  *   `ess`, `ess_ratio`, `max_weight`, `max_weight_share`, `min_propensity`, `mean_weight`, `support_deficiency`.
  * - verdicts: the diagnostics of each target (verdicts.ts) and `beats_logging` for the best-ranked target.
+ *
+ * Slate mode (`slate`): a round is a decision with all its shown items, its reward the sum of theirs, and the
+ * estimators are `iips` and `pbm` (estimators/iips.ts, estimators/pbm.ts; Li et al. 2018), fed the target's marginal
+ * probability of each shown item at every position; the bootstrap resamples decisions. `on_policy_value` and
+ * `lift_vs_logging` are then per slate; the weight diagnostics stay per shown item (they are IIPS's weights).
  */
 import { microsToIso, parseTimestampMicros } from '../../events/timestamp.js';
 import { OUTCOME_KINDS } from '../../events/schemas.js';
@@ -28,18 +33,20 @@ import type { Group, Metric, Result } from '../result.js';
 import type { Queryable } from '../sql.js';
 import { bootstrapRoundTerms, DEFAULT_RESAMPLES } from './bootstrap.js';
 import { roundTermsShared } from './estimators/define.js';
-import { DEFAULT_SHRINKAGE_LAMBDA, DEFAULT_SWITCH_TAU, dm, dr, drOs, ipw, sndr, snipw, switchDr } from './estimators/index.js';
+import { DEFAULT_SHRINKAGE_LAMBDA, DEFAULT_SWITCH_TAU, dm, dr, drOs, iips, ipw, pbm, sndr, snipw, switchDr } from './estimators/index.js';
 import { loggedRounds, type RewardMode } from './query.js';
 import { fitRewardModel, type RewardModelKind } from './reward-model.js';
 import { attributeNumber, buildRounds, type LoggedRounds } from './rounds.js';
-import { perRoundVectors, targetActions, targetName, targetProbabilities, type TargetFunction, type TargetSpec } from './targets.js';
+import { perRoundVectors, slateMarginals, targetActions, targetName, targetProbabilities, type TargetFunction, type TargetSpec } from './targets.js';
 import { SharedTerms, summarizeTerms } from './terms.js';
-import type { Estimator, LoggedBandit, RoundTerms } from './types.js';
-import { validateLoggedBandit } from './validate.js';
+import type { Estimator, LoggedBandit, LoggedSlates, RoundTerms, SlateEstimator } from './types.js';
+import { validateLoggedBandit, validateLoggedSlates } from './validate.js';
 import { comparisonVerdict, DEFAULT_OPE_THRESHOLDS, diagnosticVerdicts, type OpeThresholds, type Ranked, type TargetDiagnostics } from './verdicts.js';
 
 /** The seven bandit estimators, in output order; these are the metric names. */
 export const OPE_ESTIMATORS = ['ipw', 'snipw', 'dm', 'dr', 'sndr', 'switch-dr', 'dr-os'] as const;
+/** The slate estimators (slate mode). */
+export const SLATE_ESTIMATORS = ['iips', 'pbm'] as const;
 export type OpeEstimatorName = (typeof OPE_ESTIMATORS)[number];
 const MODEL_FREE = new Set<string>(['ipw', 'snipw']);
 
@@ -84,6 +91,18 @@ export interface OpeOptions {
   source?: string;
   /** Threads of the bootstrap (default: automatic); results do not depend on it. */
   threads?: number;
+  /**
+   * Slate mode: a round is a decision (the whole ranking) and its reward the sum of its items' rewards; the estimators
+   * are iips and pbm (default both; pbm needs `logging`). `true` = defaults.
+   */
+  slate?: boolean | SlateOptions;
+}
+
+export interface SlateOptions {
+  /** PBM examination probabilities of the logged positions in ascending order (default: estimateExamination). */
+  examination?: number[];
+  /** The logging policy's probabilities of every item at every position (a table or function, like a target); pbm needs them. */
+  logging?: TargetSpec;
 }
 
 function sqlTime(name: string, text: string | undefined): string | undefined {
@@ -99,9 +118,20 @@ function nonNegative(name: string, v: number | undefined): void {
 
 /** Checks the options a user can get wrong; throws UserError naming the option. */
 export function checkOpeOptions(o: OpeOptions): void {
+  const slate = o.slate !== undefined && o.slate !== false;
+  const known: readonly string[] = slate ? SLATE_ESTIMATORS : OPE_ESTIMATORS;
   for (const e of o.estimators ?? [])
-    if (!(OPE_ESTIMATORS as readonly string[]).includes(e)) throw new UserError(`unknown estimator '${e}'; choose from ${OPE_ESTIMATORS.join(', ')}`);
-  if (o.estimators !== undefined && o.estimators.length === 0) throw new UserError(`no estimators given; choose from ${OPE_ESTIMATORS.join(', ')}`);
+    if (!known.includes(e)) {
+      const other = slate ? (OPE_ESTIMATORS as readonly string[]).includes(e) : (SLATE_ESTIMATORS as readonly string[]).includes(e);
+      throw new UserError(`${other ? `estimator '${e}' is for ${slate ? 'single rounds, not slates' : 'slates (slate mode)'}` : `unknown estimator '${e}'`}; choose from ${known.join(', ')}`);
+    }
+  if (o.estimators !== undefined && o.estimators.length === 0) throw new UserError(`no estimators given; choose from ${known.join(', ')}`);
+  if (slate && (o.rewardModel !== undefined || o.predictionsColumn !== undefined || o.rewardPredictions !== undefined))
+    throw new UserError('the slate estimators (iips, pbm) use no reward model; drop the reward model options');
+  if (slate && o.clip !== undefined) throw new UserError('clip applies to ipw and dr, not to the slate estimators');
+  const ex = typeof o.slate === 'object' ? o.slate.examination : undefined;
+  if (ex !== undefined && (!ex.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) || !ex.some((x) => x > 0)))
+    throw new UserError(`examination must be numbers >= 0, not all 0 (got ${ex.join(', ')})`);
   if (o.estimators && new Set(o.estimators).size !== o.estimators.length) throw new UserError('an estimator is named twice');
   if (o.bootstrap !== undefined && !(Number.isInteger(o.bootstrap) && o.bootstrap >= 0 && o.bootstrap <= 100_000))
     throw new UserError(`bootstrap must be a whole number of resamples from 0 to 100000 (got ${o.bootstrap})`);
@@ -123,7 +153,7 @@ export function checkOpeOptions(o: OpeOptions): void {
   }
   const c = o.thresholds?.confidence;
   if (c !== undefined && !(c > 0 && c < 1)) throw new UserError(`confidence must lie between 0 and 1 (got ${c})`);
-  const names = (o.targets ?? []).map(targetName);
+  const names = [...(o.targets ?? []).map(targetName), ...(typeof o.slate === 'object' && o.slate.logging ? [targetName(o.slate.logging)] : [])];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new UserError(`two targets are named '${dup}'; give each a distinct name`);
   if (o.targets !== undefined && o.targets.length === 0) throw new UserError('no target policies given');
@@ -208,6 +238,32 @@ function metric(name: string, value: number, group: Group | undefined, ci?: [num
   return m;
 }
 
+/**
+ * Examination probabilities of the positions under the position-based model, estimated from the log: for each
+ * position k, S_k = mean over the rows at k of r_j / (K pi_b(a_j at k | x)), the inverse-propensity estimate of the
+ * reward at k if items were placed there uniformly at random, which is theta_k times the same item-average
+ * attractiveness for every k; divided by the largest S_k. Needs every item possible at every position under the
+ * logging policy; all ones when there are no rewards at all.
+ */
+export function estimateExamination(r: LoggedRounds): number[] {
+  const L = r.positions.length;
+  const sum = new Float64Array(L);
+  const count = new Float64Array(L);
+  for (let j = 0; j < r.n; j++) {
+    const k = r.position[j]!;
+    sum[k] = sum[k]! + r.reward[j]! / (r.nLogged * r.pscore[j]!);
+    count[k] = count[k]! + 1;
+  }
+  const s = Array.from(sum, (x, k) => (count[k]! > 0 ? x / count[k]! : 0));
+  const max = Math.max(...s);
+  return max > 0 ? s.map((x) => Math.max(0, x) / max) : s.map(() => 1);
+}
+
+interface Named {
+  name: string;
+  terms: RoundTerms;
+}
+
 export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
   checkOpeOptions(o);
   const since = sqlTime('since', o.since);
@@ -218,10 +274,19 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
   const nBoot = o.bootstrap ?? DEFAULT_RESAMPLES;
   const seed = o.seed ?? 0;
   const rewardMode = o.reward ?? 'binary';
+  const slate = o.slate === undefined || o.slate === false ? undefined : o.slate === true ? {} : o.slate;
   const choice: RewardModelChoice = o.rewardModel ?? 'auto';
   const hasPredictions = o.predictionsColumn !== undefined || o.rewardPredictions !== undefined;
-  let names: string[] = o.estimators ?? [...OPE_ESTIMATORS];
-  if (choice === 'none' && !hasPredictions) {
+  const skipped: Record<string, string> = {};
+  let names: string[] = o.estimators ?? (slate ? [...SLATE_ESTIMATORS] : [...OPE_ESTIMATORS]);
+  if (slate) {
+    if (names.includes('pbm') && slate.logging === undefined) {
+      const why = "pbm needs the logging policy's probability of each item at every position (--logging-probs)";
+      if (o.estimators !== undefined) throw new UserError(why);
+      names = names.filter((e) => e !== 'pbm');
+      skipped.pbm = why;
+    }
+  } else if (choice === 'none' && !hasPredictions) {
     const needing = names.filter((e) => !MODEL_FREE.has(e));
     if (o.estimators !== undefined && needing.length)
       throw new UserError(`${needing.join(', ')} need${needing.length === 1 ? 's' : ''} a reward model; drop --reward-model none, give a predictions column, or run only ipw, snipw`);
@@ -236,22 +301,26 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
     since: o.since,
     until: o.until,
     policy_version: o.policyVersion,
+    unit: slate ? 'slate' : 'round',
     reward: rewardMode,
     outcome_kinds: o.outcomeKinds?.length ? o.outcomeKinds : 'all but negative',
     targets: targets.map(targetName),
     estimators: names,
+    skipped: Object.keys(skipped).length ? skipped : undefined,
     rank_by: rankBy,
     bootstrap: nBoot,
     seed,
     confidence,
-    clip: o.clip ?? null,
+    clip: slate ? undefined : (o.clip ?? null),
     tau: names.includes('switch-dr') ? (o.tau ?? DEFAULT_SWITCH_TAU) : undefined,
     lambda: names.includes('dr-os') ? (o.lambda ?? DEFAULT_SHRINKAGE_LAMBDA) : undefined,
     context: o.context?.length ? o.context : undefined,
   };
   const result: Result = { analysis: 'ope', inputs, metrics: [], verdicts: [] };
 
-  const needAttributes = (o.context?.length ?? 0) > 0 || o.predictionsColumn !== undefined || targets.some((s) => s.kind === 'function') || o.rewardPredictions !== undefined;
+  const specs = [...targets, ...(slate?.logging ? [slate.logging] : [])];
+  const needAttributes =
+    (o.context?.length ?? 0) > 0 || o.predictionsColumn !== undefined || specs.some((s) => s.kind === 'function') || o.rewardPredictions !== undefined;
   const cols = await loggedRounds(db, {
     project: o.project,
     ...(since ? { since } : {}),
@@ -265,69 +334,57 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
     result.verdicts.push({ check: 'data', status: 'unknown', message: 'There are no logged exposures in this scope, so no policy can be evaluated; check the project, the time range and the policy version.' });
     return result;
   }
-  const extra = targets.flatMap(targetActions);
-  const r = buildRounds(cols, { ...(o.context?.length ? { context: o.context } : {}), extraActions: extra });
+  const r = buildRounds(cols, { ...(o.context?.length ? { context: o.context } : {}), extraActions: specs.flatMap(targetActions) });
   const K = r.actions.length;
-  Object.assign(inputs, {
-    rounds: r.n,
-    decisions: r.nDecisions,
-    actions: K,
-    logged_actions: r.nLogged,
-    positions: r.positions,
-  });
-
-  // Reward predictions q_hat(x_i, a) at the logged position, n x K, when an estimator needs them.
-  const needModel = names.some((e) => !MODEL_FREE.has(e));
-  let q: Float64Array | undefined;
-  if (needModel) {
-    if (o.predictionsColumn !== undefined) {
-      q = predictionColumnValues(r, o.predictionsColumn);
-      inputs.reward_model = `column ${o.predictionsColumn}`;
-    } else if (o.rewardPredictions !== undefined) {
-      q = perRoundVectors(r, o.rewardPredictions, 'reward predictions', false);
-      inputs.reward_model = 'function';
-    } else {
-      if (r.n < 2) throw new UserError('a reward model needs at least 2 logged rounds; run ipw and snipw only (--reward-model none)');
-      const { context, dim } = modelContext(r);
-      const data: LoggedBandit = { n: r.n, nActions: K, action: r.action, reward: r.reward, pscore: r.pscore, ...(context ? { context, dim } : {}) };
-      try {
-        const fit = fitRewardModel(data, { kind: choice === 'auto' || choice === 'none' ? 'auto' : choice, folds: Math.min(5, r.n), seed });
-        q = fit.predictions;
-        inputs.reward_model = `${fit.kind}, ${fit.nFolds}-fold cross-fitted, features: ${[...r.contextNames, ...(r.positions.length > 1 ? ['position'] : [])].join(', ') || 'action only'}`;
-      } catch (err) {
-        if (err instanceof RangeError) throw new UserError(`reward model: ${err.message.replace(/^fitRewardModel: /, '')}; choose --reward-model ridge for rewards outside [0, 1]`);
-        throw err;
-      }
-    }
-  } else inputs.reward_model = 'none';
-
-  // The logging policy's own value.
   const n = r.n;
-  let sumR = 0;
-  let binary = true;
-  for (let i = 0; i < n; i++) {
-    const y = r.reward[i]!;
-    sumR += y;
-    if (y !== 0 && y !== 1) binary = false;
+  Object.assign(inputs, { rounds: n, decisions: r.nDecisions, actions: K, logged_actions: r.nLogged, positions: r.positions });
+  const bandit: LoggedBandit = { n, nActions: K, action: r.action, reward: r.reward, pscore: r.pscore };
+  try {
+    validateLoggedBandit('ope', bandit);
+  } catch (err) {
+    throw new UserError(String((err as Error).message).replace(/^ope: /, 'logged rounds: '));
   }
-  const onPolicy = sumR / n;
-  let onCi: [number, number];
-  if (binary) {
-    const w = wilsonInterval(sumR, n, confidence);
-    onCi = [w.lower, w.upper];
-  } else {
-    let ss = 0;
-    for (let i = 0; i < n; i++) ss += (r.reward[i]! - onPolicy) ** 2;
-    const se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
-    const z = normalQuantile(0.5 + confidence / 2);
-    onCi = [onPolicy - z * se, onPolicy + z * se];
-  }
-  result.metrics.push(metric('on_policy_value', onPolicy, { interval: binary ? 'wilson' : 'normal' }, onCi, n));
 
-  const estimators = names.map((e) => buildEstimator(e, o));
-  const onTerms: RoundTerms = { n, additive: r.reward };
+  // Bandit mode: reward predictions q_hat(x_i, a) at the logged position, n x K, when an estimator needs them.
+  let q: Float64Array | undefined;
+  if (!slate && names.some((e) => !MODEL_FREE.has(e))) q = rewardPredictions(r, o, choice, seed, inputs);
+  else if (!slate) inputs.reward_model = 'none';
+
+  // Slate mode: the logged slates (one per decision) and the estimators.
+  let slates: LoggedSlates | undefined;
+  let slateEstimators: SlateEstimator[] = [];
+  if (slate) {
+    const offsets = new Int32Array(r.nDecisions + 1);
+    for (let j = 0; j < n; j++) offsets[r.decision[j]! + 1] = j + 1;
+    slates = { nSlates: r.nDecisions, nActions: K, nPositions: r.positions.length, offsets, action: r.action, position: r.position, reward: r.reward, pscore: r.pscore };
+    if (slate.logging) slates.loggingMarginals = loggingMarginals(slate.logging, r);
+    try {
+      validateLoggedSlates('ope', slates);
+    } catch (err) {
+      throw new UserError(String((err as Error).message).replace(/^ope: slate (\d+)/, (_m, d: string) => `logged slates: round ${d} (request ${r.requestIds[Number(d)]})`).replace(/^ope: /, 'logged slates: '));
+    }
+    if (names.includes('pbm')) {
+      let theta = slate.examination;
+      if (theta === undefined) {
+        theta = estimateExamination(r);
+        inputs.examination = { estimated: theta };
+      } else {
+        if (theta.length !== r.positions.length)
+          throw new UserError(`examination has ${theta.length} values, expected one per logged position (${r.positions.join(', ')})`);
+        inputs.examination = theta;
+      }
+      slateEstimators = names.map((e) => (e === 'iips' ? iips() : pbm({ examination: theta! })));
+    } else slateEstimators = names.map(() => iips());
+  }
+
+  // The logging policy's own value: the mean reward per row (per slate in slate mode).
+  const unitReward = slate ? slateSums(r) : r.reward;
+  const on = onPolicyValue(unitReward, confidence);
+  result.metrics.push(metric('on_policy_value', on.value, { interval: on.interval }, on.ci, unitReward.length));
+  const onTerms: RoundTerms = { n: unitReward.length, additive: unitReward };
   const onSummary = summarizeTerms(onTerms);
-  // (action, position) pairs that appear in the logs.
+
+  const estimators = slate ? [] : names.map((e) => buildEstimator(e, o));
   const L = r.positions.length;
   const seen = new Uint8Array(K * L);
   for (let i = 0; i < n; i++) seen[r.action[i]! * L + r.position[i]!] = 1;
@@ -337,14 +394,14 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
   for (const spec of targets) {
     const name = targetName(spec);
     const probs = targetProbabilities(spec, r);
-    const data: LoggedBandit = { n, nActions: K, action: r.action, reward: r.reward, pscore: r.pscore };
-    try {
-      validateLoggedBandit('ope', data);
-    } catch (err) {
-      throw new UserError(String((err as Error).message).replace(/^ope: /, 'logged rounds: '));
+    let named: Named[];
+    if (slate) {
+      const target = { marginals: slateMarginals(spec, r) };
+      named = slateEstimators.map((e) => ({ name: e.name, terms: e.roundTerms(slates!, target) }));
+    } else {
+      const shared = new SharedTerms(bandit, { probs }, q);
+      named = estimators.map((e) => ({ name: e.name, terms: roundTermsShared(e, shared) }));
     }
-    const shared = new SharedTerms(data, { probs }, q);
-    const named = estimators.map((e) => ({ name: e.name, terms: roundTermsShared(e, shared) }));
     const summaries = named.map(({ terms }) => summarizeTerms(terms));
     let boot: ReturnType<typeof bootstrapRoundTerms> | undefined;
     if (nBoot > 0) {
@@ -356,96 +413,47 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
       });
     }
+    const units = onTerms.n;
     named.forEach(({ name: est }, j) => {
-      const s = summaries[j]!;
-      if (boot) result.metrics.push(metric(est, s.value, { target: name, interval: 'bootstrap' }, boot.estimates[j]!.ci, n));
-      result.metrics.push(metric(est, s.value, { target: name, interval: 'normal' }, [s.value - z * s.se, s.value + z * s.se], n));
+      const sj = summaries[j]!;
+      if (boot) result.metrics.push(metric(est, sj.value, { target: name, interval: 'bootstrap' }, boot.estimates[j]!.ci, units));
+      result.metrics.push(metric(est, sj.value, { target: name, interval: 'normal' }, [sj.value - z * sj.se, sj.value + z * sj.se], units));
     });
 
     // The ranking estimator against the logging policy, paired (same rounds, same resamples).
     const j = names.indexOf(rankBy);
-    const s = summaries[j]!;
-    const lift = s.value - onPolicy;
+    const sr = summaries[j]!;
+    const lift = sr.value - on.value;
     let liftCi: [number, number];
     if (boot) {
-      const a = boot.estimates[j]!.replicates!;
-      const b = boot.estimates[boot.estimates.length - 1]!.replicates!;
-      const diffs = new Float64Array(a.length);
-      let m = 0;
-      for (let k = 0; k < a.length; k++) {
-        const dk = a[k]! - b[k]!;
-        if (Number.isFinite(dk)) diffs[m++] = dk;
-      }
-      const sorted = diffs.subarray(0, m).sort();
-      liftCi = m > 0 ? percentileInterval(sorted, confidence, true) : [Number.NaN, Number.NaN];
+      liftCi = pairedPercentile(boot.estimates[j]!.replicates!, boot.estimates[boot.estimates.length - 1]!.replicates!, confidence);
     } else {
       let ss = 0;
-      for (let i = 0; i < n; i++) ss += (s.influence[i]! - onSummary.influence[i]!) ** 2;
-      const se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
+      for (let i = 0; i < units; i++) ss += (sr.influence[i]! - onSummary.influence[i]!) ** 2;
+      const se = units > 1 ? Math.sqrt(ss / (units - 1) / units) : Number.NaN;
       liftCi = [lift - z * se, lift + z * se];
     }
-    result.metrics.push(metric('lift_vs_logging', lift, { target: name, estimator: rankBy, interval: boot ? 'bootstrap' : 'normal' }, liftCi, n));
+    result.metrics.push(metric('lift_vs_logging', lift, { target: name, estimator: rankBy, interval: boot ? 'bootstrap' : 'normal' }, liftCi, units));
 
-    // Weight diagnostics.
-    const w = shared.weights();
-    let sw = 0;
-    let maxW = -1;
-    let argMax = 0;
-    let minP = Number.POSITIVE_INFINITY;
-    let argMin = 0;
-    for (let i = 0; i < n; i++) {
-      const wi = w[i]!;
-      sw += wi;
-      if (wi > maxW) (maxW = wi), (argMax = i);
-      const p = r.pscore[i]!;
-      if (p < minP) (minP = p), (argMin = i);
-    }
-    const meanW = sw / n;
-    let ssw = 0;
-    for (let i = 0; i < n; i++) ssw += (w[i]! - meanW) ** 2;
-    const seW = n > 1 ? Math.sqrt(ssw / (n - 1) / n) : Number.NaN;
-    const ess = effectiveSampleSize(w);
-    let deficiency = 0;
-    for (let i = 0; i < n; i++) {
-      const o2 = i * K;
-      const p = r.position[i]!;
-      for (let a = 0; a < K; a++) if (seen[a * L + p] === 0) deficiency += probs[o2 + a]!;
-    }
-    deficiency /= n;
-    const diag: TargetDiagnostics = {
-      target: name,
-      n,
-      ess,
-      essRatio: ess / n,
-      maxWeight: maxW,
-      maxWeightShare: sw > 0 ? maxW / sw : Number.NaN,
-      maxWeightRound: r.decision[argMax]!,
-      maxWeightRequest: r.requestIds[r.decision[argMax]!]!,
-      minPropensity: minP,
-      minPropensityRound: r.decision[argMin]!,
-      minPropensityRequest: r.requestIds[r.decision[argMin]!]!,
-      meanWeight: meanW,
-      meanWeightCi: [meanW - z * seW, meanW + z * seW],
-      supportDeficiency: deficiency,
-      weighted: names.filter((e) => e === 'snipw' || e === 'sndr' || ((e === 'ipw' || e === 'dr') && o.clip === undefined)),
-      bounded: names.filter((e) => e === 'switch-dr' || e === 'dr-os' || ((e === 'ipw' || e === 'dr') && o.clip !== undefined)),
-    };
+    // Weight diagnostics, over the rows (each shown item at its logged position).
+    const diag = diagnose(r, probs, seen, name, z);
+    diag.weighted = names.filter((e) => e === 'snipw' || e === 'sndr' || e === 'iips' || e === 'pbm' || ((e === 'ipw' || e === 'dr') && o.clip === undefined));
+    diag.bounded = names.filter((e) => e === 'switch-dr' || e === 'dr-os' || ((e === 'ipw' || e === 'dr') && o.clip !== undefined));
     const g = { target: name };
     result.metrics.push(
-      metric('ess', ess, g, undefined, n),
-      metric('ess_ratio', ess / n, g),
-      metric('max_weight', maxW, g),
+      metric('ess', diag.ess, g, undefined, n),
+      metric('ess_ratio', diag.essRatio, g),
+      metric('max_weight', diag.maxWeight, g),
       metric('max_weight_share', diag.maxWeightShare, g),
-      metric('min_propensity', minP, g),
-      metric('mean_weight', meanW, g, diag.meanWeightCi, n),
-      metric('support_deficiency', deficiency, g),
+      metric('min_propensity', diag.minPropensity, g),
+      metric('mean_weight', diag.meanWeight, g, diag.meanWeightCi, n),
+      metric('support_deficiency', diag.supportDeficiency, g),
     );
     // dm alone uses no weights: only the support check applies to it.
     const usesWeights = diag.weighted.length + diag.bounded.length > 0;
     const verdicts = usesWeights ? diagnosticVerdicts(diag, t) : diagnosticVerdicts(diag, t).filter((v) => v.check === 'support_deficiency');
     result.verdicts.push(...verdicts);
-    const trusted = !verdicts.some((v) => v.status === 'fail');
-    ranked.push({ target: name, value: s.value, lift, liftCi, trusted });
+    ranked.push({ target: name, value: sr.value, lift, liftCi, trusted: !verdicts.some((v) => v.status === 'fail') });
   }
 
   // Ranking by the ranking estimator (NaN last); ties keep the given order.
@@ -453,8 +461,138 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
     .map((x, i) => ({ x, i }))
     .sort((a, b) => (Number.isFinite(b.x.value) ? b.x.value : -Infinity) - (Number.isFinite(a.x.value) ? a.x.value : -Infinity) || a.i - b.i);
   order.forEach(({ x }, k) => result.metrics.push(metric('rank', k + 1, { target: x.target, estimator: rankBy })));
-  const best = order[0]!.x;
-  result.verdicts.push(comparisonVerdict(best, rankBy, onPolicy, confidence, targets.length));
+  result.verdicts.push(comparisonVerdict(order[0]!.x, rankBy, on.value, confidence, targets.length));
   return result;
 }
 
+/** q_hat(x_i, a) from the options' source: a predictions column, a function, or the cross-fitted model. */
+function rewardPredictions(r: LoggedRounds, o: OpeOptions, choice: RewardModelChoice, seed: number, inputs: Record<string, unknown>): Float64Array {
+  if (o.predictionsColumn !== undefined) {
+    inputs.reward_model = `column ${o.predictionsColumn}`;
+    return predictionColumnValues(r, o.predictionsColumn);
+  }
+  if (o.rewardPredictions !== undefined) {
+    inputs.reward_model = 'function';
+    return perRoundVectors(r, o.rewardPredictions, 'reward predictions', false);
+  }
+  if (r.n < 2) throw new UserError('a reward model needs at least 2 logged rounds; run ipw and snipw only (--reward-model none)');
+  const { context, dim } = modelContext(r);
+  const data: LoggedBandit = { n: r.n, nActions: r.actions.length, action: r.action, reward: r.reward, pscore: r.pscore, ...(context ? { context, dim } : {}) };
+  try {
+    const fit = fitRewardModel(data, { kind: choice === 'auto' || choice === 'none' ? 'auto' : choice, folds: Math.min(5, r.n), seed });
+    inputs.reward_model = `${fit.kind}, ${fit.nFolds}-fold cross-fitted, features: ${[...r.contextNames, ...(r.positions.length > 1 ? ['position'] : [])].join(', ') || 'action only'}`;
+    return fit.predictions;
+  } catch (err) {
+    if (err instanceof RangeError) throw new UserError(`reward model: ${err.message.replace(/^fitRewardModel: /, '')}; choose --reward-model ridge for rewards outside [0, 1]`);
+    throw err;
+  }
+}
+
+/** The logging policy's marginals at every position from a table or function, checked against the logged propensities. */
+function loggingMarginals(spec: TargetSpec, r: LoggedRounds): Float64Array {
+  const m = slateMarginals(spec, r);
+  const L = r.positions.length;
+  for (let j = 0; j < r.n; j++) {
+    const k = r.position[j]!;
+    const given = m[j * L + k]!;
+    const logged = r.pscore[j]!;
+    if (Math.abs(given - logged) > 1e-6) {
+      const d = r.decision[j]!;
+      throw new UserError(
+        `logging probabilities '${targetName(spec)}': item '${r.actions[r.action[j]!]}' in round ${d} (request ${r.requestIds[d]}) at position ${r.positions[k]} has probability ${given}, but its logged propensity is ${logged}; they must describe the policy that made the log`,
+      );
+    }
+    m[j * L + k] = logged;
+  }
+  return m;
+}
+
+/** Per decision, the sum of its rows' rewards. */
+function slateSums(r: LoggedRounds): Float64Array {
+  const out = new Float64Array(r.nDecisions);
+  for (let j = 0; j < r.n; j++) out[r.decision[j]!] = out[r.decision[j]!]! + r.reward[j]!;
+  return out;
+}
+
+/** Mean reward with a Wilson interval for 0/1 rewards, a normal one otherwise. */
+function onPolicyValue(y: Float64Array, confidence: number): { value: number; ci: [number, number]; interval: string } {
+  const n = y.length;
+  let sum = 0;
+  let binary = true;
+  for (let i = 0; i < n; i++) {
+    sum += y[i]!;
+    if (y[i] !== 0 && y[i] !== 1) binary = false;
+  }
+  const value = sum / n;
+  if (binary) {
+    const w = wilsonInterval(sum, n, confidence);
+    return { value, ci: [w.lower, w.upper], interval: 'wilson' };
+  }
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (y[i]! - value) ** 2;
+  const se = n > 1 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
+  const z = normalQuantile(0.5 + confidence / 2);
+  return { value, ci: [value - z * se, value + z * se], interval: 'normal' };
+}
+
+/** Percentile interval of paired differences of replicates (non-finite pairs left out). */
+function pairedPercentile(a: Float64Array, b: Float64Array, confidence: number): [number, number] {
+  const diffs = new Float64Array(a.length);
+  let m = 0;
+  for (let k = 0; k < a.length; k++) {
+    const d = a[k]! - b[k]!;
+    if (Number.isFinite(d)) diffs[m++] = d;
+  }
+  return m > 0 ? percentileInterval(diffs.subarray(0, m).sort(), confidence, true) : [Number.NaN, Number.NaN];
+}
+
+/** Weight diagnostics of a target on the logged rows (w_i = pi_e(a_i | x_i, position_i) / pscore_i). */
+function diagnose(r: LoggedRounds, probs: Float64Array, seen: Uint8Array, name: string, z: number): TargetDiagnostics {
+  const n = r.n;
+  const K = r.actions.length;
+  const L = r.positions.length;
+  const w = new Float64Array(n);
+  let sw = 0;
+  let maxW = -1;
+  let argMax = 0;
+  let minP = Number.POSITIVE_INFINITY;
+  let argMin = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = probs[i * K + r.action[i]!]! / r.pscore[i]!;
+    w[i] = wi;
+    sw += wi;
+    if (wi > maxW) (maxW = wi), (argMax = i);
+    const p = r.pscore[i]!;
+    if (p < minP) (minP = p), (argMin = i);
+  }
+  const meanW = sw / n;
+  let ssw = 0;
+  for (let i = 0; i < n; i++) ssw += (w[i]! - meanW) ** 2;
+  const seW = n > 1 ? Math.sqrt(ssw / (n - 1) / n) : Number.NaN;
+  const ess = effectiveSampleSize(w);
+  let deficiency = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * K;
+    const p = r.position[i]!;
+    for (let a = 0; a < K; a++) if (seen[a * L + p] === 0) deficiency += probs[o + a]!;
+  }
+  deficiency /= n;
+  return {
+    target: name,
+    n,
+    ess,
+    essRatio: ess / n,
+    maxWeight: maxW,
+    maxWeightShare: sw > 0 ? maxW / sw : Number.NaN,
+    maxWeightRound: r.decision[argMax]!,
+    maxWeightRequest: r.requestIds[r.decision[argMax]!]!,
+    minPropensity: minP,
+    minPropensityRound: r.decision[argMin]!,
+    minPropensityRequest: r.requestIds[r.decision[argMin]!]!,
+    meanWeight: meanW,
+    meanWeightCi: [meanW - z * seW, meanW + z * seW],
+    supportDeficiency: deficiency,
+    weighted: [],
+    bounded: [],
+  };
+}

@@ -43,9 +43,20 @@ export {
 export { PROB_SUM_TOLERANCE } from './validate.js';
 
 // The analysis over the store: `ope(db, options) -> Result`.
-export { ope, checkOpeOptions, predictionColumnValues, OPE_ESTIMATORS, type OpeOptions, type OpeEstimatorName, type RewardModelChoice } from './analyze.js';
+export {
+  ope,
+  checkOpeOptions,
+  estimateExamination,
+  predictionColumnValues,
+  OPE_ESTIMATORS,
+  SLATE_ESTIMATORS,
+  type OpeOptions,
+  type OpeEstimatorName,
+  type RewardModelChoice,
+  type SlateOptions,
+} from './analyze.js';
 export { DEFAULT_OPE_THRESHOLDS, type OpeThresholds } from './verdicts.js';
 export { parseTargetCsv, targetTableFromRecords, type TargetTable, type ProbabilityRecord, type RoundKey } from './target-table.js';
-export { targetName, targetProbabilities, type RoundView, type TargetFunction, type TargetSpec } from './targets.js';
+export { slateMarginals, targetName, targetProbabilities, type RoundView, type TargetFunction, type TargetSpec } from './targets.js';
 export { loggedRounds, type RewardMode, type RoundScope } from './query.js';
 export { buildRounds, type LoggedRounds } from './rounds.js';

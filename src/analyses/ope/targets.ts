@@ -45,20 +45,40 @@ export function targetActions(spec: TargetSpec): string[] {
   return spec.kind === 'table' ? spec.table.actions : [];
 }
 
-function checkRow(label: string, r: LoggedRounds, i: number, probs: Float64Array, o: number, K: number): void {
+function checkRow(label: string, r: LoggedRounds, d: number, position: number, probs: Float64Array, o: number, K: number): void {
   let s = 0;
   for (let a = 0; a < K; a++) {
     const p = probs[o + a]!;
     if (!(p >= 0 && p <= 1)) {
-      throw new UserError(`${label}: the probability of action '${r.actions[a]}' in round ${r.decision[i]} at position ${r.positions[r.position[i]!]} is ${p}, not a number in [0, 1]`);
+      throw new UserError(`${label}: the probability of action '${r.actions[a]}' in round ${d} at position ${position} is ${p}, not a number in [0, 1]`);
     }
     s += p;
   }
   if (Math.abs(s - 1) > PROB_SUM_TOLERANCE) {
     throw new UserError(
-      `${label}: the probabilities of round ${r.decision[i]} (request ${r.requestIds[r.decision[i]!]}) at position ${r.positions[r.position[i]!]} sum to ${+s.toPrecision(12)}, not 1 (tolerance ${PROB_SUM_TOLERANCE})`,
+      `${label}: the probabilities of round ${d} (request ${r.requestIds[d]}) at position ${position} sum to ${+s.toPrecision(12)}, not 1 (tolerance ${PROB_SUM_TOLERANCE})`,
     );
   }
+}
+
+function checkTableRounds(t: TargetTable, r: LoggedRounds): void {
+  if (t.key === 'round' && t.maxRound >= r.nDecisions) {
+    throw new UserError(
+      `${t.source}: round ${t.maxRound} (line ${[...t.lines].find(([k]) => k.startsWith(`${t.maxRound}\u0000`))?.[1]}) is beyond the ${r.nDecisions} logged rounds (0..${r.nDecisions - 1}); was the table made for other logs or another time range?`,
+    );
+  }
+}
+
+/** The table's distribution of decision d at a position (as logged), or a UserError naming what is missing. */
+function tableRow(t: TargetTable, r: LoggedRounds, d: number, position: number): Float64Array {
+  const id = t.key === 'round' ? d : r.requestIds[d]!;
+  const row = t.rows.get(rowKey(id, position)) ?? t.rows.get(rowKey(id, null));
+  if (row === undefined) {
+    throw new UserError(
+      `${t.source}: no probabilities for ${t.key === 'round' ? `round ${d}` : `request_id ${id}`} at position ${position}; every logged round needs its target distribution`,
+    );
+  }
+  return row;
 }
 
 /** pi_e(. | x_i, position_i) for every logged row, row-major n x K. */
@@ -74,22 +94,10 @@ export function targetProbabilities(spec: TargetSpec, r: LoggedRounds): Float64A
   }
   if (spec.kind === 'table') {
     const t = spec.table;
-    if (t.key === 'round' && t.maxRound >= r.nDecisions) {
-      throw new UserError(
-        `${t.source}: round ${t.maxRound} (line ${[...t.lines].find(([k]) => k.startsWith(`${t.maxRound}\u0000`))?.[1]}) is beyond the ${r.nDecisions} logged rounds (0..${r.nDecisions - 1}); was the table made for other logs or another time range?`,
-      );
-    }
+    checkTableRounds(t, r);
     const cols = t.actions.map((a) => r.actions.indexOf(a));
     for (let i = 0; i < n; i++) {
-      const d = r.decision[i]!;
-      const pos = r.positions[r.position[i]!]!;
-      const id = t.key === 'round' ? d : r.requestIds[d]!;
-      const row = t.rows.get(rowKey(id, pos)) ?? t.rows.get(rowKey(id, null));
-      if (row === undefined) {
-        throw new UserError(
-          `${t.source}: no probabilities for ${t.key === 'round' ? `round ${d}` : `request_id ${id}`} at position ${pos}; every logged round needs its target distribution`,
-        );
-      }
+      const row = tableRow(t, r, r.decision[i]!, r.positions[r.position[i]!]!);
       const o = i * K;
       for (let j = 0; j < cols.length; j++) probs[o + cols[j]!] = row[j]!;
     }
@@ -107,28 +115,39 @@ export function perRoundVectors(r: LoggedRounds, fn: TargetFunction, label: stri
   const K = r.actions.length;
   const n = r.n;
   const out = new Float64Array(n * K);
-  const ctxNames = r.contextNames;
-  const dim = ctxNames.length;
   const index = new Map(r.actions.map((a, k) => [a, k]));
-  const what = probabilities ? 'probabilities' : 'values';
   for (let i = 0; i < n; i++) {
-    const d = r.decision[i]!;
+    callInto(r, fn, label, probabilities, i, r.positions[r.position[i]!]!, out, i * K, index, r.contextNames);
+  }
+  return out;
+}
+
+/** Calls `fn` for row i's round at `position` and writes its checked answer to out[o .. o + K). */
+function callInto(
+  r: LoggedRounds,
+  fn: TargetFunction,
+  label: string,
+  probabilities: boolean,
+  i: number,
+  position: number,
+  out: Float64Array,
+  o: number,
+  index: Map<string, number>,
+  ctxNames: string[],
+): void {
+  const K = r.actions.length;
+  const dim = ctxNames.length;
+  const what = probabilities ? 'probabilities' : 'values';
+  const d = r.decision[i]!;
+  {
     const context: Record<string, number> = {};
     for (let k = 0; k < dim; k++) context[ctxNames[k]!] = r.context![i * dim + k]!;
     let answer: ArrayLike<number> | Readonly<Record<string, number>>;
     try {
-      answer = fn({
-        round: d,
-        requestId: r.requestIds[d]!,
-        position: r.positions[r.position[i]!]!,
-        actions: r.actions,
-        attributes: r.attributes?.[d] ?? {},
-        context,
-      });
+      answer = fn({ round: d, requestId: r.requestIds[d]!, position, actions: r.actions, attributes: r.attributes?.[d] ?? {}, context });
     } catch (err) {
       throw new UserError(`${label}: the function failed on round ${d}: ${(err as Error).message}`);
     }
-    const o = i * K;
     if (answer !== null && typeof answer === 'object' && typeof (answer as ArrayLike<number>).length === 'number') {
       const arr = answer as ArrayLike<number>;
       if (arr.length !== K) throw new UserError(`${label}: the function returned ${arr.length} ${what} for round ${d}, expected ${K} (one per action)`);
@@ -140,10 +159,48 @@ export function perRoundVectors(r: LoggedRounds, fn: TargetFunction, label: stri
         out[o + k] = Number(p);
       }
     } else throw new UserError(`${label}: the function must return an array of ${what} or an object {action: value} (round ${d})`);
-    if (probabilities) checkRow(label, r, i, out, o, K);
+    if (probabilities) checkRow(label, r, d, position, out, o, K);
     else
       for (let a = 0; a < K; a++)
         if (!Number.isFinite(out[o + a]!)) throw new UserError(`${label}: the value for action '${r.actions[a]}' in round ${d} is ${out[o + a]}, not a finite number`);
+  }
+}
+
+/**
+ * For slates: pi(item of row j at position k | x) for every logged row j and every logged position k, row-major
+ * n x L (the marginals the slate estimators take). For a table, the rows of (round, position) give them; for a
+ * function, it is called once per (round, position).
+ */
+export function slateMarginals(spec: TargetSpec, r: LoggedRounds): Float64Array {
+  const L = r.positions.length;
+  const K = r.actions.length;
+  const n = r.n;
+  const out = new Float64Array(n * L);
+  if (spec.kind === 'uniform') {
+    const p = 1 / r.nLogged;
+    for (let j = 0; j < n; j++) if (r.action[j]! < r.nLogged) out.fill(p, j * L, j * L + L);
+    return out;
+  }
+  if (spec.kind === 'table') {
+    const t = spec.table;
+    checkTableRounds(t, r);
+    const col = new Map(t.actions.map((a, c) => [a, c]));
+    for (let j = 0; j < n; j++) {
+      const c = col.get(r.actions[r.action[j]!]!);
+      for (let k = 0; k < L; k++) out[j * L + k] = c === undefined ? 0 : tableRow(t, r, r.decision[j]!, r.positions[k]!)[c]!;
+    }
+    return out;
+  }
+  const label = `target '${spec.name}'`;
+  const index = new Map(r.actions.map((a, k) => [a, k]));
+  const vec = new Float64Array(L * K);
+  let first = 0;
+  for (let j = 0; j < n; j++) {
+    if (j === 0 || r.decision[j] !== r.decision[j - 1]) {
+      first = j;
+      for (let k = 0; k < L; k++) callInto(r, spec.fn, label, true, first, r.positions[k]!, vec, k * K, index, r.contextNames);
+    }
+    for (let k = 0; k < L; k++) out[j * L + k] = vec[k * K + r.action[j]!]!;
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { UserError } from '../../errors.js';
 import {
   DEFAULT_OPE_THRESHOLDS,
   OPE_ESTIMATORS,
+  SLATE_ESTIMATORS,
   ope,
   parseTargetCsv,
   targetTableFromRecords,
@@ -50,7 +51,7 @@ const Thresholds = Type.Partial(
 export const OpeBody = Type.Object(
   {
     targets: Type.Optional(Type.Array(OpeTarget, { minItems: 1, maxItems: 32, description: 'default: [{"uniform": true}]' })),
-    estimators: Type.Optional(Type.Array(Type.Union(OPE_ESTIMATORS.map((e) => Type.Literal(e))), { minItems: 1 })),
+    estimators: Type.Optional(Type.Array(Type.Union([...OPE_ESTIMATORS, ...SLATE_ESTIMATORS].map((e) => Type.Literal(e))), { minItems: 1, description: 'default: all seven; in slate mode iips, pbm' })),
     bootstrap: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'resamples, default 1000; 0 = normal intervals only' })),
     seed: Type.Optional(Type.Integer()),
     clip: Type.Optional(Type.Number({ minimum: 0 })),
@@ -66,20 +67,32 @@ export const OpeBody = Type.Object(
     policy_version: Type.Optional(Type.String()),
     rank_by: Type.Optional(Type.String({ description: 'the estimator that ranks targets; default snipw' })),
     thresholds: Type.Optional(Thresholds),
+    slate: Type.Optional(
+      Type.Union([
+        Type.Boolean(),
+        Type.Object(
+          {
+            examination: Type.Optional(Type.Array(Type.Number({ minimum: 0 }), { minItems: 1, description: 'pbm examination probability per logged position, ascending; default estimated' })),
+            logging: Type.Optional(Type.Omit(OpeTarget, ['uniform'], { description: "the logging policy's probabilities of every item at every position, for pbm" })),
+          },
+          { additionalProperties: false },
+        ),
+      ], { description: 'slate mode: a round is a whole decision; estimators iips and pbm' }),
+    ),
   },
   { additionalProperties: false },
 );
 export type OpeBodyT = Static<typeof OpeBody>;
 
 /** Target specs from a request body (throws UserError, answered with 400). */
-export function targetsFromBody(targets: OpeBodyT['targets']): TargetSpec[] | undefined {
+export function targetsFromBody(targets: Array<Static<typeof OpeTarget>> | undefined, field = 'targets'): TargetSpec[] | undefined {
   if (targets === undefined) return undefined;
   return targets.map((t, i) => {
-    const where = `targets[${i}]`;
+    const where = field === 'targets' ? `targets[${i}]` : field;
     const given = [t.uniform !== undefined, t.csv !== undefined, t.probabilities !== undefined].filter(Boolean).length;
     if (given !== 1) throw new UserError(`${where}: give exactly one of uniform, csv, probabilities`);
     if (t.uniform) return t.name === undefined ? { kind: 'uniform' } : { kind: 'uniform', name: t.name };
-    const name = t.name ?? `target${i + 1}`;
+    const name = t.name ?? (field === 'targets' ? `target${i + 1}` : 'logging');
     if (t.csv !== undefined) return { kind: 'table', name, table: parseTargetCsv(`${where} (${name})`, t.csv) };
     const rows = t.probabilities!;
     const byRequest = rows[0]!.request_id !== undefined;
@@ -115,7 +128,14 @@ export function opeOptionsFromBody(project: string, b: OpeBodyT): OpeOptions {
     ...(b.policy_version !== undefined ? { policyVersion: b.policy_version } : {}),
     ...(b.rank_by ? { rankBy: b.rank_by } : {}),
     ...(b.thresholds ? { thresholds: b.thresholds } : {}),
+    ...(b.slate === true || typeof b.slate === 'object' ? { slate: slateFromBody(b.slate) } : {}),
   };
+}
+
+function slateFromBody(slate: true | { examination?: number[]; logging?: Omit<Static<typeof OpeTarget>, 'uniform'> }): OpeOptions['slate'] {
+  if (slate === true) return true;
+  const logging = slate.logging === undefined ? undefined : targetsFromBody([slate.logging], 'slate.logging')![0];
+  return { ...(slate.examination ? { examination: slate.examination } : {}), ...(logging ? { logging } : {}) };
 }
 
 export const opePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {

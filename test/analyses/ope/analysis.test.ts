@@ -272,6 +272,77 @@ describe('support, positions and scope', () => {
   });
 });
 
+describe('slate mode: iips and pbm over whole decisions', () => {
+  // Reuses project 'slate' (written above): 40 decisions of two items. Logging marginals: position 1 a .4, b .35,
+  // c .25 (as logged); position 2 a .5, b .5 (as logged), c 0.
+  const lg1: Record<string, number> = { a: 0.4, b: 0.35, c: 0.25 };
+  const lg2: Record<string, number> = { a: 0.5, b: 0.5, c: 0 };
+  const tg1: Record<string, number> = { a: 0.6, b: 0.3, c: 0.1 };
+  const tg2: Record<string, number> = { a: 0.3, b: 0.6, c: 0.1 };
+  const long = (p1: Record<string, number>, p2: Record<string, number>) =>
+    'round,action,position,probability\n' + Array.from({ length: 40 }, (_, k) => ITEMS.flatMap((a) => [`${k},${a},1,${p1[a]}`, `${k},${a},2,${p2[a]}`])).flat().join('\n');
+  const rounds = Array.from({ length: 40 }, (_, k) => {
+    const first = ITEMS[k % 3]!;
+    return [
+      { item: first, pos: 1, p: [0.4, 0.35, 0.25][k % 3]!, click: k % 4 === 0 ? 1 : 0 },
+      { item: first === 'a' ? 'b' : 'a', pos: 2, p: 0.5, click: k % 5 === 0 ? 1 : 0 },
+    ];
+  });
+  const theta = [1, 0.5];
+  const mu = (p1: Record<string, number>, p2: Record<string, number>, a: string) => theta[0]! * p1[a]! + theta[1]! * p2[a]!;
+  const iipsExpected = rounds.reduce((s, d) => s + d.reduce((t, x) => t + ((x.pos === 1 ? tg1 : tg2)[x.item]! / x.p) * x.click, 0), 0) / 40;
+  const pbmExpected = rounds.reduce((s, d) => s + d.reduce((t, x) => t + (mu(tg1, tg2, x.item) / mu(lg1, lg2, x.item)) * x.click, 0), 0) / 40;
+  const onPolicy = rounds.reduce((s, d) => s + d[0]!.click + d[1]!.click, 0) / 40;
+  const slateOpts = (o: Partial<OpeOptions> = {}): OpeOptions => ({
+    project: 'slate', bootstrap: 200, thresholds: { ess_min: 10 },
+    targets: [{ kind: 'table', name: 'tg', table: parseTargetCsv('tg.csv', long(tg1, tg2)) }],
+    slate: { examination: theta, logging: { kind: 'table', name: 'logging', table: parseTargetCsv('lg.csv', long(lg1, lg2)) } },
+    ...o,
+  });
+
+  it('iips and pbm equal the spelled-out formulas; the on-policy value is clicks per slate', async () => {
+    const r = await ope(store, slateOpts());
+    expect(r.inputs).toMatchObject({ unit: 'slate', estimators: ['iips', 'pbm'], examination: [1, 0.5], decisions: 40, rounds: 80 });
+    expect(value(r, 'on_policy_value')).toBeCloseTo(onPolicy, 14);
+    for (const interval of ['bootstrap', 'normal']) {
+      expect(value(r, 'iips', { target: 'tg', interval })).toBeCloseTo(iipsExpected, 12);
+      expect(value(r, 'pbm', { target: 'tg', interval })).toBeCloseTo(pbmExpected, 12);
+      expect(get(r, 'iips', { target: 'tg', interval })!.n).toBe(40);
+    }
+    expect(value(r, 'lift_vs_logging', { target: 'tg' })).toBeCloseTo(iipsExpected - onPolicy, 12);
+  });
+
+  it('estimates the examination probabilities from the log when none are given', async () => {
+    const r = await ope(store, slateOpts({ slate: { logging: { kind: 'table', name: 'logging', table: parseTargetCsv('lg.csv', long(lg1, lg2)) } } }));
+    const s = [1, 2].map((pos) => {
+      const rows = rounds.flat().filter((x) => x.pos === pos);
+      return rows.reduce((acc, x) => acc + x.click / (3 * x.p), 0) / rows.length;
+    });
+    const est = s.map((x) => x / Math.max(...s));
+    const got = (r.inputs.examination as { estimated: number[] }).estimated;
+    got.forEach((x, k) => expect(x).toBeCloseTo(est[k]!, 14));
+  });
+
+  it('without logging probabilities runs iips alone and says why pbm is left out', async () => {
+    const r = await ope(store, slateOpts({ slate: true }));
+    expect(r.inputs.estimators).toEqual(['iips']);
+    expect(r.inputs.skipped).toEqual({ pbm: "pbm needs the logging policy's probability of each item at every position (--logging-probs)" });
+    expect(value(r, 'iips', { target: 'tg', interval: 'normal' })).toBeCloseTo(iipsExpected, 12);
+  });
+
+  it('refuses bandit estimators, a missing or inconsistent logging table and reward-model options', async () => {
+    const refuse = (o: Partial<OpeOptions>, m: string) => expect(ope(store, slateOpts(o))).rejects.toThrow(m);
+    await refuse({ estimators: ['ipw'] }, "estimator 'ipw' is for single rounds, not slates; choose from iips, pbm");
+    await refuse({ estimators: ['pbm'], slate: true }, "pbm needs the logging policy's probability of each item at every position (--logging-probs)");
+    await refuse({ rewardModel: 'ridge' }, 'the slate estimators (iips, pbm) use no reward model; drop the reward model options');
+    const wrong = { kind: 'table' as const, name: 'lg', table: parseTargetCsv('lg.csv', long({ a: 0.3, b: 0.45, c: 0.25 }, lg2)) };
+    await refuse({ slate: { logging: wrong } }, "logging probabilities 'lg': item 'a' in round 0 (request r-d");
+    const right = { kind: 'table' as const, name: 'lg', table: parseTargetCsv('lg.csv', long(lg1, lg2)) };
+    await refuse({ slate: { examination: [1], logging: right } }, 'examination has 1 values, expected one per logged position (1, 2)');
+    await expect(ope(store, { project: 'bandit', estimators: ['iips'] })).rejects.toThrow("estimator 'iips' is for slates (slate mode); choose from ipw, snipw, dm, dr, sndr, switch-dr, dr-os");
+  });
+});
+
 describe('bad input is refused with a message that names it', () => {
   const refuse = async (o: Partial<OpeOptions>, message: string | RegExp) => {
     const p = ope(store, { project: 'bandit', bootstrap: 0, ...o } as OpeOptions);
