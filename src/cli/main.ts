@@ -9,6 +9,7 @@ import { EXIT } from './common.js';
 import { registerIngest } from './ingest.js';
 import { registerKeys } from './keys.js';
 import { registerLoopHealth } from './loop-health.js';
+import { registerDrift } from './drift.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpe } from './ope.js';
 import { registerServe } from './serve.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerLoopHealth(program);
   registerOpe(program);
+  registerDrift(program);
   registerOpenApi(program);
   for (const c of program.commands) {
     c.exitOverride();

@@ -1,0 +1,233 @@
+/**
+ * Drift between a reference and a current data set (two files, two store windows, or a file against a window), and
+ * windowed monitoring of a project's decision attributes.
+ *
+ * The engine returns one aggregate per column and side (distinct values with counts, or counts per category); the
+ * statistics are computed here over those (see compare.ts and rule.ts). Data-set drift is the share of drifted columns
+ * and, as a multivariate signal, a domain classifier's AUC against a permutation baseline (domain-classifier.ts).
+ */
+import { UserError } from '../../errors.js';
+import type { Metric, Result, Verdict } from '../result.js';
+import type { Queryable } from '../sql.js';
+import { compareColumn, fmt, type ColumnComparison } from './compare.js';
+import { domainClassifier, type DomainClassifierOptions } from './domain-classifier.js';
+import { fetchGroupedProfiles, fetchProfile, type ColumnInfo, type Profile, type Relation } from './profile.js';
+import { resolveThresholds, type DriftThresholds } from './rule.js';
+
+/** A data set to compare: its relation and columns (from loadFile, or attributeColumns + windowRelation). */
+export interface DriftSource {
+  relation: Relation;
+  columns: ColumnInfo[];
+  skipped?: Record<string, string>;
+}
+
+export interface DriftOptions {
+  reference: DriftSource;
+  current: DriftSource;
+  /** Compare only these columns (each must exist on both sides). Default: every column both sides have. */
+  columns?: string[];
+  /** Test per column name, or '*' for every column (see rule.ts). */
+  tests?: Record<string, string>;
+  thresholds?: Partial<Record<string, number>>;
+  /** Threshold per column, for whichever test it uses. */
+  columnThresholds?: Record<string, number>;
+  /** false to skip the domain classifier. */
+  domainClassifier?: false | DomainClassifierOptions;
+  /** Extra inputs to report (e.g. the project and windows). */
+  inputs?: Record<string, unknown>;
+}
+
+/** The columns both sides share (numeric only when numeric on both), in the reference's order. */
+export function commonColumns(ref: DriftSource, cur: DriftSource, requested?: string[]): { columns: ColumnInfo[]; skipped: Record<string, string> } {
+  const curMap = new Map(cur.columns.map((c) => [c.name, c]));
+  const refMap = new Map(ref.columns.map((c) => [c.name, c]));
+  const skipped: Record<string, string> = {};
+  const merge = (r: ColumnInfo, c: ColumnInfo): ColumnInfo => ({ name: r.name, kind: r.kind === 'numeric' && c.kind === 'numeric' ? 'numeric' : 'categorical' });
+  if (requested?.length) {
+    return {
+      columns: requested.map((name) => {
+        const r = refMap.get(name), c = curMap.get(name);
+        const why = (src: DriftSource) => src.skipped?.[name] ?? `there is no such column; columns are ${src.columns.map((x) => x.name).join(', ') || '(none)'}`;
+        if (!r) throw new UserError(`column ${name} cannot be compared in the reference ${ref.relation.label}: ${why(ref)}`);
+        if (!c) throw new UserError(`column ${name} cannot be compared in the current ${cur.relation.label}: ${why(cur)}`);
+        return merge(r, c);
+      }),
+      skipped,
+    };
+  }
+  const columns: ColumnInfo[] = [];
+  for (const r of ref.columns) {
+    const c = curMap.get(r.name);
+    if (c) columns.push(merge(r, c));
+    else skipped[r.name] = `only in the reference`;
+  }
+  for (const c of cur.columns) if (!refMap.has(c.name)) skipped[c.name] = `only in the current data`;
+  for (const [k, v] of Object.entries({ ...(ref.skipped ?? {}), ...(cur.skipped ?? {}) })) skipped[k] ??= v;
+  return { columns, skipped };
+}
+
+/** An identifier-like text column: nearly every value distinct. Left out unless asked for by name. */
+function looksLikeId(p: Profile): boolean {
+  return p.kind === 'categorical' && p.counts.size > 100 && p.counts.size > 0.5 * p.n;
+}
+
+function testsInput(comparisons: ColumnComparison[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of comparisons)
+    if (c.choice) out[c.column] = { type: c.type, test: c.choice.test, threshold: c.choice.threshold, why: c.choice.reason };
+  return out;
+}
+
+function datasetVerdict(drifted: number, judged: number, t: DriftThresholds, group?: Record<string, string>): Verdict {
+  const share = judged ? drifted / judged : 0;
+  const fail = judged > 0 && share >= t.drift_share;
+  return {
+    check: 'dataset_drift',
+    status: judged === 0 ? 'unknown' : fail ? 'fail' : 'ok',
+    value: judged ? share : null,
+    threshold: t.drift_share,
+    ...(group ? { group } : {}),
+    message:
+      judged === 0
+        ? 'No column could be compared, so data-set drift is unknown; check that both sides share columns with values.'
+        : fail
+          ? `${drifted} of ${judged} columns drifted (${fmt(100 * share)}% >= ${fmt(100 * t.drift_share)}%): the data set as a whole moved; retrain or re-validate the model on current data.`
+          : `${drifted} of ${judged} columns drifted (${fmt(100 * share)}% < ${fmt(100 * t.drift_share)}%): no data-set drift.`,
+  };
+}
+
+export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
+  const thresholds = resolveThresholds(o.thresholds);
+  const { columns, skipped } = commonColumns(o.reference, o.current, o.columns);
+  const explicit = !!o.columns?.length;
+  const result: Result = {
+    analysis: 'drift',
+    inputs: { reference: o.reference.relation.label, current: o.current.relation.label, ...(o.inputs ?? {}) },
+    metrics: [],
+    verdicts: [],
+  };
+  const profiles = await Promise.all(
+    columns.map(async (c) => [await fetchProfile(db, o.reference.relation, c), await fetchProfile(db, o.current.relation, c)] as const),
+  );
+  const refRows = profiles.length ? profiles[0]![0].n + profiles[0]![0].missing : 0;
+  const curRows = profiles.length ? profiles[0]![1].n + profiles[0]![1].missing : 0;
+  Object.assign(result.inputs, { reference_rows: refRows, current_rows: curRows });
+  const comparisons: ColumnComparison[] = [];
+  const compared: ColumnInfo[] = [];
+  columns.forEach((col, i) => {
+    const [ref, cur] = profiles[i]!;
+    if (!explicit && looksLikeId(ref)) {
+      skipped[col.name] = 'looks like an identifier (nearly every value distinct); name it in --columns to compare it';
+      return;
+    }
+    comparisons.push(compareColumn(col.name, ref, cur, { thresholds, tests: o.tests, columnThresholds: o.columnThresholds }));
+    compared.push(col);
+  });
+  for (const c of comparisons) result.metrics.push(...c.metrics);
+  result.verdicts.push(...comparisons.map((c) => c.verdict));
+  const judged = comparisons.filter((c) => c.drifted !== null);
+  const drifted = judged.filter((c) => c.drifted).length;
+  result.metrics.push({ name: 'drifted_columns', value: drifted, n: judged.length }, { name: 'drift_share', value: judged.length ? drifted / judged.length : null, n: judged.length });
+  result.verdicts.push(datasetVerdict(drifted, judged.length, thresholds));
+  Object.assign(result.inputs, { columns: compared.length, tests: testsInput(comparisons), ...(Object.keys(skipped).length ? { skipped } : {}) });
+
+  if (o.domainClassifier !== false && compared.length) {
+    const dc = await domainClassifier(db, o.reference.relation, o.current.relation, compared, o.domainClassifier ?? {});
+    if (dc) {
+      const sorted = [...dc.nullAucs].sort((a, b) => a - b);
+      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(p * (sorted.length - 1))))]!;
+      const nRows = dc.referenceRows + dc.currentRows;
+      result.metrics.push(
+        { name: 'domain_auc', value: dc.auc, n: nRows },
+        { name: 'domain_auc_null', value: sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length), ...(sorted.length ? { ci: [q(0.025), q(0.975)] as [number, number] } : {}), n: sorted.length },
+        { name: 'domain_auc_pvalue', value: dc.pValue, n: sorted.length },
+      );
+      const fail = dc.auc >= thresholds.domain_auc && dc.pValue <= thresholds.domain_pvalue;
+      result.verdicts.push({
+        check: 'domain_classifier',
+        status: fail ? 'fail' : 'ok',
+        value: dc.auc,
+        threshold: thresholds.domain_auc,
+        message: fail
+          ? `A classifier tells current from reference rows with AUC ${fmt(dc.auc)} (labels shuffled: ${fmt(q(0.5))}, p = ${fmt(dc.pValue)}): the joint distribution moved, even where single columns may look stable; investigate before reusing the model.`
+          : `A classifier tells current from reference rows no better than chance allows (AUC ${fmt(dc.auc)}, shuffled labels ${fmt(q(0.5))}, p = ${fmt(dc.pValue)}): no multivariate drift.`,
+      });
+      Object.assign(result.inputs, { domain_classifier: { sample_per_side: o.domainClassifier ? (o.domainClassifier.samplePerSide ?? 500) : 500, features: dc.features, permutations: dc.nullAucs.length } });
+    }
+  }
+  return result;
+}
+
+export interface MonitorOptions {
+  /** The baseline: a store window or a file. */
+  reference: DriftSource;
+  /** The monitored decisions (a window relation with an lg_ts column) and their columns. */
+  current: DriftSource;
+  window: 'day' | 'week';
+  columns?: string[];
+  tests?: Record<string, string>;
+  thresholds?: Partial<Record<string, number>>;
+  columnThresholds?: Record<string, number>;
+  inputs?: Record<string, unknown>;
+}
+
+/**
+ * Drift of each attribute per day or week, against the reference and against the previous window. Metrics cover every
+ * window (group {column, day|week, baseline}); verdicts judge the latest window: each column against the reference and
+ * the previous window, and data-set drift against the reference.
+ */
+export async function driftMonitor(db: Queryable, o: MonitorOptions): Promise<Result> {
+  const thresholds = resolveThresholds(o.thresholds);
+  const { columns, skipped } = commonColumns(o.reference, o.current, o.columns);
+  const w = o.window;
+  const bucket = w === 'day' ? db.dialect.day('lg_ts') : db.dialect.week('lg_ts');
+  const result: Result = {
+    analysis: 'drift_monitor',
+    inputs: { reference: o.reference.relation.label, current: o.current.relation.label, window: w, ...(o.inputs ?? {}) },
+    metrics: [],
+    verdicts: [],
+  };
+  const perColumn: Array<{ col: ColumnInfo; ref: Profile; windows: Map<string, Profile> }> = [];
+  for (const col of columns) {
+    const [ref, windows] = await Promise.all([fetchProfile(db, o.reference.relation, col), fetchGroupedProfiles(db, o.current.relation, col, bucket)]);
+    if (!o.columns?.length && looksLikeId(ref)) {
+      skipped[col.name] = 'looks like an identifier (nearly every value distinct); name it in --columns to compare it';
+      continue;
+    }
+    perColumn.push({ col, ref, windows });
+  }
+  const windows = [...new Set(perColumn.flatMap((p) => [...p.windows.keys()]))].sort();
+  Object.assign(result.inputs, { windows: windows.length, columns: perColumn.length, ...(Object.keys(skipped).length ? { skipped } : {}) });
+  if (!windows.length) {
+    result.verdicts.push({ check: 'data', status: 'unknown', message: 'There are no decisions with attributes in the monitored range, so drift cannot be measured; check the project name and the time range.' });
+    return result;
+  }
+  const latest = windows[windows.length - 1]!;
+  const tests: Record<string, unknown> = {};
+  for (let wi = 0; wi < windows.length; wi++) {
+    const day = windows[wi]!;
+    let drifted = 0, judged = 0;
+    for (const { col, ref, windows: byWindow } of perColumn) {
+      const cur = byWindow.get(day);
+      if (!cur) continue;
+      const vsRef = compareColumn(col.name, ref, cur, { thresholds, tests: o.tests, columnThresholds: o.columnThresholds, group: { [w]: day, baseline: 'reference' } });
+      result.metrics.push(...vsRef.metrics);
+      if (vsRef.drifted !== null) (judged++, (drifted += vsRef.drifted ? 1 : 0));
+      if (vsRef.choice && !tests[col.name]) tests[col.name] = { type: vsRef.type, test: vsRef.choice.test, threshold: vsRef.choice.threshold, why: vsRef.choice.reason };
+      const prev = wi > 0 ? byWindow.get(windows[wi - 1]!) : undefined;
+      const vsPrev = prev
+        ? compareColumn(col.name, prev, cur, { thresholds, tests: o.tests, columnThresholds: o.columnThresholds, group: { [w]: day, baseline: 'previous' }, check: 'column_drift_previous', sides: ['previous window', 'this window'] })
+        : null;
+      if (vsPrev) result.metrics.push(...vsPrev.metrics.filter((m) => !m.name.startsWith('missing_share_reference')));
+      if (day === latest) {
+        result.verdicts.push(vsRef.verdict);
+        if (vsPrev) result.verdicts.push(vsPrev.verdict);
+      }
+    }
+    const m: Metric = { name: 'drift_share', value: judged ? drifted / judged : null, n: judged, group: { [w]: day } };
+    result.metrics.push(m);
+    if (day === latest) result.verdicts.push(datasetVerdict(drifted, judged, thresholds, { [w]: day }));
+  }
+  result.inputs.tests = tests;
+  return result;
+}
