@@ -12,3 +12,5 @@ export * from './policies/swap-tail.js';
 export * from './policies/thompson.js';
 export * from './policies/ucb.js';
 export * from './policies/priors.js';
+export * from './assign.js';
+export * from './profiles.js';

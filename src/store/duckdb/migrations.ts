@@ -55,4 +55,19 @@ export const MIGRATIONS: Migration[] = [
         higher_is_better BOOLEAN NOT NULL, ts TIMESTAMP NOT NULL)`,
     ],
   },
+  {
+    version: 3,
+    name: 'decayed user profiles (SDK)',
+    // Read by user on the serving path, so unlike the event tables these have keys: user_key (profile name and user id,
+    // length-prefixed) in one column so that point reads use its ART index (DuckDB scans single-column indexes).
+    statements: [
+      `CREATE TABLE profile_configs (
+        profile VARCHAR PRIMARY KEY, short_half_life_ms DOUBLE NOT NULL, long_half_life_ms DOUBLE NOT NULL,
+        created_at TIMESTAMP NOT NULL)`,
+      `CREATE TABLE profile_features (
+        user_key VARCHAR NOT NULL, feature VARCHAR NOT NULL, short DOUBLE NOT NULL, long DOUBLE NOT NULL,
+        t_ms DOUBLE NOT NULL, PRIMARY KEY (user_key, feature))`,
+      `CREATE INDEX profile_features_user ON profile_features (user_key)`,
+    ],
+  },
 ];
