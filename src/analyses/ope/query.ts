@@ -15,6 +15,9 @@
  * positive value, else 0 (the success rule of loop health); with `reward: 'value'`, the sum of the values of the
  * counted outcomes (0 when there are none), e.g. ratings. Counted kinds: `outcomeKinds`, or by default every kind but
  * the negative ones (retry, reformulate, abandon, escalate, thumbs_down).
+ *
+ * Context: when asked, the decision's attributes come back as JSON text and rounds.ts reads the named numeric fields
+ * from it, which keeps the SQL to what DuckDB and ClickHouse share (their JSON functions differ).
  */
 import { NEGATIVE_KINDS } from '../loop-health/query.js';
 import { lit, type Queryable } from '../sql.js';
