@@ -5,6 +5,7 @@
  * Guide: docs/sdk.md.
  */
 export * from './policies/common.js';
+export { createRng } from '../stats/rng.js';
 export * from './policies/epsilon-greedy.js';
 export * from './policies/plackett-luce.js';
 export * from './policies/shuffle-top-k.js';
@@ -14,3 +15,5 @@ export * from './policies/ucb.js';
 export * from './policies/priors.js';
 export * from './assign.js';
 export * from './profiles.js';
+export * from './client.js';
+export { Spool, type SpoolOptions, type FsyncPolicy } from './spool.js';
