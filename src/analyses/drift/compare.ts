@@ -48,14 +48,30 @@ export const fmt = (x: number): string => {
   return a < 1e-3 || a >= 1e6 ? x.toExponential(2) : x.toPrecision(3).replace(/\.?0+$/, '');
 };
 
+/** Distinct values of two sorted numeric samples together, counting no further than `limit` + 1. */
+function unionDistinct(a: Float64Array, b: Float64Array, limit: number): number {
+  let i = 0, j = 0, n = 0;
+  while ((i < a.length || j < b.length) && n <= limit) {
+    const v = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    if (i < a.length && a[i] === v) i++;
+    if (j < b.length && b[j] === v) j++;
+    n++;
+  }
+  return n;
+}
+
 /** The column's type from both sides' profiles (the rule's first question). */
 export function columnType(ref: Profile, cur: Profile, maxCategories: number): ColumnType {
+  if (ref.kind === 'numeric' && cur.kind === 'numeric') {
+    const n = unionDistinct(ref.sample.values, cur.sample.values, Math.max(2, maxCategories));
+    return n <= 2 ? 'binary' : n <= maxCategories ? 'categorical' : 'numeric';
+  }
   const union = new Set<string>();
-  let numeric = ref.kind === 'numeric' && cur.kind === 'numeric';
-  for (const p of [ref, cur]) for (const k of asCategorical(p).counts.keys()) union.add(k);
-  if (union.size <= 2) return 'binary';
-  if (numeric && union.size <= maxCategories) numeric = false;
-  return numeric ? 'numeric' : 'categorical';
+  for (const p of [ref, cur]) {
+    for (const k of asCategorical(p).counts.keys()) union.add(k);
+    if (union.size > 2) break;
+  }
+  return union.size <= 2 ? 'binary' : 'categorical';
 }
 
 function numericMetrics(ref: NumericProfile, cur: NumericProfile, bins: number): Record<string, number | null> {

@@ -7,6 +7,7 @@
  */
 import type { WeightedSample } from '../../stats/weighted-sample.js';
 import type { Queryable } from '../sql.js';
+import { radixSortFloat64 } from './sort.js';
 
 export type ColumnKind = 'numeric' | 'categorical';
 
@@ -46,23 +47,52 @@ export const qi = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** Builds a numeric profile from parallel (value, count) columns; NaN (NULL) and infinite values count as missing. */
 export function numericProfile(values: ArrayLike<number>, counts: ArrayLike<number>): NumericProfile {
-  const idx: number[] = [];
-  let missing = 0;
+  let missing = 0, finite = 0, sorted = true, last = -Infinity;
   for (let i = 0; i < values.length; i++) {
-    if (Number.isFinite(values[i]!)) idx.push(i);
-    else missing += counts[i]!;
+    const x = values[i]!;
+    if (Number.isFinite(x)) {
+      finite++;
+      if (x < last) sorted = false;
+      last = x;
+    } else missing += counts[i]!;
   }
-  idx.sort((a, b) => values[a]! - values[b]!);
-  const v: number[] = [];
-  const c: number[] = [];
-  for (const i of idx) {
-    const x = values[i]! === 0 ? 0 : values[i]!; // -0 and 0 are one value
-    if (v.length && v[v.length - 1] === x) c[c.length - 1]! += counts[i]!;
-    else v.push(x), c.push(counts[i]!);
+  let order: ArrayLike<number> | null = null;
+  if (!sorted) {
+    const idx: number[] = [];
+    for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) idx.push(i);
+    idx.sort((a, b) => values[a]! - values[b]!);
+    order = idx;
   }
-  let n = 0;
-  for (const x of c) n += x;
-  return { kind: 'numeric', sample: { values: Float64Array.from(v), counts: Float64Array.from(c) }, n, missing };
+  const v = new Float64Array(finite), c = new Float64Array(finite);
+  let k = 0, n = 0;
+  for (let j = 0, i = 0; i < values.length; i++) {
+    const at = order ? (j < finite ? order[j++]! : -1) : i;
+    if (at < 0) break;
+    const raw = values[at]!;
+    if (!order && !Number.isFinite(raw)) continue;
+    const x = raw === 0 ? 0 : raw; // -0 and 0 are one value
+    const cnt = counts[at]!;
+    n += cnt;
+    if (k > 0 && v[k - 1] === x) c[k - 1]! += cnt;
+    else (v[k] = x), (c[k] = cnt), k++;
+  }
+  return { kind: 'numeric', sample: { values: v.slice(0, k), counts: c.slice(0, k) }, n, missing };
+}
+
+/** A numeric profile from raw values (one per row): radix-sorted, then run-length counted. */
+export function numericProfileFromRaw(raw: Float64Array): NumericProfile {
+  let finite = 0;
+  for (let i = 0; i < raw.length; i++) if (Number.isFinite(raw[i]!)) finite++;
+  const x = new Float64Array(finite);
+  for (let i = 0, j = 0; i < raw.length; i++) if (Number.isFinite(raw[i]!)) x[j++] = raw[i]! === 0 ? 0 : raw[i]!;
+  radixSortFloat64(x);
+  const v = new Float64Array(finite), c = new Float64Array(finite);
+  let k = 0;
+  for (let i = 0; i < finite; i++) {
+    if (k > 0 && v[k - 1] === x[i]) c[k - 1]!++;
+    else (v[k] = x[i]!), (c[k] = 1), k++;
+  }
+  return { kind: 'numeric', sample: { values: v.slice(0, k), counts: c.slice(0, k) }, n: finite, missing: raw.length - finite };
 }
 
 export function categoricalProfile(values: ArrayLike<string | null>, counts: ArrayLike<number>): CategoricalProfile {
@@ -95,8 +125,27 @@ export function valueExpr(col: ColumnInfo): string {
   return col.kind === 'numeric' ? `CAST(${qi(col.name)} AS DOUBLE)` : `CAST(${qi(col.name)} AS VARCHAR)`;
 }
 
-/** One column's profile over a relation: a GROUP BY value. */
+/** Rows probed to decide how to read a numeric column. */
+const PROBE_ROWS = 10_000;
+
+/**
+ * One column's profile over a relation. Categorical and low-cardinality numeric columns: a GROUP BY value. A numeric
+ * column whose first 10,000 rows are mostly distinct (a continuous feature) is read as raw values instead and sorted
+ * here: for ~10^6 distinct values, a hash aggregate with 10^6 groups costs the engine more than the sort costs a typed
+ * array, and the result is the same exact profile.
+ */
 export async function fetchProfile(db: Queryable, rel: Relation, col: ColumnInfo): Promise<Profile> {
+  if (col.kind === 'numeric') {
+    const probe = await db.query(
+      `SELECT count(v) AS n, count(DISTINCT v) AS d FROM (SELECT ${valueExpr(col)} AS v FROM ${rel.from} LIMIT ${PROBE_ROWS}) AS lg_probe`,
+      rel.params,
+    );
+    const n = Number(probe[0]?.n ?? 0), d = Number(probe[0]?.d ?? 0);
+    if (n >= 1000 && d > 0.5 * n) {
+      const r = await db.queryColumns(`SELECT ${valueExpr(col)} AS v FROM ${rel.from}`, rel.params);
+      return numericProfileFromRaw(r.v as Float64Array);
+    }
+  }
   const sql = `SELECT ${valueExpr(col)} AS v, CAST(count(*) AS DOUBLE) AS n FROM ${rel.from} GROUP BY 1`;
   const r = await db.queryColumns(sql, rel.params);
   if (col.kind === 'numeric') return numericProfile(r.v as Float64Array, r.n as Float64Array);

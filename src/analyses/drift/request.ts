@@ -49,7 +49,10 @@ class Scratch {
     return t;
   }
   async cleanup(db: Queryable): Promise<void> {
-    for (const t of this.tables) await db.query(`DROP TABLE IF EXISTS ${qi(t)}`).catch(() => undefined);
+    for (const t of this.tables) {
+      await db.query(`DROP VIEW IF EXISTS ${qi(t)}`).catch(() => undefined);
+      await db.query(`DROP TABLE IF EXISTS ${qi(t)}`).catch(() => undefined);
+    }
     for (const f of this.files) fs.rmSync(f, { force: true });
   }
 }

@@ -40,7 +40,8 @@ export function kindOfType(type: string): ColumnKind | null {
 }
 
 /**
- * Loads a file into a temporary table of a DuckDB-backed Queryable and describes its columns.
+ * Loads a file into a temporary table (a temporary view for Parquet) of a DuckDB-backed Queryable and describes its
+ * columns.
  *
  * @param option the flag that named the file, for messages (e.g. "--reference")
  * @param table temporary table name to create (replaced if it exists)
@@ -50,7 +51,11 @@ export async function loadFile(db: Queryable, file: string, table: string, optio
   if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new UserError(`${option} ${file}: no such file`);
   const { sql, format } = reader(abs);
   try {
-    await db.query(`CREATE OR REPLACE TEMP TABLE ${qi(table)} AS SELECT * FROM ${sql}`);
+    // Parquet is columnar: a view reads only the columns each query needs. Text formats are parsed once into a table.
+    const what = format === 'Parquet' ? 'VIEW' : 'TABLE';
+    await db.query(`DROP VIEW IF EXISTS ${qi(table)}`).catch(() => undefined);
+    await db.query(`DROP TABLE IF EXISTS ${qi(table)}`).catch(() => undefined);
+    await db.query(`CREATE TEMP ${what} ${qi(table)} AS SELECT * FROM ${sql}`);
   } catch (err) {
     throw new UserError(`${option} ${file}: could not be read as ${format}: ${(err as Error).message.split('\n')[0]}`);
   }

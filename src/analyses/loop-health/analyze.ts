@@ -33,10 +33,9 @@ import {
   candidateTimings,
   decisionTailShares,
   exposedItems,
-  itemCounts,
+  exposureCounts,
   offlineMetrics,
   topPosition,
-  trafficCounts,
   type OfflineMetric,
   type Scope,
   type Window,
@@ -121,7 +120,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     result.verdicts.push({ check: 'data', status: 'fail', message: 'There are no exposures in this scope, so nothing can be measured; check the project name, the time range and the mapping of the logs.' });
     return result;
   }
-  const [items, traffic] = await Promise.all([itemCounts(db, scope), trafficCounts(db, scope, top)]);
+  const { items, traffic } = await exposureCounts(db, scope, top);
 
   // The catalog: items never shown count as zeros in concentration and coverage.
   let catalogSource: string;

@@ -77,28 +77,6 @@ export interface ItemCountRow {
   firstTs: string;
 }
 
-/** Exposures, exposures with an outcome, and outcomes per group and item. */
-export async function itemCounts(db: Queryable, scope: Scope): Promise<ItemCountRow[]> {
-  const params: unknown[] = [];
-  const g = groupExprs(db, scope);
-  const join = outcomeJoin(scope, params);
-  const sql = `SELECT ${g.length ? select(g) + ',' : ''} e.item_id AS item, count(*) AS exposures,
-      sum(CASE WHEN o.n IS NULL THEN 0 ELSE 1 END) AS hits, sum(coalesce(o.n, 0)) AS outcomes,
-      CAST(min(e.ts) AS VARCHAR) AS first_ts
-    FROM exposures e ${join}
-    WHERE ${where(scope, params)}
-    GROUP BY ${[...keyCols(g.length), 'e.item_id'].join(', ')}`;
-  const rows = await db.query(sql, params);
-  return rows.map((r) => ({
-    key: keyCols(g.length).map((k) => String(r[k])),
-    item: String(r.item),
-    exposures: Number(r.exposures),
-    hits: Number(r.hits),
-    outcomes: Number(r.outcomes),
-    firstTs: String(r.first_ts),
-  }));
-}
-
 export interface TrafficRow {
   key: string[];
   explore: boolean;
@@ -108,27 +86,41 @@ export interface TrafficRow {
   outcomes: number;
 }
 
-/** The same counts per group, split into exploration/holdout versus exploited traffic and top slot versus the rest. */
-export async function trafficCounts(db: Queryable, scope: Scope, topPosition: number): Promise<TrafficRow[]> {
+/**
+ * One pass over the exposures (and one outcome join) for both shapes the analysis needs: counts per group and item,
+ * and counts per group and kind of traffic (exploration/holdout or exploited; top slot or not).
+ */
+export async function exposureCounts(db: Queryable, scope: Scope, topPosition: number): Promise<{ items: ItemCountRow[]; traffic: TrafficRow[] }> {
   const params: unknown[] = [];
   const g = groupExprs(db, scope);
   const join = outcomeJoin(scope, params);
   params.push(topPosition);
-  const top = `(e.position = $${params.length})`;
-  const sql = `SELECT ${g.length ? select(g) + ',' : ''} ${EXPLORE_SQL} AS explore, ${top} AS top, count(*) AS exposures,
-      sum(CASE WHEN o.n IS NULL THEN 0 ELSE 1 END) AS hits, sum(coalesce(o.n, 0)) AS outcomes
+  const sql = `SELECT ${g.length ? select(g) + ',' : ''} e.item_id AS item, ${EXPLORE_SQL} AS explore, (e.position = $${params.length}) AS top,
+      count(*) AS exposures, count(o.n) AS hits, sum(coalesce(o.n, 0)) AS outcomes, CAST(min(e.ts) AS VARCHAR) AS first_ts
     FROM exposures e ${join}
     WHERE ${where(scope, params)}
-    GROUP BY ${[...keyCols(g.length), 'explore', 'top'].join(', ')}`;
-  const rows = await db.query(sql, params);
-  return rows.map((r) => ({
-    key: keyCols(g.length).map((k) => String(r[k])),
-    explore: Boolean(r.explore),
-    top: Boolean(r.top),
-    exposures: Number(r.exposures),
-    hits: Number(r.hits),
-    outcomes: Number(r.outcomes),
-  }));
+    GROUP BY ${[...keyCols(g.length), 'e.item_id', 'explore', 'top'].join(', ')}`;
+  const items = new Map<string, ItemCountRow>();
+  const traffic = new Map<string, TrafficRow>();
+  for (const r of await db.query(sql, params)) {
+    const key = keyCols(g.length).map((k) => String(r[k]));
+    const item = String(r.item), explore = Boolean(r.explore), top = Boolean(r.top);
+    const exposures = Number(r.exposures), hits = Number(r.hits), outcomes = Number(r.outcomes), firstTs = String(r.first_ts);
+    const ik = [...key, item].join('\u0001');
+    const it = items.get(ik);
+    if (!it) items.set(ik, { key, item, exposures, hits, outcomes, firstTs });
+    else {
+      it.exposures += exposures;
+      it.hits += hits;
+      it.outcomes += outcomes;
+      if (firstTs < it.firstTs) it.firstTs = firstTs;
+    }
+    const tk = [...key, explore, top].join('\u0001');
+    const tr = traffic.get(tk);
+    if (!tr) traffic.set(tk, { key, explore, top, exposures, hits, outcomes });
+    else (tr.exposures += exposures), (tr.hits += hits), (tr.outcomes += outcomes);
+  }
+  return { items: [...items.values()], traffic: [...traffic.values()] };
 }
 
 /** The slot the policy ranks first: the smallest position logged (1, or 0 for 0-based logs). */
@@ -168,12 +160,12 @@ export async function candidateTimings(db: Queryable, scope: Scope): Promise<Can
 
 /** Items ever exposed in the project (the catalog when nothing better is known). */
 export async function exposedItems(db: Queryable, project: string): Promise<string[]> {
-  const rows = await db.query('SELECT DISTINCT item_id AS item FROM exposures WHERE project = $1', [project]);
+  const rows = await db.query('SELECT DISTINCT item_id AS item FROM exposures WHERE project = $1 ORDER BY item', [project]);
   return rows.map((r) => String(r.item));
 }
 
 export async function candidateItems(db: Queryable, project: string): Promise<string[]> {
-  const rows = await db.query('SELECT DISTINCT item_id AS item FROM candidates WHERE project = $1', [project]);
+  const rows = await db.query('SELECT DISTINCT item_id AS item FROM candidates WHERE project = $1 ORDER BY item', [project]);
   return rows.map((r) => String(r.item));
 }
 
@@ -207,7 +199,7 @@ export async function offlineMetrics(db: Queryable, project: string): Promise<Of
 export async function decisionTailShares(db: Queryable, scope: Scope, headItems: string[]): Promise<Map<string, { meanTailShare: number; decisions: number }>> {
   const params: unknown[] = [];
   const g = groupExprs(db, scope);
-  const isHead = headItems.length ? `e.item_id IN (${headItems.map(lit).join(', ')})` : 'FALSE';
+  const isHead = headItems.length ? db.dialect.inSet('e.item_id', headItems) : 'FALSE';
   const inner = `SELECT ${g.length ? select(g) + ',' : ''} e.decision_id, count(*) AS len, sum(CASE WHEN ${isHead} THEN 0 ELSE 1 END) AS tail
     FROM exposures e WHERE ${where(scope, params)} GROUP BY ${[...keyCols(g.length), 'e.decision_id'].join(', ')}`;
   const cols = keyCols(g.length);

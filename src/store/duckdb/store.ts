@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBTypeId, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { ValidEvent } from '../../events/validate.js';
-import type { Column, SqlDialect } from '../../analyses/sql.js';
+import { lit, type Column, type SqlDialect } from '../../analyses/sql.js';
 import {
   DEFAULT_DB_PATH,
   UserError,
@@ -95,6 +95,7 @@ export class DuckDbStore implements Store {
     day: (c) => `strftime(${c}, '%Y-%m-%d')`,
     week: (c) => `strftime(date_trunc('week', ${c}), '%Y-%m-%d')`,
     epochSeconds: (e) => `epoch(${e})`,
+    inSet: (e, values) => `list_contains([${values.map(lit).join(', ')}], ${e})`,
   };
 
   /** Opens (creating if needed) the store file; ':memory:' gives a throw-away store (analyses of --logs files). */
