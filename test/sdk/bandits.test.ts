@@ -57,6 +57,13 @@ describe('Thompson sampling marginals', () => {
     }
   });
 
+  it('many identical skewed arms (a cold-start pool): 1 / n to 1e-9, though the top draws are far narrower than one posterior', () => {
+    for (const [n, a, b] of [[50, 0.5, 9.5], [200, 1, 19]] as const) {
+      const m = betaRankMarginals(new Array(n).fill(a), new Array(n).fill(b), 3);
+      for (const p of m) expect(Math.abs(p - 1 / n)).toBeLessThan(1e-9);
+    }
+  });
+
   it('logged propensities match 100,000 draws (wide, narrow, skewed and identical posteriors)', () => {
     const arms: BetaArm[] = [
       { item_id: 'cold-1', alpha: 1, beta: 1 },
