@@ -177,7 +177,8 @@ async function buildStore(parquet, store, rows) {
       FROM ${src} WHERE position = 1`);
     await step('exposures', `INSERT INTO exposures
       SELECT ${p}, decision_id, request_id, ts, user_id, 'home', 'ranker', policy_version, strategy, item_id, position,
-        propensity, NULL, explored
+        propensity, NULL, explored,
+        CAST(least(${PER_DECISION}, ${rows} - ${PER_DECISION} * CAST(substr(decision_id, 5) AS BIGINT)) AS INTEGER)
       FROM ${src}`);
     await step('outcomes', `INSERT INTO outcomes
       SELECT ${p}, 'out-' || request_id || '-' || item_id, ts + INTERVAL 30 SECOND, request_id, item_id, 'click', 1.0

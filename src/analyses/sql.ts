@@ -10,8 +10,6 @@ export interface SqlDialect {
   day(column: string): string;
   /** A 'YYYY-MM-DD' text of the Monday that starts the ISO week of a timestamp column. */
   week(column: string): string;
-  /** A condition true when a text expression is one of many literal values (a long IN list is slow in DuckDB). */
-  inSet(expr: string, values: readonly string[]): string;
   /** Seconds since the Unix epoch of a timestamp expression, as a number. */
   epochSeconds(expr: string): string;
 }

@@ -31,7 +31,6 @@ import {
   NEGATIVE_KINDS,
   candidateItems,
   candidateTimings,
-  decisionTailShares,
   exposedItems,
   exposureCounts,
   offlineMetrics,
@@ -64,6 +63,8 @@ interface GroupAcc {
   label: Group;
   counts: Float64Array;
   outcomes: Float64Array;
+  /** Per item: sum of 1 / slate length over its exposures. */
+  decisionWeight: Float64Array;
   exposed: Uint8Array;
   firstTs: string;
 }
@@ -155,12 +156,13 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     const id = r.key.join('\u0001');
     let acc = groups.get(id);
     if (!acc) {
-      acc = { key: r.key, label: labelOf(r.key), counts: new Float64Array(K), outcomes: new Float64Array(K), exposed: new Uint8Array(K), firstTs: r.firstTs };
+      acc = { key: r.key, label: labelOf(r.key), counts: new Float64Array(K), outcomes: new Float64Array(K), decisionWeight: new Float64Array(K), exposed: new Uint8Array(K), firstTs: r.firstTs };
       groups.set(id, acc);
     }
     const i = index.get(r.item)!;
     acc.counts[i] = r.exposures;
     acc.outcomes[i] = r.outcomes;
+    acc.decisionWeight[i] = r.decisionWeight;
     acc.exposed[i] = 1;
     if (r.firstTs < acc.firstTs) acc.firstTs = r.firstTs;
   }
@@ -184,10 +186,8 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   const refTotal = reference.counts.reduce((s, x) => s + x, 0);
   const split = headTailSplit(reference.counts, 0.8);
   const popularity = reference.counts.map((x) => x / refTotal);
-  const headItems = [...index.entries()].filter(([, i]) => split.isHead[i] === 1).map(([item]) => item);
   inputs.reference_group = reference.label;
-  inputs.head_items = headItems.length;
-  const aplt = await decisionTailShares(db, scope, headItems);
+  inputs.head_items = split.head.length;
 
   const metric = (name: string, value: number | null, group: Group, extra: Partial<Metric> = {}) =>
     result.metrics.push({ name, value: value === null || Number.isFinite(value) ? value : null, group, ...extra });
@@ -197,9 +197,10 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     const n = g.counts.reduce((s, x) => s + x, 0);
     const exposedCount = g.exposed.reduce((s, x) => s + x, 0);
     const group = g.label;
-    let tail = 0, arp = 0, starved = 0;
+    let tail = 0, arp = 0, starved = 0, decisions = 0, tailDecisions = 0;
     for (let i = 0; i < K; i++) {
-      if (!split.isHead[i]) tail += g.counts[i]!;
+      decisions += g.decisionWeight[i]!;
+      if (!split.isHead[i]) (tail += g.counts[i]!), (tailDecisions += g.decisionWeight[i]!);
       arp += g.counts[i]! * popularity[i]!;
       if (g.exposed[i] && g.outcomes[i]! < minOutcomes) starved++;
     }
@@ -222,8 +223,8 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     for (const k of [1, 5, 10]) metric(`top${k}_share`, topShare(g.counts, Math.min(k, K)), group, { n });
     metric('tail_share', tail / n, group, { n });
     metric('arp', arp / n, group, { n, unit: 'share of reference exposures' });
-    const ap = aplt.get(g.key.join('\u0001'));
-    if (ap) metric('aplt', ap.meanTailShare, group, { n: ap.decisions });
+    // APLT = mean over decisions of (tail items shown / items shown) = sum over exposures of tail/len, over decisions.
+    metric('aplt', tailDecisions / decisions, group, { n: Math.round(decisions) });
     metric('starved_item_share', exposedCount ? starved / exposedCount : null, group, { n: exposedCount });
     metric('outcome_rate', exposures ? hits / exposures : null, group, ciOf(hits, exposures, thresholds.confidence));
     metric('exploration_share', exploreN / exposures, group, { n: exposures });

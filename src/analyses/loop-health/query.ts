@@ -75,6 +75,8 @@ export interface ItemCountRow {
   hits: number;
   outcomes: number;
   firstTs: string;
+  /** Sum over the item's exposures of 1 / (items shown in that decision): its share of decisions, for APLT. */
+  decisionWeight: number;
 }
 
 export interface TrafficRow {
@@ -96,7 +98,8 @@ export async function exposureCounts(db: Queryable, scope: Scope, topPosition: n
   const join = outcomeJoin(scope, params);
   params.push(topPosition);
   const sql = `SELECT ${g.length ? select(g) + ',' : ''} e.item_id AS item, ${EXPLORE_SQL} AS explore, (e.position = $${params.length}) AS top,
-      count(*) AS exposures, count(o.n) AS hits, sum(coalesce(o.n, 0)) AS outcomes, CAST(min(e.ts) AS VARCHAR) AS first_ts
+      count(*) AS exposures, count(o.n) AS hits, sum(coalesce(o.n, 0)) AS outcomes, CAST(min(e.ts) AS VARCHAR) AS first_ts,
+      sum(1.0 / coalesce(e.n_shown, 1)) AS decision_weight
     FROM exposures e ${join}
     WHERE ${where(scope, params)}
     GROUP BY ${[...keyCols(g.length), 'e.item_id', 'explore', 'top'].join(', ')}`;
@@ -106,10 +109,12 @@ export async function exposureCounts(db: Queryable, scope: Scope, topPosition: n
     const key = keyCols(g.length).map((k) => String(r[k]));
     const item = String(r.item), explore = Boolean(r.explore), top = Boolean(r.top);
     const exposures = Number(r.exposures), hits = Number(r.hits), outcomes = Number(r.outcomes), firstTs = String(r.first_ts);
+    const decisionWeight = Number(r.decision_weight);
     const ik = [...key, item].join('\u0001');
     const it = items.get(ik);
-    if (!it) items.set(ik, { key, item, exposures, hits, outcomes, firstTs });
+    if (!it) items.set(ik, { key, item, exposures, hits, outcomes, firstTs, decisionWeight });
     else {
+      it.decisionWeight += decisionWeight;
       it.exposures += exposures;
       it.hits += hits;
       it.outcomes += outcomes;
@@ -193,20 +198,3 @@ export async function offlineMetrics(db: Queryable, project: string): Promise<Of
   return [...latest.values()];
 }
 
-/**
- * APLT: the mean over decisions of the share of their shown items that lie in the long tail (not in `headItems`).
- */
-export async function decisionTailShares(db: Queryable, scope: Scope, headItems: string[]): Promise<Map<string, { meanTailShare: number; decisions: number }>> {
-  const params: unknown[] = [];
-  const g = groupExprs(db, scope);
-  const isHead = headItems.length ? db.dialect.inSet('e.item_id', headItems) : 'FALSE';
-  const inner = `SELECT ${g.length ? select(g) + ',' : ''} e.decision_id, count(*) AS len, sum(CASE WHEN ${isHead} THEN 0 ELSE 1 END) AS tail
-    FROM exposures e WHERE ${where(scope, params)} GROUP BY ${[...keyCols(g.length), 'e.decision_id'].join(', ')}`;
-  const cols = keyCols(g.length);
-  const sql = `SELECT ${cols.length ? cols.join(', ') + ',' : ''} sum(CAST(tail AS DOUBLE) / len) AS s, count(*) AS d FROM (${inner}) t
-    ${cols.length ? `GROUP BY ${cols.join(', ')}` : ''}`;
-  const out = new Map<string, { meanTailShare: number; decisions: number }>();
-  for (const r of await db.query(sql, params))
-    out.set(cols.map((k) => String(r[k])).join('\u0001'), { meanTailShare: Number(r.s) / Number(r.d), decisions: Number(r.d) });
-  return out;
-}

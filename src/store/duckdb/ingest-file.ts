@@ -438,8 +438,8 @@ async function ingestFlat(
         );
         await run(
           'exposures',
-          `INSERT INTO exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored)
-           SELECT ${p}, event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, CAST(position AS INTEGER), propensity, score, coalesce(explored, false) FROM lg_typed${keep}`,
+          `INSERT INTO exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown)
+           SELECT ${p}, event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, CAST(position AS INTEGER), propensity, score, coalesce(explored, false), 1 FROM lg_typed${keep}`,
         );
         await run(
           'outcomes',

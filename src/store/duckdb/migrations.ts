@@ -70,4 +70,13 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX profile_features_user ON profile_features (user_key)`,
     ],
   },
+  {
+    version: 4,
+    name: 'slate length on every exposure',
+    // APLT averages the tail share per decision; with each exposure weighted 1/n_shown it is one pass over exposures.
+    statements: [
+      `ALTER TABLE exposures ADD COLUMN n_shown INTEGER`,
+      `UPDATE exposures SET n_shown = d.n_shown FROM decisions d WHERE d.project = exposures.project AND d.event_id = exposures.decision_id`,
+    ],
+  },
 ];

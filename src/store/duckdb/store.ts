@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBTypeId, listValue, type DuckDBValue } from '@duckdb/node-api';
 import type { ValidEvent } from '../../events/validate.js';
-import { lit, type Column, type SqlDialect } from '../../analyses/sql.js';
+import type { Column, SqlDialect } from '../../analyses/sql.js';
 import {
   DEFAULT_DB_PATH,
   UserError,
@@ -95,7 +95,6 @@ export class DuckDbStore implements Store {
     day: (c) => `strftime(${c}, '%Y-%m-%d')`,
     week: (c) => `strftime(date_trunc('week', ${c}), '%Y-%m-%d')`,
     epochSeconds: (e) => `epoch(${e})`,
-    inSet: (e, values) => `list_contains([${values.map(lit).join(', ')}], ${e})`,
   };
 
   /** Opens (creating if needed) the store file; ':memory:' gives a throw-away store (analyses of --logs files). */
@@ -338,7 +337,7 @@ function stageEvent(bufs: Record<TableSpec['name'], ColumnBuffer>, project: stri
       for (const s of e.shown)
         bufs.exposures.push([
           project, e.event_id, e.request_id, ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy, s.item_id,
-          s.position, s.propensity, s.score ?? null, s.explored,
+          s.position, s.propensity, s.score ?? null, s.explored, e.shown.length,
         ]);
       if (e.candidates) for (const item of e.candidates) bufs.candidates.push([project, e.event_id, ts, item]);
       return;

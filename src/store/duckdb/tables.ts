@@ -29,7 +29,7 @@ export const TABLES: Record<TableSpec['name'], TableSpec> = {
     columns: [
       ['project', 'text'], ['decision_id', 'text'], ['request_id', 'text'], ['ts', 'ts'], ['user_id', 'text'],
       ['surface', 'text'], ['policy', 'text'], ['policy_version', 'text'], ['strategy', 'text'], ['item_id', 'text'],
-      ['position', 'int'], ['propensity', 'double'], ['score', 'double'], ['explored', 'bool'],
+      ['position', 'int'], ['propensity', 'double'], ['score', 'double'], ['explored', 'bool'], ['n_shown', 'int'],
     ],
   },
   candidates: {

@@ -89,6 +89,23 @@ describe('concentration closed forms', () => {
   });
 });
 
+describe('long tail', () => {
+  it('APLT averages the tail share per decision, whatever the slate length', async () => {
+    // 8 decisions show [h]; 2 show [h, t1, t2]. Exposures: h 10, t1 2, t2 2 (14). The head must cover 80%: h alone is
+    // 71%, h and t1 86% (t1 before t2 on the tie, in catalog order). Tail = {t2}.
+    const events: ValidEvent[] = [];
+    for (let i = 0; i < 8; i++) events.push(decision('tail', 'v1', [{ item: 'h' }]));
+    for (let i = 0; i < 2; i++) events.push(decision('tail', 'v1', [{ item: 'h' }, { item: 't1' }, { item: 't2' }]));
+    await store.writeEvents([{ project: 'tail', events }]);
+    const r = await loopHealth(store, { project: 'tail' });
+    expect(r.inputs.head_items).toBe(2);
+    expect(metric(r, 'tail_share')).toBeCloseTo(2 / 14, 15);
+    expect(metric(r, 'aplt')).toBeCloseTo((2 * (1 / 3)) / 10, 15);
+    // ARP: mean over exposures of the item's share of reference exposures.
+    expect(metric(r, 'arp')).toBeCloseTo((10 * (10 / 14) + 2 * (2 / 14) + 2 * (2 / 14)) / 14, 15);
+  });
+});
+
 describe('dynamics across policy versions', () => {
   // Item i gets weight (i+1) under v1 and (i+1)^2 under v2: exposure shares are amplified, slope > 1.
   const K = 12;
