@@ -10,9 +10,16 @@ export interface WeightedSample {
   counts: Float64Array;
 }
 
-/** Throws a RangeError unless `s` is a valid {@link WeightedSample} with at least one value. */
+/** Samples already checked (kernels called one after another on the same profile check it once). */
+const checked = new WeakMap<Float64Array, Float64Array>();
+
+/**
+ * Throws a RangeError unless `s` is a valid {@link WeightedSample} with at least one value. A sample that passed is
+ * remembered (by its arrays), so treat samples as immutable once built.
+ */
 export function checkWeightedSample(fn: string, name: string, s: WeightedSample): void {
   const { values, counts } = s;
+  if (checked.get(values) === counts) return;
   if (values.length !== counts.length)
     throw new RangeError(`${fn}: ${name}.values and ${name}.counts must have the same length, got ${values.length} and ${counts.length}`);
   if (values.length === 0) throw new RangeError(`${fn}: ${name} must not be empty`);
@@ -24,6 +31,7 @@ export function checkWeightedSample(fn: string, name: string, s: WeightedSample)
     if (i > 0 && !(v > values[i - 1]!))
       throw new RangeError(`${fn}: ${name}.values must be strictly increasing, but values[${i}] = ${v} follows ${values[i - 1]}`);
   }
+  checked.set(values, counts);
 }
 
 /** The weighted form of a raw sample (sorted, ties merged). Non-finite values throw. */

@@ -7,7 +7,6 @@
  */
 import type { WeightedSample } from '../../stats/weighted-sample.js';
 import type { Queryable } from '../sql.js';
-import { radixSortFloat64 } from './sort.js';
 
 export type ColumnKind = 'numeric' | 'categorical';
 
@@ -79,13 +78,13 @@ export function numericProfile(values: ArrayLike<number>, counts: ArrayLike<numb
   return { kind: 'numeric', sample: { values: v.slice(0, k), counts: c.slice(0, k) }, n, missing };
 }
 
-/** A numeric profile from raw values (one per row): radix-sorted, then run-length counted. */
+/** A numeric profile from raw values (one per row): sorted as a typed array, then run-length counted. */
 export function numericProfileFromRaw(raw: Float64Array): NumericProfile {
   let finite = 0;
   for (let i = 0; i < raw.length; i++) if (Number.isFinite(raw[i]!)) finite++;
   const x = new Float64Array(finite);
   for (let i = 0, j = 0; i < raw.length; i++) if (Number.isFinite(raw[i]!)) x[j++] = raw[i]! === 0 ? 0 : raw[i]!;
-  radixSortFloat64(x);
+  x.sort();
   const v = new Float64Array(finite), c = new Float64Array(finite);
   let k = 0;
   for (let i = 0; i < finite; i++) {
