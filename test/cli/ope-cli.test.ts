@@ -44,7 +44,7 @@ const find = (out: any, name: string, group: Record<string, string>) =>
 describe('loopguard ope', () => {
   it('compares uniform and two target files side by side, ranked, each equal to the raw-CSV computation', () => {
     const r = cli(['ope', '--logs', OBD, '--target', 'uniform', '--target-probs', path.join(dir, 'first.csv'), '--target-probs', `pair=${path.join(dir, 'pair.csv')}`,
-      '--estimators', 'ipw,snipw,dm,dr', '--bootstrap', '300', '--format', 'json']);
+      '--estimators', 'ipw,snipw', '--bootstrap', '200', '--format', 'json']);
     expect(r.stderr).toBe('');
     const out = json(r.stdout);
     expect(out.inputs.targets).toEqual(['uniform', 'first', 'pair']);
@@ -70,7 +70,7 @@ describe('loopguard ope', () => {
     const d = tmpDir();
     const db = path.join(d, 'lg.duckdb');
     expect(cli(['ingest', OBD, '--kind', 'exposures', '--project', 'obd', '--db', db]).code).toBe(0);
-    const args = ['ope', '--project', 'obd', '--db', db, '--target-probs', path.join(dir, 'first.csv'), '--bootstrap', '100', '--format', 'json'];
+    const args = ['ope', '--project', 'obd', '--db', db, '--target-probs', path.join(dir, 'first.csv'), '--estimators', 'ipw,dr', '--bootstrap', '50', '--format', 'json'];
     const local = cli(args);
     expect(local.stderr).toBe('');
     const s = await spawnServer(db, await freePort());
@@ -129,8 +129,8 @@ describe('loopguard ope', () => {
     [['--logs', OBD, '--reward-model', 'forest'], "loopguard: --reward-model must be auto, logistic, ridge or none (got 'forest')"],
     [['--logs', OBD, '--format', 'xml'], "loopguard: --format must be one of text, json, html (got 'xml')"],
     [['--logs', OBD, '--target-probs', '__BAD__'], 'loopguard: --target-probs __BAD__: the probabilities of each (round, position) must sum to 1 within 0.000001; 1 do not: round 1 sums to 0.7 (line 3)'],
-    [['--logs', OBD, '--target-probs', '__SHORT__'], 'loopguard: --target-probs __SHORT__: no probabilities for round 2 at position 1; every logged round needs its target distribution'],
-    [['--logs', OBD, '--context', 'user_feature_0', '--estimators', 'dm'], "loopguard: context attribute 'user_feature_0' must be a number, but round 0 (request"],
+    [['--logs', OBD, '--bootstrap', '0', '--target-probs', '__SHORT__'], 'loopguard: --target-probs __SHORT__: no probabilities for round 2 at position 1; every logged round needs its target distribution'],
+    [['--logs', OBD, '--context', 'user_feature_0', '--estimators', 'dm', '--bootstrap', '0'], "loopguard: context attribute 'user_feature_0' must be a number, but round 0 (request"],
   ])('refuses %j with exit 2', (args, message) => {
     const d = tmpDir();
     const bad = path.join(d, 'bad.csv');
