@@ -5,3 +5,6 @@ export * from './store/store.js';
 export { DuckDbStore } from './store/duckdb/store.js';
 export { buildApp } from './server/app.js';
 export { startServer } from './server/serve.js';
+export * as ope from './analyses/ope/index.js';
+export { loopHealth, type LoopHealthOptions } from './analyses/loop-health/index.js';
+export { renderHtml } from './analyses/render-html.js';

@@ -75,7 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       return reply.code(415).send({ error: 'unsupported_media_type', message: 'send application/json (an array of events) or application/x-ndjson (one event per line)' });
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
       return reply.code(400).send({ error: 'bad_request', message: 'the body is empty; send an array of events' });
-    if (err.validation) return reply.code(400).send({ error: 'bad_request', message: `${err.validationContext ?? 'request'} ${err.message}` });
+    if (err.validation) return reply.code(400).send({ error: 'bad_request', message: err.message });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
       return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
     req.log.error(err);

@@ -297,7 +297,7 @@ export class DuckDbStore implements Store {
     const out: Record<string, Column> = {};
     const cols = reader.getColumnsJS();
     names.forEach((name, i) => {
-      const values = cols[i]!;
+      const values = cols[i] ?? []; // no rows: no column arrays at all
       const t = types[i]!.typeId;
       const numeric = [DuckDBTypeId.DOUBLE, DuckDBTypeId.FLOAT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.TINYINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.BOOLEAN, DuckDBTypeId.DECIMAL].includes(t);
       if (numeric) {
