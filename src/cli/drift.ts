@@ -5,6 +5,8 @@ import type { DriftRequest, SideSpec } from '../analyses/drift/request.js';
 import { UserError } from '../store/store.js';
 import { parseFormat, print, readJsonFile, withStore, type Format } from './common.js';
 import { checkProject } from './keys.js';
+import { registerEvalFreshness } from './drift-freshness.js';
+import { registerProfileDecay } from './drift-decay.js';
 
 export interface DriftFlags {
   reference?: string;
@@ -156,7 +158,14 @@ async function sideBody(s: SideSpec | undefined, option: string): Promise<Record
   return { window: s.window };
 }
 
+/** Registers `drift`, `eval-freshness` and `profile-decay`. */
 export function registerDrift(program: Command): void {
+  registerDriftCommand(program);
+  registerEvalFreshness(program);
+  registerProfileDecay(program);
+}
+
+function registerDriftCommand(program: Command): void {
   program
     .command('drift')
     .description('did the data move? per-column drift tests, data-set drift and a domain classifier, between files or store windows')

@@ -96,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   await app.register(projectsPlugin, { ctx });
   await app.register(loopHealthPlugin, { ctx });
   await app.register(opePlugin, { ctx });
+  await app.register((await import('./plugins/drift.js')).driftPlugin, { ctx });
   if (ctx.adminToken) await app.register(adminPlugin, { ctx });
 
   app.addHook('onClose', async () => {

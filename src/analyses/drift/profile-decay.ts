@@ -1,0 +1,196 @@
+/**
+ * Profile decay: has what each user engages with moved away from their long-term profile?
+ *
+ * Per user and item, the store sums exponentially decayed weights of the user's events (positive outcomes joined to
+ * the exposures they answer, or exposures) over a short and a long half-life, as of time T:
+ *
+ *     w_h(e) = 2^(-(T - t_e) / h),   s_ui = sum_e w_short(e),   l_ui = sum_e w_long(e)
+ *
+ * (one GROUP BY user, item). Here: the distance between the short profile s_u / sum s_u and the long profile
+ * l_u / sum l_u is their Jensen-Shannon distance (base 2, in [0, 1]); the change is significant when Pearson's statistic
+ * of the short profile against the long one, with the short weights' Kish effective size n_eff = (sum s)^2 / sum s^2,
+ *
+ *     X^2 = n_eff sum_i (s_i / S - l_i / L)^2 / (l_i / L),   df = #items - 1,
+ *
+ * has p < alpha and the distance is at least min_distance. (The long profile contains the recent events too, which
+ * makes the test conservative.) Then the outcome rate of recommendations in the recent window, per exposure, is
+ * compared between changed and stable users (Wilson intervals, Newcombe difference).
+ * Reference: Koren (2009), "Collaborative filtering with temporal dynamics", KDD (time-decayed user profiles); Ding &
+ * Li (2005), "Time weight collaborative filtering", CIKM (exponential decay by half-life); Kish (1965) for n_eff.
+ */
+import { UserError } from '../../errors.js';
+import { parseTimestampMicros } from '../../events/timestamp.js';
+import { chiSquareSf } from '../../stats/chi-square.js';
+import { jensenShannonDistance } from '../../stats/jensen-shannon.js';
+import { newcombeDifferenceInterval } from '../../stats/proportion-diff.js';
+import { wilsonInterval } from '../../stats/wilson.js';
+import { lit, type Queryable } from '../sql.js';
+import type { Result } from '../result.js';
+import { fmt } from './compare.js';
+
+const NEGATIVE_KINDS = ['retry', 'reformulate', 'abandon', 'escalate', 'thumbs_down'];
+
+export interface ProfileDecayOptions {
+  project: string;
+  /** Which events make a profile: positive outcomes (default) or exposures. */
+  events?: 'outcomes' | 'exposures';
+  /** Half-lives as durations: 3d, 12h, 2w. Defaults 3d and 60d. */
+  shortHalfLife?: string;
+  longHalfLife?: string;
+  /** Window before T for the outcome rates. Default 7d. */
+  recent?: string;
+  /** T: default the project's latest exposure. */
+  asOf?: string;
+  /** Users with fewer events are left out. Default 5. */
+  minEvents?: number;
+  thresholds?: { alpha?: number; min_distance?: number; changed_share?: number };
+}
+
+/** Seconds of a duration such as 90s, 30m, 12h, 7d or 2w. */
+export function parseDuration(name: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$/.exec(text);
+  if (!m) throw new UserError(`${name} must be a duration such as 12h, 7d or 2w (got '${text}')`);
+  const v = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as 's']!;
+  if (!(v > 0)) throw new UserError(`${name} must be longer than zero (got '${text}')`);
+  return v;
+}
+
+export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promise<Result> {
+  const events = o.events ?? 'outcomes';
+  const hs = parseDuration('short half-life', o.shortHalfLife ?? '3d');
+  const hl = parseDuration('long half-life', o.longHalfLife ?? '60d');
+  if (!(hl > hs)) throw new UserError('the long half-life must be longer than the short one');
+  const recent = parseDuration('recent', o.recent ?? '7d');
+  const minEvents = o.minEvents ?? 5;
+  const alpha = o.thresholds?.alpha ?? 0.05, minDistance = o.thresholds?.min_distance ?? 0.1, changedShare = o.thresholds?.changed_share ?? 0.2;
+  const ep = db.dialect.epochSeconds;
+  let T: number;
+  if (o.asOf) {
+    const micros = parseTimestampMicros(o.asOf);
+    if (micros === null) throw new UserError(`as-of must be a date or RFC 3339 time (got '${o.asOf}')`);
+    T = micros / 1e6;
+  } else {
+    const r = await db.query(`SELECT ${ep('max(ts)')} AS t FROM exposures WHERE project = ?`, [o.project]);
+    if (r[0]?.t === null || r[0]?.t === undefined) throw new UserError(`project ${o.project} has no exposures; profile decay needs exposures and outcomes`);
+    T = Number(r[0].t);
+  }
+  const result: Result = {
+    analysis: 'profile_decay',
+    inputs: { project: o.project, events, short_half_life: o.shortHalfLife ?? '3d', long_half_life: o.longHalfLife ?? '60d', recent: o.recent ?? '7d', as_of: new Date(T * 1000).toISOString(), min_events: minEvents, alpha, min_distance: minDistance },
+    metrics: [],
+    verdicts: [],
+  };
+  const age = (col: string) => `(${T} - ${ep(col)})`;
+  const positive = `o.value > 0 AND o.kind NOT IN (${NEGATIVE_KINDS.map(lit).join(', ')})`;
+  const base =
+    events === 'exposures'
+      ? `SELECT user_id AS u, item_id AS item, ts FROM exposures WHERE project = ? AND user_id IS NOT NULL AND ${ep('ts')} <= ${T}`
+      : `SELECT e.user_id AS u, o.item_id AS item, o.ts AS ts FROM outcomes o
+           JOIN (SELECT DISTINCT request_id, item_id, user_id FROM exposures WHERE project = ?) e ON o.request_id = e.request_id AND o.item_id = e.item_id
+          WHERE o.project = ? AND e.user_id IS NOT NULL AND ${positive} AND ${ep('o.ts')} <= ${T}`;
+  const params = events === 'exposures' ? [o.project] : [o.project, o.project];
+  const rows = await db.queryColumns(
+    `SELECT u, item, sum(pow(0.5, ${age('ts')} / ${hs})) AS ws, sum(pow(0.5, 2 * ${age('ts')} / ${hs})) AS ws2,
+            sum(pow(0.5, ${age('ts')} / ${hl})) AS wl, CAST(count(*) AS DOUBLE) AS n
+       FROM (${base}) AS ev GROUP BY u, item ORDER BY u`,
+    params,
+  );
+  const u = rows.u as Array<string | null>, ws = rows.ws as Float64Array, ws2 = rows.ws2 as Float64Array, wl = rows.wl as Float64Array, cnt = rows.n as Float64Array;
+  const status = new Map<string, boolean>();
+  const distances: number[] = [];
+  let skipped = 0;
+  for (let i = 0; i < u.length; ) {
+    let j = i;
+    while (j < u.length && u[j] === u[i]) j++;
+    const user = String(u[i]);
+    let n = 0, S = 0, S2 = 0, L = 0;
+    for (let k = i; k < j; k++) (n += cnt[k]!), (S += ws[k]!), (S2 += ws2[k]!), (L += wl[k]!);
+    if (n < minEvents || !(S > 0) || !(L > 0)) {
+      skipped++;
+      i = j;
+      continue;
+    }
+    const s = Array.from(ws.subarray(i, j)), l = Array.from(wl.subarray(i, j));
+    const d = jensenShannonDistance(s, l, { base: 2 });
+    const nEff = (S * S) / S2;
+    let x2 = 0;
+    for (let k = 0; k < s.length; k++) {
+      const e = l[k]! / L;
+      x2 += (s[k]! / S - e) ** 2 / e;
+    }
+    x2 *= nEff;
+    const p = s.length > 1 ? chiSquareSf(x2, s.length - 1) : 1;
+    status.set(user, p < alpha && d >= minDistance);
+    distances.push(d);
+    i = j;
+  }
+  const users = status.size;
+  Object.assign(result.inputs, { users_skipped_few_events: skipped });
+  if (users === 0) {
+    result.verdicts.push({ check: 'data', status: 'unknown', message: `No user has ${minEvents} or more ${events === 'exposures' ? 'exposures' : 'positive outcomes'} up to ${result.inputs.as_of}, so no profile can be compared; lower --min-events or check the project.` });
+    return result;
+  }
+  const changed = [...status.values()].filter(Boolean).length;
+  distances.sort((a, b) => a - b);
+  result.metrics.push(
+    { name: 'users', value: users },
+    { name: 'changed_users', value: changed, n: users },
+    { name: 'changed_share', value: changed / users, ci: ((w) => [w.lower, w.upper] as [number, number])(wilsonInterval(changed, users)), n: users },
+    { name: 'profile_distance_mean', value: distances.reduce((a, b) => a + b, 0) / users, n: users },
+    { name: 'profile_distance_median', value: distances[Math.floor((users - 1) / 2)]!, n: users },
+  );
+  const share = changed / users;
+  result.verdicts.push({
+    check: 'profile_change',
+    status: share >= changedShare ? 'warn' : 'ok',
+    value: share,
+    threshold: changedShare,
+    message:
+      share >= changedShare
+        ? `${fmt(100 * share)}% of ${users} users' recent behaviour departs from their long-term profile: profiles built on long histories are going stale; shorten their half-life or refresh them more often.`
+        : `${fmt(100 * share)}% of ${users} users changed their profile significantly, below ${fmt(100 * changedShare)}%: long-term profiles still describe most users.`,
+  });
+
+  // Outcome rate per exposure in the recent window, changed vs stable users.
+  const from = T - recent;
+  const shown = await db.query(
+    `SELECT user_id AS u, count(*) AS n FROM exposures WHERE project = ? AND ${ep('ts')} > ${from} AND ${ep('ts')} <= ${T} GROUP BY user_id`,
+    [o.project],
+  );
+  const hits = await db.query(
+    `SELECT e.user_id AS u, count(*) AS n FROM outcomes o
+       JOIN (SELECT DISTINCT request_id, item_id, user_id FROM exposures WHERE project = ?) e ON o.request_id = e.request_id AND o.item_id = e.item_id
+      WHERE o.project = ? AND ${positive} AND ${ep('o.ts')} > ${from} AND ${ep('o.ts')} <= ${T} GROUP BY e.user_id`,
+    [o.project, o.project],
+  );
+  const hitsOf = new Map(hits.map((r) => [String(r.u), Number(r.n)]));
+  const acc = { changed: { x: 0, n: 0 }, stable: { x: 0, n: 0 } };
+  for (const r of shown) {
+    const st = status.get(String(r.u));
+    if (st === undefined) continue;
+    const a = st ? acc.changed : acc.stable;
+    a.n += Number(r.n);
+    a.x += Math.min(Number(r.n), hitsOf.get(String(r.u)) ?? 0);
+  }
+  for (const k of ['changed', 'stable'] as const) {
+    const { x, n } = acc[k];
+    if (n > 0) {
+      const w = wilsonInterval(x, n);
+      result.metrics.push({ name: 'outcome_rate', value: x / n, ci: [w.lower, w.upper], n, group: { users: k } });
+    }
+  }
+  if (acc.changed.n > 0 && acc.stable.n > 0) {
+    const d = newcombeDifferenceInterval(acc.changed.x, acc.changed.n, acc.stable.x, acc.stable.n);
+    result.metrics.push({ name: 'outcome_rate_difference', value: d.difference, ci: [d.lower, d.upper], n: acc.changed.n + acc.stable.n, group: { users: 'changed - stable' } });
+    const worse = d.upper < 0;
+    result.verdicts.push({
+      check: 'changed_users_outcomes',
+      status: worse ? 'warn' : 'ok',
+      value: d.difference,
+      message: worse
+        ? `Recommendations to users whose profile changed succeed less often (${fmt(100 * d.difference)} points, interval ${fmt(100 * d.lower)} to ${fmt(100 * d.upper)}): the model serves stale profiles; weight recent behaviour more.`
+        : `Users whose profile changed get outcomes at a rate not clearly below stable users (difference ${fmt(100 * d.difference)} points, interval ${fmt(100 * d.lower)} to ${fmt(100 * d.upper)}).`,
+    });
+  }
+  return result;
+}

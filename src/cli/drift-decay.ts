@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { UserError } from '../store/store.js';
+import { parseFormat, withStore } from './common.js';
+import { outputResult } from './drift.js';
+import { checkProject } from './keys.js';
+
+interface Flags {
+  project: string;
+  db?: string;
+  events: string;
+  shortHalfLife: string;
+  longHalfLife: string;
+  recent: string;
+  asOf?: string;
+  minEvents: string;
+  format: string;
+}
+
+export function registerProfileDecay(program: Command): void {
+  program
+    .command('profile-decay')
+    .description('per user: how far recent behaviour is from the long-term profile, who changed, and how their outcomes differ')
+    .requiredOption('--project <name>', 'a project in the store')
+    .option('--db <path>', 'store file (default ./.loopguard/loopguard.duckdb or $LOOPGUARD_DB)')
+    .option('--events <kind>', 'profiles from positive outcomes or from exposures', 'outcomes')
+    .option('--short-half-life <duration>', 'half-life of the recent profile', '3d')
+    .option('--long-half-life <duration>', 'half-life of the long-term profile', '60d')
+    .option('--recent <duration>', 'window before --as-of for outcome rates', '7d')
+    .option('--as-of <time>', 'time the profiles are computed at (default: the latest exposure)')
+    .option('--min-events <n>', 'users with fewer events are left out', '5')
+    .option('--format <format>', 'text, json or html', 'text')
+    .action(async (o: Flags) => {
+      const format = parseFormat(o.format, ['text', 'json', 'html']);
+      const project = checkProject(o.project);
+      if (!['outcomes', 'exposures'].includes(o.events)) throw new UserError(`--events must be outcomes or exposures (got '${o.events}')`);
+      const minEvents = Number(o.minEvents);
+      if (!Number.isInteger(minEvents) || minEvents < 1) throw new UserError(`--min-events must be a whole number of at least 1 (got '${o.minEvents}')`);
+      const opts = {
+        project, events: o.events as 'outcomes' | 'exposures', shortHalfLife: o.shortHalfLife, longHalfLife: o.longHalfLife, recent: o.recent, minEvents,
+        ...(o.asOf ? { asOf: o.asOf } : {}),
+      };
+      const result = await withStore(
+        o.db,
+        async (store) => {
+          const { profileDecay } = await import('../analyses/drift/profile-decay.js');
+          return profileDecay(store, opts);
+        },
+        async (server) => {
+          const q = new URLSearchParams({ events: opts.events, short_half_life: opts.shortHalfLife, long_half_life: opts.longHalfLife, recent: opts.recent, min_events: String(minEvents), ...(o.asOf ? { as_of: o.asOf } : {}) });
+          const res = await fetch(new URL(`/v1/projects/${project}/profile-decay?${q}`, server.url), { headers: { authorization: `Bearer ${server.admin_token}` } });
+          const body = (await res.json()) as import('../analyses/result.js').Result & { message?: string };
+          if (!res.ok) throw new UserError(body.message ?? `the server answered ${res.status}`);
+          return body;
+        },
+      );
+      outputResult(result, format);
+    });
+}
