@@ -1,0 +1,143 @@
+/**
+ * Drift from the store on a designed project: 14 days of decisions whose attributes shift on day 8 (age +8 years, a
+ * new country 'us' on 30% of traffic), users who switch item families on day 11. Every number checked has a known
+ * cause in the design.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDrift } from '../../../src/analyses/drift/index.js';
+import { evalFreshness } from '../../../src/analyses/drift/eval-freshness.js';
+import { profileDecay } from '../../../src/analyses/drift/profile-decay.js';
+import type { Result } from '../../../src/analyses/result.js';
+import type { ValidEvent } from '../../../src/events/validate.js';
+import { createRng } from '../../../src/stats/rng.js';
+import { DuckDbStore } from '../../../src/store/duckdb/store.js';
+import { tmpDir } from '../../helpers.js';
+
+const DAY = 86_400_000_000;
+const T0 = Date.UTC(2026, 0, 1) * 1000;
+const PER_DAY = 200;
+let store: DuckDbStore;
+const metric = (r: Result, name: string, group: Record<string, string> = {}) =>
+  r.metrics.find((m) => m.name === name && Object.entries(group).every(([k, v]) => m.group?.[k] === v))?.value;
+const verdict = (r: Result, check: string, group: Record<string, string> = {}) =>
+  r.verdicts.find((v) => v.check === check && Object.entries(group).every(([k, v2]) => v.group?.[k] === v2));
+
+/** Attributes of a decision on day d (0-based): the shift starts on day 7 (2026-01-08). */
+function attributes(rng: ReturnType<typeof createRng>, d: number) {
+  const late = d >= 7;
+  const u = rng.next();
+  return {
+    age: Math.round(30 + (late ? 8 : 0) + 5 * rng.normal()),
+    country: late && u < 0.3 ? 'us' : u < (late ? 0.65 : 0.5) ? 'de' : 'fr',
+    device: rng.next() < 0.5 ? 'mobile' : 'desktop',
+  };
+}
+
+beforeAll(async () => {
+  store = await DuckDbStore.open(':memory:');
+  const rng = createRng(11);
+  const events: ValidEvent[] = [];
+  let n = 0;
+  for (let d = 0; d < 14; d++)
+    for (let k = 0; k < PER_DAY; k++) {
+      n++;
+      const ts = T0 + d * DAY + k * 400_000_000;
+      const user = `u${k % 40}`;
+      // Users u0..u19 switch from items a* to b* on day 10; the others keep a*.
+      const family = k % 40 < 20 && d >= 10 ? 'b' : 'a';
+      const item = `${family}${rng.int(3)}`;
+      events.push({
+        type: 'decision', tsMicros: ts,
+        event: {
+          type: 'decision', event_id: `d${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `r${n}`, user_id: user, surface: 's', policy: 'p',
+          policy_version: 'v1', strategy: 'personalized', attributes: attributes(rng, d),
+          shown: [{ item_id: item, position: 1, propensity: 0.5, explored: false }],
+        },
+      } as ValidEvent);
+      // Clicks: stable users click 30% of the time, switched users 10%.
+      if (rng.next() < (family === 'b' ? 0.1 : 0.3))
+        events.push({ type: 'outcome', tsMicros: ts + 1, event: { type: 'outcome', event_id: `o${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `r${n}`, item_id: item, kind: 'click', value: 1 } } as ValidEvent);
+    }
+  await store.writeEvents([{ project: 'shop', events }]);
+});
+afterAll(async () => store?.close());
+
+describe('drift between store windows', () => {
+  it('finds the shifted attributes and reports the unseen country', async () => {
+    const r = await runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, current: { window: '2026-01-08/2026-01-15' }, domainClassifier: { permutations: 9 } });
+    expect(r.inputs.reference_rows).toBe(7 * PER_DAY);
+    expect(verdict(r, 'column_drift', { column: 'age' })!.status).toBe('fail');
+    expect(verdict(r, 'column_drift', { column: 'country' })!.status).toBe('fail');
+    expect(verdict(r, 'column_drift', { column: 'device' })!.status).toBe('ok');
+    expect(metric(r, 'unseen_categories', { column: 'country' })).toBe(1);
+    expect(metric(r, 'unseen_share', { column: 'country' })).toBeGreaterThan(0.25);
+    expect(metric(r, 'unseen_share', { column: 'country' })).toBeLessThan(0.35);
+    expect(verdict(r, 'column_drift', { column: 'country' })!.message).toMatch(/never seen in the reference/);
+    expect(metric(r, 'drift_share')).toBeCloseTo(2 / 3, 12);
+    expect(verdict(r, 'dataset_drift')!.status).toBe('fail');
+    expect(metric(r, 'domain_auc')).toBeGreaterThan(0.7);
+  });
+
+  it('monitors per day against the reference window and the previous day', async () => {
+    const r = await runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, window: 'day' });
+    expect(r.analysis).toBe('drift_monitor');
+    expect(r.inputs.windows).toBe(14);
+    // Before the shift: no day drifts as a whole; after it, every day does.
+    for (let d = 1; d <= 14; d++) {
+      const day = `2026-01-${String(d).padStart(2, '0')}`;
+      const share = metric(r, 'drift_share', { day })!;
+      if (d <= 7) expect(share).toBeLessThan(0.5);
+      else expect(share).toBeGreaterThanOrEqual(0.5);
+    }
+    // Against the previous day the shift shows once, on 2026-01-08, for age.
+    const jump = r.metrics.find((m) => m.name === 'wasserstein_norm' && m.group?.column === 'age' && m.group?.day === '2026-01-08' && m.group?.baseline === 'previous')!.value!;
+    const after = r.metrics.find((m) => m.name === 'wasserstein_norm' && m.group?.column === 'age' && m.group?.day === '2026-01-12' && m.group?.baseline === 'previous')!.value!;
+    expect(jump).toBeGreaterThan(1);
+    expect(after).toBeLessThan(0.5);
+    expect(verdict(r, 'dataset_drift', { day: '2026-01-14' })!.status).toBe('fail');
+  });
+});
+
+describe('eval freshness', () => {
+  it('flags an eval set from the first week: drift, uncovered country, rising staleness, and writes a refresh sample', async () => {
+    const rng = createRng(5);
+    const rows = Array.from({ length: 300 }, () => attributes(rng, 0));
+    const file = path.join(tmpDir(), 'refresh.csv');
+    const r = await evalFreshness(store, { project: 'shop', eval: { rows }, window: '7d', suggest: { n: 50, file } });
+    expect(r.analysis).toBe('eval_freshness');
+    expect(verdict(r, 'column_drift', { column: 'age' })!.status).toBe('fail');
+    const uncovered = metric(r, 'uncovered_traffic_share', { region: 'country' })!;
+    expect(uncovered).toBeGreaterThan(0.25);
+    expect(uncovered).toBeLessThan(0.35);
+    expect(r.metrics.find((m) => m.name === 'region_traffic_share' && m.group?.value === 'us')).toBeDefined();
+    expect(verdict(r, 'eval_coverage')!.status).toBe('fail');
+    expect(metric(r, 'staleness', { day: '2026-01-14' })!).toBeGreaterThan(metric(r, 'staleness', { day: '2026-01-03' })!);
+    expect(metric(r, 'staleness_slope')!).toBeGreaterThan(0);
+    expect(verdict(r, 'staleness')!.status).toBe('fail');
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/event_id/);
+    expect(lines.length).toBe(51);
+    // Proportional allocation over country x device cells: about 30% 'us' rows.
+    const us = lines.slice(1).filter((l) => l.includes(',us,')).length;
+    expect(us).toBeGreaterThanOrEqual(10);
+    expect(us).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('profile decay', () => {
+  it('finds the users who switched item families and their lower outcome rate', async () => {
+    const r = await profileDecay(store, { project: 'shop', events: 'exposures', shortHalfLife: '1d', longHalfLife: '30d', recent: '4d' });
+    expect(metric(r, 'users')).toBe(40);
+    // 20 of 40 users switched from a* to b* items for the last 4 days; of the 20 stable ones, the 5% test may flag one
+    // or two by chance (expected 1).
+    expect(metric(r, 'changed_users')).toBeGreaterThanOrEqual(20);
+    expect(metric(r, 'changed_users')).toBeLessThanOrEqual(22);
+    const changed = metric(r, 'outcome_rate', { users: 'changed' })!, stable = metric(r, 'outcome_rate', { users: 'stable' })!;
+    expect(changed).toBeLessThan(0.15);
+    expect(stable).toBeGreaterThan(0.25);
+    expect(verdict(r, 'changed_users_outcomes')!.status).toBe('warn');
+    expect(verdict(r, 'profile_change')!.status).toBe('warn');
+  });
+});
