@@ -3,6 +3,9 @@
  * differently. Analyses keep to SQL both DuckDB and ClickHouse share: GROUP BY aggregates, joins and derived tables;
  * no window functions, no CTEs.
  */
+import { UserError } from '../errors.js';
+import { microsToIso, parseTimestampMicros } from '../events/timestamp.js';
+
 export type Row = Record<string, unknown>;
 
 export interface SqlDialect {
@@ -22,6 +25,17 @@ export interface Queryable {
   /** The same, column by column: for per-round data (OPE) that would be wasteful as one object per row. */
   queryColumns(sql: string, params?: readonly unknown[]): Promise<Record<string, Column>>;
   readonly dialect: SqlDialect;
+}
+
+/** Rows of exposures that anchor analyses to reality: randomized exploration or untouched holdout traffic. */
+export const EXPLORE_SQL = `(e.explored OR e.strategy IN ('exploration', 'holdout'))`;
+
+/** A UTC timestamp text for SQL ('YYYY-MM-DD HH:MM:SS[.ffffff]') from a user's date or RFC 3339 time, offsets honoured. */
+export function sqlTime(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const micros = parseTimestampMicros(text);
+  if (micros === null) throw new UserError(`${name} must be a date or RFC 3339 time such as 2026-01-02 or 2026-01-02T03:04:05Z (got '${text}')`);
+  return microsToIso(micros).replace('T', ' ').replace('Z', '');
 }
 
 /** A SQL string literal. */

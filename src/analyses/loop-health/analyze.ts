@@ -24,9 +24,9 @@ import {
 } from '../../stats/index.js';
 import { UserError } from '../../errors.js';
 import { OUTCOME_KINDS } from '../../events/schemas.js';
-import { microsToIso, parseTimestampMicros } from '../../events/timestamp.js';
 import type { Group, Metric, Result } from '../result.js';
-import type { Queryable } from '../sql.js';
+import { sqlTime, type Queryable } from '../sql.js';
+import { ope } from '../ope/analyze.js';
 import {
   NEGATIVE_KINDS,
   candidateItems,
@@ -69,13 +69,6 @@ interface GroupAcc {
   firstTs: string;
 }
 
-/** A UTC timestamp text for SQL from a user's date or RFC 3339 time (offsets honoured). */
-function sqlTime(name: string, text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const micros = parseTimestampMicros(text);
-  if (micros === null) throw new UserError(`${name} must be a date or RFC 3339 time such as 2026-01-02 or 2026-01-02T03:04:05Z (got '${text}')`);
-  return microsToIso(micros).replace('T', ' ').replace('Z', '');
-}
 
 export function checkOptions(o: LoopHealthOptions): void {
   const t = o.thresholds ?? {};
@@ -193,6 +186,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     result.metrics.push({ name, value: value === null || Number.isFinite(value) ? value : null, group, ...extra });
 
   const stats: GroupStats[] = [];
+  const anchorWarnings: Array<{ group: Group; reason: string }> = [];
   for (const g of ordered) {
     const n = g.counts.reduce((s, x) => s + x, 0);
     const exposedCount = g.exposed.reduce((s, x) => s + x, 0);
@@ -244,6 +238,50 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
       group, exposures, coverage: exposedCount / K, catalog: K, gini: gini(g.counts, K), explorationShare: exploreN / exposures,
       topSlotOutcomeShare: outcomes > 0 ? topOutcomes / outcomes : null, outcomes, starvedShare: exposedCount ? starved / exposedCount : null, gap,
     });
+  }
+
+  // Reality anchor, estimated: what the exploited traffic's item mix earns on the exploration traffic (users the model
+  // did not choose for), by IPW and SNIPW from the OPE module. The target is position-blind: at every logged slot it
+  // shows item a with the share a has in the group's exploited exposures ("marginal replay"), renormalized over the
+  // items exploration ever showed. Only for groups that are whole policy versions (no window, by policy_version or none).
+  if (scope.window === 'none' && scope.by.every((b) => b === 'policy_version')) {
+    for (const g of ordered) {
+      const mix = new Map<string, number>();
+      for (const r of items) if (r.key.join('\u0001') === g.key.join('\u0001') && r.exploitExposures > 0) mix.set(r.item, r.exploitExposures);
+      const st = stats.find((x) => x.group === g.label);
+      if (!mix.size || !st?.gap) continue;
+      let lost = -1;
+      const fn = (round: { actions: readonly string[] }) => {
+        let total = 0;
+        for (const a of round.actions) total += mix.get(a) ?? 0;
+        if (lost < 0) lost = 1 - total / [...mix.values()].reduce((x, y) => x + y, 0);
+        const out: Record<string, number> = {};
+        if (total === 0) for (const a of round.actions) out[a] = 1 / round.actions.length;
+        else for (const a of round.actions) if (mix.has(a)) out[a] = mix.get(a)! / total;
+        return out;
+      };
+      const version = scope.by.length ? g.label.policy_version : undefined;
+      const anchor = await ope(db, {
+        project: o.project,
+        ...(o.since ? { since: o.since } : {}),
+        ...(o.until ? { until: o.until } : {}),
+        ...(version !== undefined && version !== '(none)' ? { policyVersion: version } : {}),
+        explorationOnly: true,
+        ...(scope.outcomeKinds.length ? { outcomeKinds: scope.outcomeKinds } : {}),
+        targets: [{ kind: 'function', name: 'exploit_mix', fn }],
+        estimators: ['ipw', 'snipw'],
+        bootstrap: 0,
+        rewardModel: 'none',
+        thresholds: { confidence: thresholds.confidence },
+      });
+      for (const est of ['ipw', 'snipw']) {
+        const m = anchor.metrics.find((x) => x.name === est && x.group?.interval === 'normal');
+        if (m) metric(`exploit_value_${est}`, m.value, g.label, { ...(m.ci ? { ci: m.ci } : {}), ...(m.n !== undefined ? { n: m.n } : {}), unit: 'outcome rate of the exploited item mix on exploration traffic' });
+      }
+      if (lost >= 0) metric('exploit_mix_unexplored_share', lost, g.label, { unit: "share of the exploited item mix that exploration never showed" });
+      const bad = anchor.verdicts.filter((v) => v.status === 'fail');
+      if (bad.length) anchorWarnings.push({ group: g.label, reason: bad.map((v) => v.message).join(' ') });
+    }
   }
 
   // Dynamics along each sequence.
@@ -318,8 +356,12 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     }
   }
 
-  result.verdicts = loopHealthVerdicts({ stats, dynamics, offlineOnline, thresholds, minOutcomes, sequence: seqName, byVersion: versionAt >= 0,
-    versions: versionAt >= 0 ? new Set([...groups.values()].map((g) => g.key[versionAt])).size : 0 });
+  const anchorVerdicts = anchorWarnings.map((w) => ({
+    check: 'anchor_estimate', status: 'warn' as const, group: w.group,
+    message: `The exploration-based estimate of what the exploited item mix earns is not to be trusted here: ${w.reason}`,
+  }));
+  result.verdicts = [...anchorVerdicts, ...loopHealthVerdicts({ stats, dynamics, offlineOnline, thresholds, minOutcomes, sequence: seqName, byVersion: versionAt >= 0,
+    versions: versionAt >= 0 ? new Set([...groups.values()].map((g) => g.key[versionAt])).size : 0 })];
   return result;
 }
 

@@ -2,7 +2,7 @@
  * The SQL aggregates loop health needs. Each returns a few rows per group (counts per item, per traffic kind), never
  * the exposures themselves.
  */
-import { lit, type Queryable } from '../sql.js';
+import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
 
 export type Window = 'day' | 'week' | 'none';
 
@@ -22,8 +22,6 @@ export const NEGATIVE_KINDS = ['retry', 'reformulate', 'abandon', 'escalate', 't
 
 export const GROUPABLE = ['policy_version', 'policy', 'surface', 'strategy'] as const;
 
-/** Rows of exposures that are the anchor to reality: randomized exploration or untouched holdout traffic. */
-export const EXPLORE_SQL = `(e.explored OR e.strategy IN ('exploration', 'holdout'))`;
 
 export interface GroupKey {
   /** Values of the `by` columns, then the window start, in that order. */
@@ -77,6 +75,8 @@ export interface ItemCountRow {
   firstTs: string;
   /** Sum over the item's exposures of 1 / (items shown in that decision): its share of decisions, for APLT. */
   decisionWeight: number;
+  /** Exposures of the item in exploited (not exploration or holdout) traffic. */
+  exploitExposures: number;
 }
 
 export interface TrafficRow {
@@ -112,8 +112,10 @@ export async function exposureCounts(db: Queryable, scope: Scope, topPosition: n
     const decisionWeight = Number(r.decision_weight);
     const ik = [...key, item].join('\u0001');
     const it = items.get(ik);
-    if (!it) items.set(ik, { key, item, exposures, hits, outcomes, firstTs, decisionWeight });
+    const exploitExposures = explore ? 0 : exposures;
+    if (!it) items.set(ik, { key, item, exposures, hits, outcomes, firstTs, decisionWeight, exploitExposures });
     else {
+      it.exploitExposures += exploitExposures;
       it.decisionWeight += decisionWeight;
       it.exposures += exposures;
       it.hits += hits;

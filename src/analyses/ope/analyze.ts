@@ -22,7 +22,6 @@
  * probability of each shown item at every position; the bootstrap resamples decisions. `on_policy_value` and
  * `lift_vs_logging` are then per slate; the weight diagnostics stay per shown item (they are IIPS's weights).
  */
-import { microsToIso, parseTimestampMicros } from '../../events/timestamp.js';
 import { OUTCOME_KINDS } from '../../events/schemas.js';
 import { UserError } from '../../errors.js';
 import { effectiveSampleSize } from '../../stats/ess.js';
@@ -30,7 +29,7 @@ import { normalQuantile } from '../../stats/normal.js';
 import { percentileInterval } from '../../stats/bootstrap.js';
 import { wilsonInterval } from '../../stats/wilson.js';
 import type { Group, Metric, Result } from '../result.js';
-import type { Queryable } from '../sql.js';
+import { sqlTime, type Queryable } from '../sql.js';
 import { bootstrapRoundTerms, DEFAULT_RESAMPLES } from './bootstrap.js';
 import { roundTermsShared } from './estimators/define.js';
 import { DEFAULT_SHRINKAGE_LAMBDA, DEFAULT_SWITCH_TAU, dm, dr, drOs, iips, ipw, pbm, sndr, snipw, switchDr } from './estimators/index.js';
@@ -58,6 +57,8 @@ export interface OpeOptions {
   until?: string;
   /** Only exposures of this policy version. */
   policyVersion?: string;
+  /** Only exploration or holdout exposures: evaluate on the traffic the model did not choose. */
+  explorationOnly?: boolean;
   /** Outcome kinds that make the reward (default: every kind but the negative ones). */
   outcomeKinds?: string[];
   /** 'binary' (default): 1 when the shown item got a counted outcome; 'value': the sum of their values. */
@@ -105,12 +106,6 @@ export interface SlateOptions {
   logging?: TargetSpec;
 }
 
-function sqlTime(name: string, text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const micros = parseTimestampMicros(text);
-  if (micros === null) throw new UserError(`${name} must be a date or RFC 3339 time such as 2026-01-02 or 2026-01-02T03:04:05Z (got '${text}')`);
-  return microsToIso(micros).replace('T', ' ').replace('Z', '');
-}
 
 function nonNegative(name: string, v: number | undefined): void {
   if (v !== undefined && !(typeof v === 'number' && v >= 0)) throw new UserError(`${name} must be a number >= 0 (got ${v})`);
@@ -301,6 +296,7 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
     since: o.since,
     until: o.until,
     policy_version: o.policyVersion,
+    exploration_only: o.explorationOnly || undefined,
     unit: slate ? 'slate' : 'round',
     reward: rewardMode,
     outcome_kinds: o.outcomeKinds?.length ? o.outcomeKinds : 'all but negative',
@@ -326,6 +322,7 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
     ...(o.policyVersion !== undefined ? { policyVersion: o.policyVersion } : {}),
+    ...(o.explorationOnly ? { explorationOnly: true } : {}),
     outcomeKinds: o.outcomeKinds ?? [],
     reward: rewardMode,
     attributes: needAttributes,

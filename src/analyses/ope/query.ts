@@ -20,7 +20,7 @@
  * from it, which keeps the SQL to what DuckDB and ClickHouse share (their JSON functions differ).
  */
 import { NEGATIVE_KINDS } from '../loop-health/query.js';
-import { lit, type Queryable } from '../sql.js';
+import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
 
 export type RewardMode = 'binary' | 'value';
 
@@ -30,6 +30,8 @@ export interface RoundScope {
   since?: string;
   until?: string;
   policyVersion?: string;
+  /** Only exploration or holdout exposures (the anchor traffic), when true. */
+  explorationOnly?: boolean;
   outcomeKinds: string[];
   reward: RewardMode;
   /** Also return the decision's attributes (JSON text), for context features and prediction columns. */
@@ -65,6 +67,7 @@ function whereClause(scope: RoundScope, params: unknown[]): string {
   if (scope.since) (params.push(scope.since), (where += ` AND e.ts >= CAST($${params.length} AS TIMESTAMP)`));
   if (scope.until) (params.push(scope.until), (where += ` AND e.ts < CAST($${params.length} AS TIMESTAMP)`));
   if (scope.policyVersion !== undefined) (params.push(scope.policyVersion), (where += ` AND e.policy_version = $${params.length}`));
+  if (scope.explorationOnly) where += ` AND ${EXPLORE_SQL}`;
   return where;
 }
 

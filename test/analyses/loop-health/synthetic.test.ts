@@ -17,6 +17,7 @@ interface Shown {
   item: string;
   position?: number;
   explored?: boolean;
+  propensity?: number;
 }
 
 function decision(project: string, version: string, shown: Shown[], opts: { day?: number; strategy?: string; candidates?: string[] } = {}): ValidEvent {
@@ -29,7 +30,7 @@ function decision(project: string, version: string, shown: Shown[], opts: { day?
       type: 'decision', event_id: `d${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `r${n}`, user_id: `u${n % 17}`, surface: 's', policy: 'p',
       policy_version: version, strategy: (opts.strategy ?? 'personalized') as 'personalized',
       ...(opts.candidates ? { candidates: opts.candidates } : {}),
-      shown: shown.map((s, i) => ({ item_id: s.item, position: s.position ?? i + 1, propensity: 0.5, explored: s.explored ?? false })),
+      shown: shown.map((s, i) => ({ item_id: s.item, position: s.position ?? i + 1, propensity: s.propensity ?? 0.5, explored: s.explored ?? false })),
     },
   };
 }
@@ -202,6 +203,37 @@ describe('outcomes: exploration anchor, starvation, top slot', () => {
   it('outcome kinds that do not count leave every rate at zero', async () => {
     const r = await loopHealth(store, { project: 'anchor', outcomeKinds: ['conversion'] });
     expect(metric(r, 'outcome_rate')).toBe(0);
+  });
+});
+
+describe('reality anchor estimated with OPE', () => {
+  it('values the exploited item mix on exploration traffic by IPW and SNIPW (marginal replay)', async () => {
+    // Exploited: p 300 times, q 100 times (mix 3/4, 1/4). Exploration: p, q, r, s uniformly (propensity 1/4), 100 each,
+    // with 30, 10, 50 and 0 clicks. The mix's true rate there: 3/4 * 0.3 + 1/4 * 0.1 = 0.25.
+    const events: ValidEvent[] = [];
+    for (let i = 0; i < 400; i++) events.push(decision('replay', 'v1', [{ item: i < 300 ? 'p' : 'q', propensity: 0.9 }]));
+    const clicks: Record<string, number> = { p: 30, q: 10, r: 50, s: 0 };
+    for (const item of ['p', 'q', 'r', 's'])
+      for (let i = 0; i < 100; i++) {
+        const d = decision('replay', 'v1', [{ item, explored: true, propensity: 0.25 }], { strategy: 'exploration' });
+        events.push(d);
+        if (i < clicks[item]!) events.push(click(d, item));
+      }
+    await store.writeEvents([{ project: 'replay', events }]);
+    const r = await loopHealth(store, { project: 'replay' });
+    // IPW: weights 3 (p) and 1 (q): (3*30 + 1*10) / 400; SNIPW divides by the weight sum 3*100 + 1*100 = 400.
+    expect(metric(r, 'exploit_value_ipw')).toBeCloseTo(0.25, 12);
+    expect(metric(r, 'exploit_value_snipw')).toBeCloseTo(0.25, 12);
+    expect(metric(r, 'exploit_mix_unexplored_share')).toBe(0);
+    const ipw = r.metrics.find((m) => m.name === 'exploit_value_ipw')!;
+    expect(ipw.ci![0]).toBeLessThan(0.25);
+    expect(ipw.ci![1]).toBeGreaterThan(0.25);
+  });
+
+  it('reports the share of the exploited mix that exploration never showed', async () => {
+    // In 'anchor', the exploited b items never appear in exploration: half the exploited exposures.
+    const r = await loopHealth(store, { project: 'anchor' });
+    expect(metric(r, 'exploit_mix_unexplored_share')).toBeCloseTo(0.5, 12);
   });
 });
 
