@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DuckDbStore } from '../../src/store/duckdb/store.js';
+import { cli, DATASETS, tmpDir } from '../helpers.js';
+
+const COMPAS = path.join(DATASETS, 'compas', 'compas-scores-two-years.csv');
+let dir: string;
+
+beforeAll(async () => {
+  // Subsets of COMPAS written to a temporary directory (the data stays out of the repository).
+  dir = tmpDir();
+  const db = await DuckDbStore.open(':memory:');
+  const sel = `SELECT decile_score, age, sex, priors_count FROM read_csv('${COMPAS}', header = true)`;
+  await db.query(`COPY (${sel} WHERE race = 'African-American') TO '${path.join(dir, 'aa.csv')}'`);
+  await db.query(`COPY (${sel} WHERE race = 'Caucasian') TO '${path.join(dir, 'cau.parquet')}' (FORMAT parquet)`);
+  await db.query(`COPY (${sel} WHERE race = 'African-American' AND id % 2 = 0) TO '${path.join(dir, 'aa-even.csv')}'`);
+  await db.query(`COPY (${sel} WHERE race = 'African-American' AND id % 2 = 1) TO '${path.join(dir, 'aa-odd.jsonl')}'`);
+  await db.close();
+});
+
+describe('loopguard drift (files)', () => {
+  it('exits 1 when a column drifted and names the test and threshold per column', () => {
+    const r = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--columns', 'decile_score,sex', '--no-domain-classifier', '--format', 'json']);
+    expect(r.code).toBe(1);
+    const body = JSON.parse(r.stdout);
+    expect(body.inputs.tests.decile_score).toMatchObject({ type: 'numeric', test: 'wasserstein_norm', threshold: 0.1 });
+    expect(body.verdicts.find((v: any) => v.group?.column === 'decile_score').status).toBe('fail');
+  });
+
+  it('exits 0 on two halves of one group, and honours --test and --threshold', () => {
+    const r = cli(['drift', '--reference', path.join(dir, 'aa-even.csv'), '--current', path.join(dir, 'aa-odd.jsonl'), '--test', 'decile_score=ks', '--threshold', 'ks=0.01,drift_share=0.9', '--no-domain-classifier', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const body = JSON.parse(r.stdout);
+    expect(body.inputs.tests.decile_score).toMatchObject({ test: 'ks', threshold: 0.01, why: 'chosen by the user' });
+    expect(body.verdicts.find((v: any) => v.check === 'dataset_drift').threshold).toBe(0.9);
+  });
+
+  it('renders text and html', () => {
+    const t = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--columns', 'age', '--no-domain-classifier']);
+    expect(t.stdout).toMatch(/FAIL column_drift \[column=age\]: age drifted: Wasserstein distance/);
+    const h = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--columns', 'age', '--no-domain-classifier', '--format', 'html']);
+    expect(h.stdout).toMatch(/^<!doctype html>/);
+  });
+
+  it('exits 2 with the file or column named on bad input', () => {
+    const missing = cli(['drift', '--reference', path.join(dir, 'nope.csv'), '--current', path.join(dir, 'aa.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--reference .*nope\.csv: no such file/);
+    const col = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--columns', 'zzz']);
+    expect(col.code).toBe(2);
+    expect(col.stderr).toMatch(/column zzz cannot be compared in the reference .*aa\.csv/);
+    const test = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--test', 'sex=ks']);
+    expect(test.code).toBe(2);
+    expect(test.stderr).toMatch(/column sex is binary; the test ks applies to numeric columns only/);
+    const thr = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--threshold', 'ks=2']);
+    expect(thr.code).toBe(2);
+    const bad = path.join(dir, 'bad.txt');
+    fs.writeFileSync(bad, 'x');
+    const type = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', bad.replace('.txt', '.xlsx')]);
+    expect(type.code).toBe(2);
+    const usage = cli(['drift', '--reference', path.join(dir, 'aa.csv')]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--current/);
+  });
+});
