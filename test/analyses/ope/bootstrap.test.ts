@@ -239,18 +239,3 @@ describe('bootstrapEstimates', () => {
     expect(() => bootstrapEstimates([], draw.data, draw.target)).toThrow(/no estimators/);
   });
 });
-
-// Benchmark of the brief's target (7 estimators x 1000 resamples x 1M rounds). Opt-in: OPE_BENCH=1.
-describe.skipIf(process.env['OPE_BENCH'] === undefined)('benchmark', () => {
-  it('7 estimators x 1000 resamples on 1M rounds', () => {
-    const world = makeWorld(1, { nActions: 5, dim: 2, nContexts: 1000 });
-    const big = drawBandit(world, 1_000_000, createRng(1));
-    const t0 = performance.now();
-    const boot = bootstrapEstimates(standardEstimators({ tau: 2, lambda: 4 }), big.data, big.target, big.q, {
-      n: 1000,
-      seed: 1,
-    });
-    const ms = performance.now() - t0;
-    console.log(`bootstrap 7 x 1000 x 1e6: ${ms.toFixed(0)} ms`, boot.estimates.map((e) => [e.name, e.ci]));
-  }, 600_000);
-});
