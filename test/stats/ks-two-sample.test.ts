@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ksExactSf, ksStatistic, ksTwoSample } from '../../src/stats/ks-two-sample.js';
+import { ksExactSf, ksExactSfTies, ksStatistic, ksTwoSample } from '../../src/stats/ks-two-sample.js';
 import { createRng } from '../../src/stats/rng.js';
 import { toWeightedSample } from '../../src/stats/weighted-sample.js';
 
@@ -100,5 +100,46 @@ describe('ksStatistic and ksTwoSample', () => {
   it('rejects bad samples', () => {
     expect(() => ksStatistic({ values: Float64Array.of(2, 1), counts: Float64Array.of(1, 1) }, toWeightedSample([1]))).toThrow(/increasing/);
     expect(() => ksExactSf(0.5, 0, 3)).toThrow(RangeError);
+  });
+});
+
+describe('ksExactSfTies', () => {
+  /** Brute force: every split of the pooled multiset into groups of m and n, D computed with the ties. */
+  function permutationSf(x: number[], y: number[]): number {
+    const pooled = [...x, ...y];
+    const m = x.length, N = pooled.length;
+    const dObs = ksStatistic(toWeightedSample(x), toWeightedSample(y)).statistic;
+    let total = 0, hits = 0;
+    const pick = (start: number, chosen: number[]) => {
+      if (chosen.length === m) {
+        const a = chosen.map((k) => pooled[k]!);
+        const b = pooled.filter((_, k) => !chosen.includes(k));
+        total++;
+        if (ksStatistic(toWeightedSample(a), toWeightedSample(b)).statistic >= dObs - 1e-12) hits++;
+        return;
+      }
+      for (let k = start; k <= N - (m - chosen.length); k++) pick(k + 1, [...chosen, k]);
+    };
+    pick(0, []);
+    return hits / total;
+  }
+  it('equals the brute-force permutation p-value of tied samples', () => {
+    const cases: Array<[number[], number[]]> = [
+      [[1, 1, 2, 3, 3, 3], [2, 2, 3, 4, 4]],
+      [[0, 0, 0, 1, 1], [1, 1, 2, 2, 2, 2, 0]],
+      [[5, 5, 5, 5], [5, 6, 6, 7, 7, 7]],
+      [[1, 2, 2, 2, 3, 4, 4], [2, 3, 3, 4, 5, 5, 5]],
+    ];
+    for (const [x, y] of cases) close(ksExactSfTies(toWeightedSample(x), toWeightedSample(y))!, permutationSf(x, y), 1e-13);
+  });
+  it('equals ksExactSf without ties, and is never above it with ties', () => {
+    const x = toWeightedSample(X), y = toWeightedSample(Y);
+    close(ksExactSfTies(x, y)!, 0.5286364448145011, 1e-12);
+    const a = toWeightedSample(Array.from({ length: 30 }, (_, i) => i % 4));
+    const b = toWeightedSample(Array.from({ length: 40 }, (_, i) => (i * 3) % 5));
+    expect(ksExactSfTies(a, b)!).toBeLessThanOrEqual(ksTwoSample(a, b).pValue + 1e-15);
+  });
+  it('declines lattices above its cell budget', () => {
+    expect(ksExactSfTies(toWeightedSample([1, 2, 3]), toWeightedSample([1, 2]), 5)).toBeNull();
   });
 });

@@ -9,7 +9,7 @@
  */
 import { chiSquareHomogeneity } from '../../stats/chi-square.js';
 import { jensenShannonDistance } from '../../stats/jensen-shannon.js';
-import { ksTwoSample } from '../../stats/ks-two-sample.js';
+import { ksExactSfTies, ksTwoSample } from '../../stats/ks-two-sample.js';
 import { twoProportionZTest } from '../../stats/proportion-diff.js';
 import { binCounts, psi, quantileBinEdges } from '../../stats/psi.js';
 import { wasserstein1 } from '../../stats/wasserstein.js';
@@ -74,15 +74,20 @@ export function columnType(ref: Profile, cur: Profile, maxCategories: number): C
   return union.size <= 2 ? 'binary' : 'categorical';
 }
 
-function numericMetrics(ref: NumericProfile, cur: NumericProfile, bins: number): Record<string, number | null> {
+function numericMetrics(ref: NumericProfile, cur: NumericProfile, bins: number, withTies: boolean): Record<string, number | null> {
   const ks = ksTwoSample(ref.sample, cur.sample);
   const w = wasserstein1(ref.sample, cur.sample);
   const sd = weightedMeanSd(ref.sample).sd;
   const edges = quantileBinEdges(ref.sample, bins);
   const e = binCounts(ref.sample, edges), a = binCounts(cur.sample, edges);
+  // With ties (counts, scores with few levels) the continuous-data p-value is conservative; the exact permutation
+  // p-value given the ties is reported beside it when KS decides the column or the lattice is small (n1 n2 <= 10^6).
+  const tied = (withTies || ref.n * cur.n <= 1e6) && (ref.sample.values.length < ref.n || cur.sample.values.length < cur.n || unionDistinct(ref.sample.values, cur.sample.values, Infinity) < ref.sample.values.length + cur.sample.values.length);
+  const ties = tied ? ksExactSfTies(ref.sample, cur.sample) : null;
   return {
     ks: ks.statistic,
     ks_pvalue: ks.pValue,
+    ...(ties !== null ? { ks_pvalue_ties: ties } : {}),
     wasserstein: w,
     wasserstein_norm: sd > 0 ? w / sd : w === 0 ? 0 : null,
     psi: psi(e, a),
@@ -138,7 +143,7 @@ export function compareColumn(column: string, ref: Profile, cur: Profile, o: Com
   const choice = chooseTest(column, type, ref.n, o.thresholds, o.tests, o.columnThresholds);
   const values =
     type === 'numeric'
-      ? numericMetrics(ref as NumericProfile, cur as NumericProfile, o.thresholds.bins)
+      ? numericMetrics(ref as NumericProfile, cur as NumericProfile, o.thresholds.bins, choice.test === 'ks')
       : categoricalMetrics(asCategorical(ref), asCategorical(cur), type === 'binary');
   const n = ref.n + cur.n;
   for (const [name, v] of Object.entries(values)) add(name, v, name === 'unseen_categories' ? undefined : n);

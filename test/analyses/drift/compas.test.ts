@@ -57,7 +57,7 @@ describe('COMPAS decile_score', () => {
 
   it('keeps the false-alarm rate near the nominal 5% over 200 random splits', async () => {
     const splits = 200;
-    let ks = 0, chi2 = 0, byDefault = 0;
+    let ks = 0, ksTies = 0, chi2 = 0, byDefault = 0;
     for (let seed = 1; seed <= splits; seed++) {
       const ref = half('African-American', seed, 0), cur = half('African-American', seed, 1);
       const a = await drift(db, { reference: ref, current: cur, columns: ['decile_score'], tests: { decile_score: 'ks' }, domainClassifier: false });
@@ -65,6 +65,7 @@ describe('COMPAS decile_score', () => {
       const b = await drift(db, { reference: ref, current: cur, columns: ['decile_score'], tests: { decile_score: 'chi2' }, thresholds: { max_categories: 10 }, domainClassifier: false });
       const c = await drift(db, { reference: ref, current: cur, columns: ['decile_score'], domainClassifier: false });
       ks += verdict(a).status === 'fail' ? 1 : 0;
+      ksTies += metric(a, 'ks_pvalue_ties') < 0.05 ? 1 : 0;
       chi2 += verdict(b).status === 'fail' ? 1 : 0;
       byDefault += verdict(c).status === 'fail' ? 1 : 0;
     }
@@ -74,6 +75,9 @@ describe('COMPAS decile_score', () => {
     expect(Math.abs(chi2 / splits - 0.05)).toBeLessThanOrEqual(tol);
     // KS assumes continuous data; with 10 tied levels it is conservative, so only the upper side binds.
     expect(ks / splits).toBeLessThanOrEqual(0.05 + tol);
+    // The exact permutation p-value given the ties is exact: at most nominal, and no more conservative than KS.
+    expect(ksTies / splits).toBeLessThanOrEqual(0.05 + tol);
+    expect(ksTies).toBeGreaterThanOrEqual(ks);
     // The default rule (a distance at this size) raises almost no false alarms.
     expect(byDefault / splits).toBeLessThanOrEqual(0.05);
   });
