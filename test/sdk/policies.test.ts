@@ -38,8 +38,8 @@ describe('ranking helpers', () => {
     expect(topK([1, 1, 1], 5)).toEqual([0, 1, 2]);
     const rng = createRng(3);
     for (let t = 0; t < 200; t++) {
-      const xs = Array.from({ length: 1 + rng.int(40) }, () => rng.int(10));
-      const k = 1 + rng.int(12);
+      const xs = Array.from({ length: 1 + rng.int(80) }, () => rng.int(10));
+      const k = 1 + rng.int(30);
       const expected = xs.map((v, i) => ({ v, i })).sort((a, b) => b.v - a.v || a.i - b.i).slice(0, k).map((x) => x.i);
       expect(topK(xs, k)).toEqual(expected);
     }

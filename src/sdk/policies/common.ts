@@ -79,12 +79,14 @@ export function checkProbability(fn: string, name: string, v: number): void {
 }
 
 /**
- * Indices of the k highest scores, best first; equal scores keep input order. O(n k) worst case, O(n) typical: a
- * sorted window of k entries is only touched by candidates that beat its last entry.
+ * Indices of the k highest scores, best first; equal scores keep input order. Small k: a sorted window that only
+ * candidates beating its last entry enter (O(n) typical). Larger k: quickselect finds the k-th largest score, the
+ * indices above it (and the earliest ones equal to it) are collected and sorted, O(n + k log k).
  */
 export function topK(scores: ArrayLike<number>, k: number): number[] {
   const n = scores.length;
   k = Math.min(k, n);
+  if (k > 16) return topKSelect(scores, k);
   const idx: number[] = [];
   const val: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -103,6 +105,53 @@ export function topK(scores: ArrayLike<number>, k: number): number[] {
     val[j] = s;
   }
   return idx;
+}
+
+/** The k-th largest value of a (which it reorders): quickselect (Hoare 1961, "Algorithm 65: Find"), O(n) expected. */
+function kthLargest(a: Float64Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  const target = k - 1; // index in descending order
+  while (lo < hi) {
+    // median of three as pivot
+    const mid = (lo + hi) >> 1;
+    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target]!;
+  }
+  return a[target]!;
+}
+
+function topKSelect(scores: ArrayLike<number>, k: number): number[] {
+  const n = scores.length;
+  const copy = new Float64Array(n);
+  for (let i = 0; i < n; i++) copy[i] = scores[i]!;
+  const v = kthLargest(copy, k);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (scores[i]! > v) out.push(i);
+  // Ties at the threshold: earliest first, as many as there is room for.
+  for (let i = 0; i < n && out.length < k; i++) if (scores[i] === v) out.push(i);
+  return out.sort((a, b) => scores[b]! - scores[a]! || a - b);
+}
+
+/** Float64Array of fn over xs, by a plain loop (Float64Array.from with a map function is not optimized by V8). */
+export function mapToFloat64<T>(xs: ArrayLike<T>, fn: (x: T, i: number) => number): Float64Array {
+  const out = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = fn(xs[i]!, i);
+  return out;
 }
 
 export function scoresOf(candidates: readonly Candidate[]): Float64Array {

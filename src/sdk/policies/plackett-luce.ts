@@ -66,6 +66,12 @@ export interface PlackettLuceOptions {
   method?: 'auto' | 'exact' | 'integral';
   /** Largest enumeration (ordered prefixes times candidates) done exactly. Default 200,000. */
   exactBudget?: number;
+  /**
+   * Sample only among the `pool` highest-scoring candidates (>= slateSize); the others get probability 0 and are never
+   * shown. The propensities are exact for this restricted policy, and the integral's cost falls in proportion to the
+   * pool (e.g. 100 of 1,000 candidates). Off-policy estimates can then only cover items inside the pool.
+   */
+  pool?: number;
   /** Trapezoidal nodes per doubling of t in the integral. Default max(2, ceil(sqrt(slateSize) / 1.75)). */
   nodesPerOctave?: number;
 }
@@ -136,9 +142,35 @@ function expPair(x: number, q: Float64Array, p: Float64Array, o: number): void {
     const v = x * (1 - x * (0.5 - x * (1 / 6 - x * (1 / 24 - x / 120))));
     p[o] = v;
     q[o] = 1 - v;
+  } else if (x > 161) {
+    // e^{-161} < TINY_Q
+    q[o] = 0;
+    p[o] = 1;
   } else {
     q[o] = Math.exp(-x);
     p[o] = -Math.expm1(-x);
+  }
+}
+
+/**
+ * Denormal numbers make floating-point arithmetic one to two orders of magnitude slower, and the products of many
+ * e^{-w t} run into them. So a chain's e^{-w t} below TINY_Q is taken as 0 (the item has arrived for sure), bulk items
+ * lighter than 1e-60 W are left out (so 1 - e^{-w t} >= 1e-62), products of four factors stay above 1e-280, and
+ * polynomial coefficients below TINY_C (a probability of 1e-20) are taken as 0, so that coefficient times factor stays
+ * a normal number. The absolute error this adds to a marginal is below 1e-18.
+ */
+const TINY_Q = 1e-70;
+const TINY_C = 1e-20;
+
+/** One doubling of t for the factor at index o: q' = q^2, p' = p (1 + q) = 1 - q'. */
+function advance(cq: Float64Array, cp: Float64Array, o: number, q: number, p: number): void {
+  const q2 = q * q;
+  if (q2 < TINY_Q) {
+    cq[o] = 0;
+    cp[o] = 1;
+  } else {
+    cq[o] = q2;
+    cp[o] = p * (1 + q);
   }
 }
 
@@ -158,8 +190,8 @@ function foldBulk(base: Float64Array, D: number, cq: Float64Array, cp: Float64Ar
     for (let d = deg; d >= 1; d--) base[d] = base[d]! * q + base[d - 1]! * p;
     base[0] = base[0]! * q;
     deg++;
-    cp[b] = p * (1 + q);
-    cq[b] = q * q;
+    advance(cq, cp, b, q, p);
+    for (let d = 0; d <= deg; d++) if (base[d]! < TINY_C) base[d] = 0;
   }
   if (D >= 4) {
     for (; b + 3 < end; b += 4) {
@@ -170,32 +202,30 @@ function foldBulk(base: Float64Array, D: number, cq: Float64Array, cp: Float64Ar
       let x0 = base[D]!, x1 = base[D - 1]!, x2 = base[D - 2]!, x3 = base[D - 3]!;
       for (let d = D; d >= 4; d--) {
         const x4 = base[d - 4]!;
-        base[d] = x0 * c0 + x1 * c1 + x2 * c2 + x3 * c3 + x4 * c4;
+        const v = x0 * c0 + x1 * c1 + x2 * c2 + x3 * c3 + x4 * c4;
+        base[d] = v < TINY_C ? 0 : v;
         x0 = x1;
         x1 = x2;
         x2 = x3;
         x3 = x4;
       }
-      base[3] = x0 * c0 + x1 * c1 + x2 * c2 + x3 * c3;
-      base[2] = x1 * c0 + x2 * c1 + x3 * c2;
-      base[1] = x2 * c0 + x3 * c1;
-      base[0] = x3 * c0;
-      cp[b] = p1 * (1 + q1);
-      cq[b] = q1 * q1;
-      cp[b + 1] = p2 * (1 + q2);
-      cq[b + 1] = q2 * q2;
-      cp[b + 2] = p3 * (1 + q3);
-      cq[b + 2] = q3 * q3;
-      cp[b + 3] = p4 * (1 + q4);
-      cq[b + 3] = q4 * q4;
+      const v3 = x0 * c0 + x1 * c1 + x2 * c2 + x3 * c3, v2 = x1 * c0 + x2 * c1 + x3 * c2, v1 = x2 * c0 + x3 * c1, v0 = x3 * c0;
+      base[3] = v3 < TINY_C ? 0 : v3;
+      base[2] = v2 < TINY_C ? 0 : v2;
+      base[1] = v1 < TINY_C ? 0 : v1;
+      base[0] = v0 < TINY_C ? 0 : v0;
+      advance(cq, cp, b, q1, p1);
+      advance(cq, cp, b + 1, q2, p2);
+      advance(cq, cp, b + 2, q3, p3);
+      advance(cq, cp, b + 3, q4, p4);
     }
   }
   for (; b < end; b++) {
     const q = cq[b]!, p = cp[b]!;
     for (let d = D; d >= 1; d--) base[d] = base[d]! * q + base[d - 1]! * p;
     base[0] = base[0]! * q;
-    cp[b] = p * (1 + q);
-    cq[b] = q * q;
+    advance(cq, cp, b, q, p);
+    for (let d = 0; d <= D; d++) if (base[d]! < TINY_C) base[d] = 0;
   }
 }
 
@@ -225,11 +255,15 @@ export function plackettLuceIntegral(
   for (let i = 0; i < n; i++) W += w[i]!;
   const isQuery = new Uint8Array(n);
   for (let a = 0; a < m; a++) isQuery[items[a]!] = 1;
+  // Bulk items lighter than 1e-60 W arrive by any node with probability below 1e-56 (W t stays below ~100 before the
+  // stopping rule fires) and are left out; this keeps every product in the kernel a normal number.
+  const wMin = 1e-60 * W;
   let nb = 0;
-  for (let i = 0; i < n; i++) if (!isQuery[i] && w[i]! > 0) nb++;
+  for (let i = 0; i < n; i++) if (!isQuery[i] && w[i]! > wMin) nb++;
   const bw = new Float64Array(nb);
-  for (let i = 0, b = 0; i < n; i++) if (!isQuery[i] && w[i]! > 0) bw[b++] = w[i]!;
-  const qw = Float64Array.from({ length: m }, (_, a) => w[items[a]!]!);
+  for (let i = 0, b = 0; i < n; i++) if (!isQuery[i] && w[i]! > wMin) bw[b++] = w[i]!;
+  const qw = new Float64Array(m);
+  for (let a = 0; a < m; a++) qw[a] = w[items[a]!]!;
   let anyDeep = false;
   for (let a = 0; a < m; a++) {
     const wi = qw[a]!;
@@ -270,8 +304,7 @@ export function plackettLuceIntegral(
       qq[a] = q;
       qp[a] = p;
       if (qw[a]! > 0 && q > maxQ) maxQ = q;
-      dp[qo + a] = p * (1 + q);
-      dq[qo + a] = q * q;
+      advance(dq, dp, qo + a, q, p);
     }
     ps.build(base, qq, qp);
     for (let a = 0; a < m; a++) {
@@ -314,7 +347,9 @@ export function plackettLuceIntegral(
 function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions) {
   checkCandidates(FN, candidates);
   checkSlateSize(FN, o.slateSize);
-  const n = candidates.length;
+  if (o.pool !== undefined && (!Number.isInteger(o.pool) || o.pool < o.slateSize))
+    throw new RangeError(`${FN}: pool must be an integer >= slateSize (got ${o.pool})`);
+  const n = Math.min(candidates.length, o.pool ?? Infinity);
   const k = Math.min(o.slateSize, n);
   const temperature = o.temperature ?? 1;
   const budget = o.exactBudget ?? 200_000;
@@ -322,11 +357,14 @@ function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions) {
   const exact = method === 'exact' || (method === 'auto' && enumerationCost(n, k) <= budget);
   const R = o.nodesPerOctave ?? defaultNodesPerOctave(k);
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`${FN}: nodesPerOctave must be an integer >= 1 (got ${R})`);
-  return { n, k, temperature, exact, R };
+  // With a pool, the policy runs on the pool's candidates (best first; ties keep input order, as in the full ranking).
+  const pooled = n < candidates.length ? topK(scoresOf(candidates), n).map((i) => candidates[i]!) : null;
+  return { n, k, temperature, exact, R, pooled };
 }
 
 export function plackettLuce(candidates: readonly Candidate[], options: PlackettLuceOptions): Slate {
-  const { n, k, temperature, exact, R } = resolve(candidates, options);
+  const { n, k, temperature, exact, R, pooled } = resolve(candidates, options);
+  if (pooled) return plackettLuce(pooled, { ...options, pool: undefined });
   const rng = options.rng ?? sdkRng();
   const scores = scoresOf(candidates);
   const w = plackettLuceWeights(scores, temperature);
@@ -336,12 +374,14 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
   for (let i = 0; i < n; i++) keys[i] = w[i]! > 0 ? Math.log(1 - rng.next()) / w[i]! : -Infinity;
   const chosen = topK(keys, k);
   const greedy = greedyPositions(topK(scores, k));
-  let prop: Float64Array;
+  const prop = new Float64Array(k);
   if (exact) {
     const table = plackettLuceExact(w, k);
-    prop = Float64Array.from(chosen, (i, j) => table[i * k + j]!);
+    chosen.forEach((i, j) => (prop[j] = table[i * k + j]!));
   } else {
-    prop = plackettLuceIntegral(w, chosen, Array.from(chosen, (_, j) => j + 1), k, R);
+    const positions = new Int32Array(k);
+    for (let j = 0; j < k; j++) positions[j] = j + 1;
+    prop.set(plackettLuceIntegral(w, chosen, positions, k, R));
   }
   const shown: ShownSlot[] = chosen.map((i, j) => ({
     item_id: candidates[i]!.item_id,
@@ -355,8 +395,18 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
 
 /** The full table P(item at position) of {@link plackettLuce}, by the method the policy itself would use. */
 export function plackettLuceMarginals(candidates: readonly Candidate[], options: Omit<PlackettLuceOptions, 'rng'>): Marginals {
-  const { n, k, temperature, exact, R } = resolve(candidates, options);
+  const { n, k, temperature, exact, R, pooled } = resolve(candidates, options);
+  if (pooled) {
+    // Rows of the candidates outside the pool stay 0.
+    const inner = plackettLuceMarginals(pooled, { ...options, pool: undefined });
+    const row = new Map(candidates.map((c, i) => [c.item_id, i]));
+    const p = new Float64Array(candidates.length * k);
+    inner.items.forEach((id, a) => p.set(inner.p.subarray(a * k, a * k + k), row.get(id)! * k));
+    return { items: candidates.map((c) => c.item_id), positions: k, p };
+  }
   const w = plackettLuceWeights(scoresOf(candidates), temperature);
-  const p = exact ? plackettLuceExact(w, k) : plackettLuceIntegral(w, Array.from({ length: n }, (_, i) => i), null, k, R);
+  const all = new Int32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  const p = exact ? plackettLuceExact(w, k) : plackettLuceIntegral(w, all, null, k, R);
   return { items: candidates.map((c) => c.item_id), positions: k, p };
 }

@@ -25,7 +25,10 @@
  *
  * Cost: the table for every arm and position is O(nodes * n * k^2) plus one incomplete-beta evaluation per distinct
  * (alpha, beta) and node; it depends only on the posteriors, so {@link ThompsonSampling} computes it once per
- * posterior update and each decision then costs n Beta draws and a table look-up.
+ * posterior update and each decision then costs one Beta draw per contender and a table look-up. Contenders are the
+ * arms whose probability of being shown at all (their row of the table) is at least 1e-12: the others are not drawn,
+ * which changes the distribution of the slate by at most (number left out) x 1e-12 in total variation, since the
+ * slates differ only when a left-out arm would have reached the top k.
  *
  * Logged: strategy = 'cold_start' by default; explored = (j != greedy position), where the greedy ranking orders
  * arms by posterior mean alpha / (alpha + beta); score = the posterior mean.
@@ -34,6 +37,7 @@ import {
   checkSlateSize,
   clampPropensity,
   greedyPositions,
+  mapToFloat64,
   sdkRng,
   topK,
   type Marginals,
@@ -79,6 +83,8 @@ const PANEL_SDS = 1;
 /** Largest disagreement, in any (arm, position) entry, between a panel and its two halves. */
 const PANEL_TOL = 1e-12;
 const MAX_DEPTH = 30;
+/** Arms shown with a smaller total probability are not drawn in decisions (see ThompsonSampling.decide). */
+const CONTENDER_MIN = 1e-12;
 
 /**
  * P(arm i at position j) for every arm and j = 1..K, row-major n x K, for independent theta_l ~ Beta(alpha_l, beta_l)
@@ -128,7 +134,7 @@ export function betaRankMarginals(alpha: ArrayLike<number>, beta: ArrayLike<numb
   for (let u = 0; u < U; u++) yHi = Math.max(yHi, hi[u]!);
   // Below the (K+1)-th largest lower bound, K + 1 arms are above x but for a TAIL chance each: no arm can be in the
   // first K. Then bisect on P(N_all(y) <= K) to tighten.
-  const armLo = Float64Array.from(armU, (u) => lo[u]!).sort();
+  const armLo = mapToFloat64(armU, (u) => lo[u]!).sort();
   let yLo = n > K ? armLo[n - K - 1]! : armLo[0]!;
   const S = new Float64Array(U), F = new Float64Array(U), g = new Float64Array(U);
   const evalAt = (y: number, withDensity: boolean) => {
@@ -233,6 +239,7 @@ export function betaRankMarginals(alpha: ArrayLike<number>, beta: ArrayLike<numb
 export class ThompsonSampling {
   readonly k: number;
   private table: Marginals | null = null;
+  private contenders: Int32Array | null = null;
   private readonly greedy: Map<number, number>;
 
   constructor(
@@ -242,7 +249,7 @@ export class ThompsonSampling {
     checkArms(FN, arms);
     checkSlateSize(FN, options.slateSize);
     this.k = Math.min(options.slateSize, arms.length);
-    this.greedy = greedyPositions(topK(Float64Array.from(arms, (a) => a.alpha / (a.alpha + a.beta)), this.k));
+    this.greedy = greedyPositions(topK(mapToFloat64(arms, (a) => a.alpha / (a.alpha + a.beta)), this.k));
   }
 
   marginals(): Marginals {
@@ -251,20 +258,39 @@ export class ThompsonSampling {
         items: this.arms.map((a) => a.item_id),
         positions: this.k,
         p: betaRankMarginals(
-          Float64Array.from(this.arms, (a) => a.alpha),
-          Float64Array.from(this.arms, (a) => a.beta),
+          mapToFloat64(this.arms, (a) => a.alpha),
+          mapToFloat64(this.arms, (a) => a.beta),
           this.k,
         ),
       };
     return this.table;
   }
 
+  /**
+   * Arms whose probability of being shown at all is at least CONTENDER_MIN; the others cannot reach the slate except
+   * with that probability, so a decision need not draw them.
+   */
+  private contenderList(): Int32Array {
+    if (this.contenders) return this.contenders;
+    const { p } = this.marginals();
+    const k = this.k;
+    const list: number[] = [];
+    for (let l = 0; l < this.arms.length; l++) {
+      let shown = 0;
+      for (let j = 0; j < k; j++) shown += p[l * k + j]!;
+      if (shown >= CONTENDER_MIN) list.push(l);
+    }
+    this.contenders = Int32Array.from(list.length >= k ? list : this.arms.map((_, l) => l));
+    return this.contenders;
+  }
+
   decide(rng: Rng = sdkRng()): Slate {
     const { arms, k } = this;
     const table = this.marginals();
-    const keys = new Float64Array(arms.length);
-    for (let l = 0; l < arms.length; l++) keys[l] = betaLogitDeviate(arms[l]!.alpha, arms[l]!.beta, rng);
-    const chosen = topK(keys, k);
+    const c = this.contenderList();
+    const keys = new Float64Array(c.length);
+    for (let x = 0; x < c.length; x++) keys[x] = betaLogitDeviate(arms[c[x]!]!.alpha, arms[c[x]!]!.beta, rng);
+    const chosen = topK(keys, k).map((x) => c[x]!);
     const shown: ShownSlot[] = chosen.map((l, j) => {
       const a = arms[l]!;
       return {

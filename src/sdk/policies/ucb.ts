@@ -17,6 +17,7 @@
 import {
   checkSlateSize,
   greedyPositions,
+  mapToFloat64,
   sampleWithoutReplacement,
   sdkRng,
   topK,
@@ -48,9 +49,10 @@ export function ucbIndices(arms: readonly BetaArm[], options: Pick<UcbOptions, '
   if (options.totalTrials === undefined) for (const a of arms) T += a.alpha + a.beta;
   if (!(T >= 1)) throw new RangeError(`${FN}: totalTrials must be >= 1 (got ${T})`);
   const lnT = Math.log(T);
-  return Float64Array.from(arms, (a) => {
+  const c2 = 2 * lnT;
+  return mapToFloat64(arms, (a) => {
     const n = a.alpha + a.beta;
-    return a.alpha / n + c * Math.sqrt((2 * lnT) / n);
+    return a.alpha / n + c * Math.sqrt(c2 / n);
   });
 }
 
@@ -65,7 +67,9 @@ function plan(index: Float64Array, k: number): Plan {
   const values: number[] = [];
   for (const i of top) if (values[values.length - 1] !== index[i]) values.push(index[i]!);
   const members = new Map<number, number[]>(values.map((v) => [v, []]));
-  for (let i = 0; i < index.length; i++) members.get(index[i]!)?.push(i);
+  const floor = values[values.length - 1]!;
+  // Only an index at least the k-th largest can be in a top group: compare before looking up.
+  for (let i = 0; i < index.length; i++) if (index[i]! >= floor) members.get(index[i]!)?.push(i);
   let start = 0;
   const groups = values.map((v) => {
     const g = { start, members: members.get(v)! };
@@ -85,7 +89,7 @@ export function ucb(arms: readonly BetaArm[], options: UcbOptions): Slate {
   const { k, index } = resolve(arms, options);
   const rng = options.rng ?? sdkRng();
   const { groups } = plan(index, k);
-  const greedy = greedyPositions(topK(Float64Array.from(arms, (a) => a.alpha / (a.alpha + a.beta)), k));
+  const greedy = greedyPositions(topK(mapToFloat64(arms, (a) => a.alpha / (a.alpha + a.beta)), k));
   const shown: ShownSlot[] = [];
   for (const g of groups) {
     const slots = Math.min(g.members.length, k - g.start);
