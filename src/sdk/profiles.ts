@@ -11,15 +11,17 @@
  * (the weakest long-horizon ones go first), so memory stays bounded and old interests disappear rather than
  * accumulate.
  *
- * Change score: how far the user's recent behaviour is from their long-term profile, the Jensen-Shannon divergence
- * (base 2, in [0, 1]; Lin 1991, IEEE Trans. Inf. Theory 37(1)) between the short and long profiles normalized to
- * distributions. 0 = recent behaviour looks like the long-term profile; near 1 = the user is doing something new (a
- * signal to trust the long-term profile less, or to explore more for this user). Null without any weight.
+ * Change score: how far the user's recent behaviour is from their long-term profile, the Jensen-Shannon distance
+ * sqrt(JSD) (base 2, in [0, 1]; Lin 1991, IEEE Trans. Inf. Theory 37(1); a metric: Endres & Schindelin 2003, IEEE
+ * Trans. Inf. Theory 49(7)) between the short and long profiles normalized to distributions, the same distance the
+ * store-side profile-decay analysis (src/analyses/drift/profile-decay.ts) reports. 0 = recent behaviour looks like
+ * the long-term profile; near 1 = the user is doing something new (a signal to trust the long-term profile less, or
+ * to explore more for this user). Null without any weight.
  *
  * Two stores share this interface and these semantics: {@link MemoryProfileStore} here, and DuckDbProfileStore in
  * src/store/duckdb/profiles.ts (persistent; not imported by the SDK, so serving processes need no DuckDB).
  */
-import { jensenShannonDivergence } from '../stats/jensen-shannon.js';
+import { jensenShannonDistance } from '../stats/jensen-shannon.js';
 
 export interface ProfileOptions {
   /** Half-life of the short horizon, ms. Default 1 day. */
@@ -101,7 +103,7 @@ export interface Profile {
   at: number;
   short: Record<string, number>;
   long: Record<string, number>;
-  /** Jensen-Shannon divergence (bits) between the normalized short and long profiles; null without any weight. */
+  /** Jensen-Shannon distance (base 2) between the normalized short and long profiles; null without any weight. */
   change: number | null;
 }
 
@@ -119,7 +121,7 @@ export function profileAt(userId: string, features: Iterable<readonly [string, F
   return { user_id: userId, at, short, long, change: changeScore(s, l) };
 }
 
-/** JSD in bits between the normalized vectors; null when either has no weight. */
+/** Jensen-Shannon distance (base 2, in [0, 1]) between the normalized vectors; null when either has no weight. */
 export function changeScore(short: ArrayLike<number>, long: ArrayLike<number>): number | null {
   let ss = 0, sl = 0;
   for (let i = 0; i < short.length; i++) {
@@ -127,7 +129,7 @@ export function changeScore(short: ArrayLike<number>, long: ArrayLike<number>): 
     sl += long[i]!;
   }
   if (!(ss > 0) || !(sl > 0)) return null;
-  return jensenShannonDivergence(short, long, { base: 2 });
+  return jensenShannonDistance(short, long, { base: 2 });
 }
 
 /**

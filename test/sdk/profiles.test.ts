@@ -1,6 +1,6 @@
 /**
  * Decayed profiles: values against the sum over events computed here from the definition (events in any order,
- * late ones included), the change score against a Jensen-Shannon divergence computed here, forgetting and bounds,
+ * late ones included), the change score against a Jensen-Shannon distance computed here, forgetting and bounds,
  * and the DuckDB store against the memory store on the same stream, across reopen, next to event writes.
  */
 import path from 'node:path';
@@ -80,7 +80,7 @@ describe('memory profile store', () => {
       for (const [f, v] of ex.long) expect(Math.abs(p.long[f]! - v) / v).toBeLessThan(1e-12);
       for (const [f, v] of ex.short) expect(Math.abs(p.short[f]! - v) / v).toBeLessThan(1e-12);
       const fs = [...ex.long.keys()];
-      expect(p.change).toBeCloseTo(jsdBits(fs.map((f) => ex.short.get(f)!), fs.map((f) => ex.long.get(f)!)), 12);
+      expect(p.change).toBeCloseTo(Math.sqrt(jsdBits(fs.map((f) => ex.short.get(f)!), fs.map((f) => ex.long.get(f)!))), 12);
     }
   });
 
@@ -90,8 +90,8 @@ describe('memory profile store', () => {
     const steady = s.getSync('u', T0 + 60 * DAY_MS)!.change!;
     for (let h = 0; h < 24; h++) s.updateSync('u', { cooking: 1 }, T0 + 60 * DAY_MS + h * 3_600_000);
     const shifted = s.getSync('u', T0 + 61 * DAY_MS)!.change!;
-    expect(steady).toBeLessThan(0.01);
-    expect(shifted).toBeGreaterThan(0.3);
+    expect(steady).toBeLessThan(0.1);
+    expect(shifted).toBeGreaterThan(0.5);
     expect(shifted).toBeLessThanOrEqual(1);
   });
 
