@@ -25,6 +25,7 @@ import {
   createAssigner,
   createRng,
   epsilonGreedy,
+  greedySlate,
   popularityPriors,
   swapTail,
 } from 'loopguard/sdk';
@@ -46,6 +47,7 @@ const catalog = Array.from({ length: 200 }, (_, i) => ({
   popularity: 1 / (1 + i) ** 0.8,
 }));
 const byId = new Map(catalog.map((it) => [it.item_id, it]));
+const BY_POPULARITY = catalog.map((it) => ({ item_id: it.item_id, score: it.popularity }));
 // Engagement so far, per item (impressions from logged slates, clicks from /events/click).
 const engagement = new Map(catalog.map((it) => [it.item_id, { clicks: 0, impressions: 0 }]));
 
@@ -86,10 +88,7 @@ function score(profile) {
 function recommend(userId, n) {
   const { group } = assignUser(userId);
   const profile = profiles.getSync(userId);
-  if (group === 'holdout') {
-    const top = catalog.slice(0, n); // the catalog is in popularity order
-    return { policy: 'popularity', slate: { strategy: 'holdout', shown: top.map((it, j) => ({ item_id: it.item_id, position: j + 1, propensity: 1, explored: false })) } };
-  }
+  if (group === 'holdout') return { policy: 'popularity', slate: greedySlate(BY_POPULARITY, { slateSize: n }) }; // propensity 1
   if (!profile) return { policy: 'thompson-cold-start', slate: coldStartPolicy(Math.min(n, COLD_POOL.length)).decide() };
   const candidates = score(profile);
   if (group === 'exploration') return { policy: 'ranker-epsilon-greedy', slate: epsilonGreedy(candidates, { epsilon: 0.2, slateSize: n }) };

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   epsilonGreedy,
   epsilonGreedyMarginals,
+  greedySlate,
   shuffleTopK,
   shuffleTopKMarginals,
   swapTail,
@@ -43,6 +44,17 @@ describe('ranking helpers', () => {
       const expected = xs.map((v, i) => ({ v, i })).sort((a, b) => b.v - a.v || a.i - b.i).slice(0, k).map((x) => x.i);
       expect(topK(xs, k)).toEqual(expected);
     }
+  });
+
+  it('greedySlate is the top-k with propensity 1 (holdout by default)', () => {
+    expect(greedySlate(CANDIDATES, { slateSize: 2 })).toEqual({
+      strategy: 'holdout',
+      shown: [
+        { item_id: 'b', position: 1, propensity: 1, explored: false, score: 2.1 },
+        { item_id: 'e', position: 2, propensity: 1, explored: false, score: 1.7 },
+      ],
+    });
+    expect(() => greedySlate([{ item_id: 'x', score: 1 }, { item_id: 'x', score: 0 }], { slateSize: 2 })).toThrow(/appears twice/);
   });
 
   it('sampleWithoutReplacement gives each ordered pair 1 / (n (n - 1))', () => {

@@ -198,3 +198,21 @@ export const MIN_PROPENSITY = 1e-300;
 export function clampPropensity(p: number): number {
   return p < MIN_PROPENSITY ? MIN_PROPENSITY : p > 1 ? 1 : p;
 }
+
+/**
+ * A deterministic slate: the greedy top-k with propensity 1 (the event contract's rule for a deterministic policy).
+ * For the holdout's non-personalized ranking (strategy 'holdout', the default here) or a fallback.
+ */
+export function greedySlate(candidates: readonly Candidate[], options: { slateSize: number; strategy?: PolicyStrategy }): Slate {
+  checkCandidates('greedySlate', candidates);
+  checkSlateSize('greedySlate', options.slateSize);
+  const shown = topK(scoresOf(candidates), options.slateSize).map((i, j) => ({
+    item_id: candidates[i]!.item_id,
+    position: j + 1,
+    propensity: 1,
+    explored: false,
+    score: candidates[i]!.score,
+  }));
+  checkDistinctShown('greedySlate', shown);
+  return { shown, strategy: options.strategy ?? 'holdout' };
+}
