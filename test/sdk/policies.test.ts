@@ -173,8 +173,18 @@ describe('swap one slot with a tail item', () => {
     expect([...r.seen.keys()].map((k) => k.split('\u0000')[0]).sort()).toEqual(['b', 'c', 'c', 'e', 'f', 'f']);
   });
 
-  it('without a tail there is nothing to swap', () => {
+  it('without a tail, or without an existing eligible slot, there is nothing to swap', () => {
     const s = swapTail(CANDIDATES.slice(0, 3), { slateSize: 3, rng: createRng(1) });
     expect(s.shown.every((x) => x.propensity === 1 && !x.explored)).toBe(true);
+    // 5 candidates for a slate of 8: slots 7 and 8 do not exist
+    const t = swapTail(CANDIDATES.slice(0, 5), { slateSize: 8, positions: [7, 8], rng: createRng(1) });
+    expect(t.shown).toHaveLength(5);
+    expect(t.shown.every((x) => x.propensity === 1 && !x.explored)).toBe(true);
+    expectStochastic(swapTailMarginals(CANDIDATES.slice(0, 5), { slateSize: 8, positions: [5, 7, 8], epsilon: 1 }));
+  });
+
+  it('duplicate candidates are refused when they reach the slate', () => {
+    const dup = [{ item_id: 'x', score: 2 }, { item_id: 'x', score: 1 }, { item_id: 'y', score: 0 }];
+    expect(() => epsilonGreedy(dup, { epsilon: 0, slateSize: 2 })).toThrow(/"x" appears twice/);
   });
 });

@@ -18,6 +18,7 @@
  */
 import {
   checkCandidates,
+  checkDistinctShown,
   checkProbability,
   checkSlateSize,
   clampPropensity,
@@ -71,6 +72,7 @@ export function epsilonGreedy(candidates: readonly Candidate[], options: Epsilon
       score: candidates[i]!.score,
     };
   });
+  checkDistinctShown(FN, shown);
   return { shown, strategy: explore ? 'exploration' : (options.strategy ?? 'personalized') };
 }
 

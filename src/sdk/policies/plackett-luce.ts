@@ -40,6 +40,7 @@
  */
 import {
   checkCandidates,
+  checkDistinctShown,
   checkSlateSize,
   clampPropensity,
   greedyPositions,
@@ -390,6 +391,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
     explored: greedy.get(i) !== j + 1,
     score: candidates[i]!.score,
   }));
+  checkDistinctShown(FN, shown);
   return { shown, strategy: options.strategy ?? 'personalized' };
 }
 

@@ -20,6 +20,7 @@
  */
 import {
   checkCandidates,
+  checkDistinctShown,
   checkProbability,
   checkSlateSize,
   clampPropensity,
@@ -86,6 +87,7 @@ export function shuffleTopK(candidates: readonly Candidate[], options: ShuffleTo
       score: candidates[i]!.score,
     };
   });
+  checkDistinctShown(FN, shown);
   return { shown, strategy: options.strategy ?? 'personalized' };
 }
 

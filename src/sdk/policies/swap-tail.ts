@@ -5,7 +5,8 @@
  * 2019, "Top-K off-policy correction for a REINFORCE recommender system", WSDM, on exploration outside the head; and
  * the one-slot randomization of Li et al. 2010, WWW).
  *
- * How the slate is drawn: k = min(slateSize, n); E = the eligible positions (default all of 1..k); the tail is the
+ * How the slate is drawn: k = min(slateSize, n); E = the eligible positions (default all of 1..k; positions beyond k are
+ * ignored, since those slots do not exist when there are fewer candidates than slateSize); the tail is the
  * items of greedy rank k+1..k+T (T = tailSize, default every remaining candidate). With probability epsilon (and only
  * if the tail is not empty) a slot J is drawn uniformly from E and a tail item uniformly from the tail; the tail item
  * takes slot J and the item that was there is not shown. Otherwise the slate is the greedy top-k.
@@ -22,6 +23,7 @@
  */
 import {
   checkCandidates,
+  checkDistinctShown,
   checkProbability,
   checkSlateSize,
   clampPropensity,
@@ -58,13 +60,16 @@ function resolve(candidates: readonly Candidate[], o: SwapTailOptions) {
   checkProbability(FN, 'epsilon', epsilon);
   const n = candidates.length;
   const k = Math.min(o.slateSize, n);
-  const eligible = o.positions ? [...new Set(o.positions)].sort((a, b) => a - b) : Array.from({ length: k }, (_, j) => j + 1);
-  for (const p of eligible)
-    if (!Number.isInteger(p) || p < 1 || p > k) throw new RangeError(`${FN}: positions must be integers in 1..${k} (got ${p})`);
-  if (eligible.length === 0) throw new RangeError(`${FN}: positions must not be empty`);
+  const asked = o.positions ?? Array.from({ length: k }, (_, j) => j + 1);
+  for (const p of asked)
+    if (!Number.isInteger(p) || p < 1) throw new RangeError(`${FN}: positions must be integers >= 1 (got ${p})`);
+  if (o.positions && o.positions.length === 0) throw new RangeError(`${FN}: positions must not be empty`);
+  // Slots beyond the slate (fewer candidates than slateSize) do not exist and cannot be swapped.
+  const eligible = [...new Set(asked)].filter((p) => p <= k).sort((a, b) => a - b);
   if (o.tailSize !== undefined && (!Number.isInteger(o.tailSize) || o.tailSize < 1))
     throw new RangeError(`${FN}: tailSize must be an integer >= 1 (got ${o.tailSize})`);
-  const tail = Math.min(o.tailSize ?? n - k, n - k);
+  // No tail, or no eligible slot: nothing can be swapped and the slate is deterministic.
+  const tail = eligible.length === 0 ? 0 : Math.min(o.tailSize ?? n - k, n - k);
   return { epsilon, k, n, eligible, tail, bounded: o.tailSize !== undefined && o.tailSize < n - k };
 }
 
@@ -106,6 +111,7 @@ export function swapTail(candidates: readonly Candidate[], options: SwapTailOpti
       score: candidates[item]!.score,
     };
   }
+  checkDistinctShown(FN, shown);
   return { shown, strategy: options.strategy ?? 'personalized' };
 }
 

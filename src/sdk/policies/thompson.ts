@@ -34,6 +34,7 @@
  * arms by posterior mean alpha / (alpha + beta); score = the posterior mean.
  */
 import {
+  checkDistinctShown,
   checkSlateSize,
   clampPropensity,
   greedyPositions,
@@ -301,6 +302,7 @@ export class ThompsonSampling {
         score: a.alpha / (a.alpha + a.beta),
       };
     });
+    checkDistinctShown(FN, shown);
     return { shown, strategy: this.options.strategy ?? 'cold_start' };
   }
 }

@@ -15,6 +15,7 @@
  * mean, so the slots that the optimism bonus (or a tie) moved are marked; score = the index.
  */
 import {
+  checkDistinctShown,
   checkSlateSize,
   greedyPositions,
   mapToFloat64,
@@ -106,6 +107,7 @@ export function ucb(arms: readonly BetaArm[], options: UcbOptions): Slate {
       });
     });
   }
+  checkDistinctShown(FN, shown);
   return { shown, strategy: options.strategy ?? 'cold_start' };
 }
 
