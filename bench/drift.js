@@ -129,7 +129,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function main() {
   await generate();
   const ref = path.join(DIR, 'ref.parquet'), cur = path.join(DIR, 'cur.parquet');
-  const lgTimes = [], pyTimes = [];
+  const lgTimes = [], pyTimes = [], pyCompute = [], pyRead = [];
   let lg, py;
   for (let r = 0; r < RUNS; r++) {
     const a = await run(process.execPath, [BIN, 'drift', '--reference', ref, '--current', cur, '--threshold', `bins=${BINS}`, '--no-domain-classifier', '--format', 'json']);
@@ -139,6 +139,8 @@ async function main() {
     pyTimes.push(b.ms);
     py = JSON.parse(b.stdout);
     py.wall_ms = b.ms;
+    pyCompute.push(py.compute_s);
+    pyRead.push(py.read_s);
     console.error(`run ${r + 1}: loopguard ${(a.ms / 1000).toFixed(2)} s, scipy ${(b.ms / 1000).toFixed(2)} s (compute ${py.compute_s.toFixed(2)} s)`);
   }
   // The domain classifier, timed apart (the baseline has no counterpart).
@@ -166,10 +168,15 @@ async function main() {
     }
   }
   const lgMs = median(lgTimes), pyMs = median(pyTimes);
+  py.compute_s = median(pyCompute);
+  py.read_s = median(pyRead);
   const summary = {
     rows_per_side: ROWS,
     columns: { numeric: NUMERIC.length, categorical: CATEGORICAL.length },
+    runs: RUNS,
     loopguard_wall_s: lgMs / 1000,
+    loopguard_runs_s: lgTimes.map((x) => x / 1000),
+    scipy_runs_s: pyTimes.map((x) => x / 1000),
     scipy_wall_s: pyMs / 1000,
     scipy_read_s: py.read_s,
     scipy_compute_s: py.compute_s,

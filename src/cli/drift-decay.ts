@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
 import { parseFormat, withStore } from './common.js';
-import { outputResult } from './drift.js';
+import { numberPairs, outputResult } from './drift.js';
 import { checkProject } from './keys.js';
 
 interface Flags {
@@ -13,6 +13,7 @@ interface Flags {
   recent: string;
   asOf?: string;
   minEvents: string;
+  threshold?: string;
   format: string;
 }
 
@@ -28,6 +29,7 @@ export function registerProfileDecay(program: Command): void {
     .option('--recent <duration>', 'window before --as-of for outcome rates', '7d')
     .option('--as-of <time>', 'time the profiles are computed at (default: the latest exposure)')
     .option('--min-events <n>', 'users with fewer events are left out', '5')
+    .option('--threshold <pairs>', 'alpha=0.05,min_distance=0.1,changed_share=0.2')
     .option('--format <format>', 'text, json or html', 'text')
     .action(async (o: Flags) => {
       const format = parseFormat(o.format, ['text', 'json', 'html']);
@@ -38,6 +40,7 @@ export function registerProfileDecay(program: Command): void {
       const opts = {
         project, events: o.events as 'outcomes' | 'exposures', shortHalfLife: o.shortHalfLife, longHalfLife: o.longHalfLife, recent: o.recent, minEvents,
         ...(o.asOf ? { asOf: o.asOf } : {}),
+        ...(o.threshold ? { thresholds: numberPairs('--threshold', o.threshold) } : {}),
       };
       const result = await withStore(
         o.db,
@@ -46,7 +49,8 @@ export function registerProfileDecay(program: Command): void {
           return profileDecay(store, opts);
         },
         async (server) => {
-          const q = new URLSearchParams({ events: opts.events, short_half_life: opts.shortHalfLife, long_half_life: opts.longHalfLife, recent: opts.recent, min_events: String(minEvents), ...(o.asOf ? { as_of: o.asOf } : {}) });
+          const q = new URLSearchParams({
+            ...Object.fromEntries(Object.entries(opts.thresholds ?? {}).map(([k, v]) => [k, String(v)])), events: opts.events, short_half_life: opts.shortHalfLife, long_half_life: opts.longHalfLife, recent: opts.recent, min_events: String(minEvents), ...(o.asOf ? { as_of: o.asOf } : {}) });
           const res = await fetch(new URL(`/v1/projects/${project}/profile-decay?${q}`, server.url), { headers: { authorization: `Bearer ${server.admin_token}` } });
           const body = (await res.json()) as import('../analyses/result.js').Result & { message?: string };
           if (!res.ok) throw new UserError(body.message ?? `the server answered ${res.status}`);

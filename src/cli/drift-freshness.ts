@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
 import { parseFormat, withStore } from './common.js';
-import { fileRows, outputResult, postToServer } from './drift.js';
+import { fileRows, numberPairs, outputResult, postToServer } from './drift.js';
 import { checkProject } from './keys.js';
 
 interface Flags {
@@ -16,6 +16,7 @@ interface Flags {
   stalenessWindow: string;
   suggest?: string[];
   seed?: string;
+  threshold?: string;
   format: string;
 }
 
@@ -35,6 +36,7 @@ export function registerEvalFreshness(program: Command): void {
     .option('--staleness-window <w>', 'staleness per day or week', 'day')
     .option('--suggest <n_and_file...>', 'write a stratified sample of N recent decisions to FILE: --suggest 500 refresh.csv')
     .option('--seed <n>', 'seed of the --suggest sample', '0')
+    .option('--threshold <pairs>', 'uncovered_share=0.05,coverage_ratio=0.25,staleness=0.1')
     .option('--format <format>', 'text, json or html', 'text')
     .action(async (o: Flags) => {
       const format = parseFormat(o.format, ['text', 'json', 'html']);
@@ -54,6 +56,7 @@ export function registerEvalFreshness(program: Command): void {
         ...(list(o.columns) ? { columns: list(o.columns)! } : {}),
         ...(list(o.segments) ? { segments: list(o.segments)! } : {}),
         stalenessWindow: o.stalenessWindow as 'day' | 'week',
+        ...(o.threshold ? { thresholds: numberPairs('--threshold', o.threshold) } : {}),
       };
       const result = await withStore(
         o.db,
@@ -64,7 +67,7 @@ export function registerEvalFreshness(program: Command): void {
         async (server) => {
           if (suggest) throw new UserError('--suggest writes a file from the store, which a running server holds; stop the server or run without --suggest');
           return postToServer(server, `/v1/projects/${project}/eval-freshness`, {
-            eval: await fileRows('--eval', o.eval), window: opts.window, until: o.until, columns: opts.columns, segments: opts.segments, staleness_window: opts.stalenessWindow,
+            eval: await fileRows('--eval', o.eval), window: opts.window, thresholds: opts.thresholds, until: o.until, columns: opts.columns, segments: opts.segments, staleness_window: opts.stalenessWindow,
           });
         },
       );

@@ -52,6 +52,11 @@ function number(option: string, name: string, v: string): number {
   return x;
 }
 
+/** name=number pairs. */
+export function numberPairs(option: string, text: string): Record<string, number> {
+  return Object.fromEntries(pairs(option, text).map(([k, v]) => [k, number(option, k, v)]));
+}
+
 /** --threshold js=0.2,drift_share=0.3,age=0.15: known threshold names set those, other names are columns. */
 export function parseThresholds(text: string | undefined): { thresholds?: Record<string, number>; columnThresholds?: Record<string, number> } {
   if (!text) return {};

@@ -64,3 +64,39 @@ describe('loopguard drift (files)', () => {
     expect(usage.stderr).toMatch(/--current/);
   });
 });
+
+describe('loopguard eval-freshness and profile-decay (store file)', () => {
+  it('exits 1 on an eval set that misses recent traffic, writes a refresh sample; profile-decay warns only', async () => {
+    const dbPath = path.join(dir, 'lg.duckdb');
+    const store = await DuckDbStore.open(dbPath);
+    const { createRng } = await import('../../src/stats/rng.js');
+    const rng = createRng(3);
+    const events: any[] = [];
+    for (let d = 0; d < 6; d++)
+      for (let k = 0; k < 80; k++) {
+        const n = d * 80 + k, ts = Date.UTC(2026, 0, 1 + d, 0, k) * 1000;
+        const attributes = { amount: Math.round(50 + (d >= 3 ? 20 : 0) + 10 * rng.normal()), plan: d >= 3 && k % 4 === 0 ? 'pro' : k % 2 ? 'free' : 'basic' };
+        events.push({ type: 'decision', tsMicros: ts, event: { type: 'decision', event_id: `d${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `r${n}`, user_id: `u${k % 8}`, surface: 's', policy: 'p', policy_version: 'v1', strategy: 'personalized', attributes, shown: [{ item_id: `i${(k + d) % 4}`, position: 1, propensity: 0.5, explored: false }] } });
+      }
+    await store.writeEvents([{ project: 'shop', events }]);
+    await store.close();
+    const evalFile = path.join(dir, 'eval.csv');
+    fs.writeFileSync(evalFile, 'amount,plan\n' + Array.from({ length: 60 }, (_, i) => `${45 + (i % 11)},${i % 2 ? 'free' : 'basic'}`).join('\n') + '\n');
+    const out = path.join(dir, 'refresh.jsonl');
+    const r = cli(['eval-freshness', '--eval', evalFile, '--project', 'shop', '--db', dbPath, '--window', '3d', '--suggest', '30', out, '--format', 'json']);
+    expect(r.code).toBe(1);
+    const body = JSON.parse(r.stdout);
+    expect(body.verdicts.find((v: any) => v.check === 'eval_coverage').status).toBe('fail');
+    expect(body.metrics.find((m: any) => m.name === 'uncovered_traffic_share' && m.group.region === 'plan').value).toBeCloseTo(0.25, 2);
+    expect(fs.readFileSync(out, 'utf8').trim().split('\n').length).toBe(30);
+    const bad = cli(['eval-freshness', '--eval', evalFile, '--project', 'shop', '--db', dbPath, '--threshold', 'nope=1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown threshold 'nope'/);
+    const d = cli(['profile-decay', '--project', 'shop', '--db', dbPath, '--events', 'exposures', '--short-half-life', '1d', '--long-half-life', '10d', '--format', 'json']);
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.stdout).analysis).toBe('profile_decay');
+    const e = cli(['profile-decay', '--project', 'shop', '--db', dbPath, '--short-half-life', 'soon']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/short half-life must be a duration/);
+  });
+});

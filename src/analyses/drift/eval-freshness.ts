@@ -97,8 +97,10 @@ function columnDistance(ev: Profile, win: Profile): number | null {
 
 export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Promise<Result> {
   const t = { ...DEFAULTS, ...(o.thresholds ?? {}) };
-  for (const k of Object.keys(o.thresholds ?? {}))
+  for (const [k, v] of Object.entries(o.thresholds ?? {})) {
     if (!(k in DEFAULTS)) throw new UserError(`unknown threshold '${k}'; known: ${Object.keys(DEFAULTS).join(', ')}`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new UserError(`threshold ${k} must be a number from 0 to 1 (got ${JSON.stringify(v)})`);
+  }
   const span = parseDuration('window', o.window ?? '7d');
   const table = `lg_eval_${process.pid}_${Date.now().toString(36)}`;
   const files: string[] = [];

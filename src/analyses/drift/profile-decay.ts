@@ -62,6 +62,10 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
   if (!(hl > hs)) throw new UserError('the long half-life must be longer than the short one');
   const recent = parseDuration('recent', o.recent ?? '7d');
   const minEvents = o.minEvents ?? 5;
+  for (const [k, v] of Object.entries(o.thresholds ?? {})) {
+    if (!['alpha', 'min_distance', 'changed_share'].includes(k)) throw new UserError(`unknown threshold '${k}'; known: alpha, min_distance, changed_share`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new UserError(`threshold ${k} must be a number from 0 to 1 (got ${JSON.stringify(v)})`);
+  }
   const alpha = o.thresholds?.alpha ?? 0.05, minDistance = o.thresholds?.min_distance ?? 0.1, changedShare = o.thresholds?.changed_share ?? 0.2;
   const ep = db.dialect.epochSeconds;
   let T: number;

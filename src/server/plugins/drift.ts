@@ -82,6 +82,9 @@ const DecayQuery = Type.Object(
     recent: Type.Optional(Type.String({ description: 'window for outcome rates, e.g. 7d' })),
     as_of: Type.Optional(Type.String()),
     min_events: Type.Optional(Type.Integer({ minimum: 1 })),
+    alpha: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    min_distance: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    changed_share: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -172,6 +175,11 @@ export const driftPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
         ...(q.recent ? { recent: q.recent } : {}),
         ...(q.as_of ? { asOf: q.as_of } : {}),
         ...(q.min_events ? { minEvents: q.min_events } : {}),
+        thresholds: {
+          ...(q.alpha !== undefined ? { alpha: q.alpha } : {}),
+          ...(q.min_distance !== undefined ? { min_distance: q.min_distance } : {}),
+          ...(q.changed_share !== undefined ? { changed_share: q.changed_share } : {}),
+        },
       });
     },
   );
