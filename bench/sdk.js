@@ -12,7 +12,8 @@
  * 2. Client throughput against `loopguard serve` in a child process on loopback: --events events (default 200,000;
  *    decisions with 3 shown items and outcomes, 50/50) logged as fast as the client takes them (the loop yields when
  *    more than 50,000 wait), until flush() resolves, without and with the spool; events/s and the time of each log()
- *    call. Every event must come back stored.
+ *    call. Every event must come back stored. For reference, the same mix posted as pre-built JSON bodies without the
+ *    SDK: what the server itself takes on this machine.
  *
  * node bench/sdk.js [--decisions N] [--events N] [--quick]   (needs `npm run build`; node built-ins and dist/ only)
  * Writes bench/out/sdk.json.
@@ -153,6 +154,44 @@ async function clientRun(label, url, key, spoolDir) {
   return r;
 }
 
+/**
+ * The same mix without the SDK: pre-built JSON bodies of 1,000 events posted with 8 requests in flight, to show what
+ * the server itself takes on this machine (the SDK cannot send faster than the server stores).
+ */
+async function rawRun(url, key) {
+  const slate = sdk.epsilonGreedy(pool[0], { epsilon: 0.1, slateSize: 3, rng: policyRng });
+  const ts = new Date().toISOString();
+  const bodies = [];
+  for (let b = 0; b < EVENTS / 1000; b++) {
+    const events = [];
+    for (let i = 0; i < 1000; i++) {
+      const id = `raw-${process.pid}-${b}-${i}`;
+      events.push(
+        i % 2 === 0
+          ? { type: 'decision', event_id: id, ts, request_id: `r-${id}`, user_id: `u${i % 5000}`, surface: 'home', policy: 'bench', policy_version: 'v1', ...slate }
+          : { type: 'outcome', event_id: id, ts, request_id: `r-${id}`, item_id: slate.shown[0].item_id, kind: 'click', value: 1 },
+      );
+    }
+    bodies.push(JSON.stringify(events));
+  }
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+        const r = await res.json();
+        if (res.status !== 200 || r.stored !== 1000) throw new Error(`raw: ${res.status} ${JSON.stringify(r)}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const r = { client: 'raw fetch, pre-built bodies (no SDK)', events: EVENTS, seconds, events_per_s: EVENTS / seconds, log_p50_us: NaN, log_p99_us: NaN, requests: bodies.length, retries: 0 };
+  process.stderr.write(`  ${r.client}: ${Math.round(r.events_per_s).toLocaleString('en-US')} events/s\n`);
+  return r;
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopguard-bench-sdk-'));
 const db = path.join(dir, 'lg.duckdb');
 const setup = await DuckDbStore.open(db);
@@ -162,6 +201,7 @@ process.stderr.write(`client: ${EVENTS} events against loopguard serve (child pr
 const server = await startServer(db);
 const clients = [];
 try {
+  clients.push(await rawRun(server.url, key));
   clients.push(await clientRun('client, no spool', server.url, key, null));
   clients.push(await clientRun('client, spool (fsync interval)', server.url, key, path.join(dir, 'spool')));
 } finally {
@@ -179,7 +219,7 @@ console.log(table(['policy', 'p50 us', 'p99 us', 'max us', 'cpu p50 us', 'cpu p9
 console.log(`thompson marginal table (${N_CAND} arms x ${SLOTS} positions, once per posterior update): ${fmt(tsTableMs)} ms`);
 console.log(table(['other', 'p50 us', 'p99 us', 'max us', 'cpu p99 us'], extras.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p99_us)])));
 console.log(`\nClient throughput: ${EVENTS} events (decisions with 3 shown items and outcomes), batches of 1,000, 8 in flight`);
-console.log(table(['client', 'events/s', 'seconds', 'log() p50 us', 'log() p99 us', 'requests'], clients.map((r) => [r.client, Math.round(r.events_per_s).toLocaleString('en-US'), r.seconds.toFixed(2), fmt(r.log_p50_us), fmt(r.log_p99_us), r.requests])));
+console.log(table(['client', 'events/s', 'seconds', 'log() p50 us', 'log() p99 us', 'requests'], clients.map((r) => [r.client, Math.round(r.events_per_s).toLocaleString('en-US'), r.seconds.toFixed(2), Number.isNaN(r.log_p50_us) ? '-' : fmt(r.log_p50_us), Number.isNaN(r.log_p99_us) ? '-' : fmt(r.log_p99_us), r.requests])));
 const out = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg_at_end: os.loadavg(), loadavg_at_start: LOAD_START },
   policies: results, thompson_table_ms: tsTableMs, extras, clients, target_p99_us: TARGET_P99_US,
