@@ -74,12 +74,14 @@ export interface ClientOptions {
   rng?: Rng;
 }
 
+/** log() refused an event that the server would reject; `errors` has each field (JSON pointer) and reason. */
 export class LoopguardValidationError extends Error {
   constructor(
     readonly eventId: string,
     readonly errors: Array<{ path: string; reason: string }>,
+    readonly eventType: string = 'event',
   ) {
-    super(`loopguard: invalid ${'event'} ${eventId}: ${errors.map((e) => `${e.path}: ${e.reason}`).join('; ')}`);
+    super(`loopguard: invalid ${eventType} ${eventId}: ${errors.map((e) => `${e.path}: ${e.reason}`).join('; ')}`);
     this.name = 'LoopguardValidationError';
   }
 }
@@ -272,12 +274,13 @@ export class LoopguardClient {
     if (this.o.validate !== 'off') {
       const r = validateEvent(e);
       if (!r.ok) {
-        if (this.o.validate === 'throw') throw new LoopguardValidationError(id, r.errors);
+        const type = typeof e.type === 'string' ? e.type : 'event';
+        if (this.o.validate === 'throw') throw new LoopguardValidationError(id, r.errors, type);
         if (this.o.validate === 'drop') {
           this.s.dropped.invalid++;
           return null;
         }
-        (this.options.onWarning ?? ((m: string) => console.warn(m)))(new LoopguardValidationError(id, r.errors).message);
+        (this.options.onWarning ?? ((m: string) => console.warn(m)))(new LoopguardValidationError(id, r.errors, type).message);
       }
     }
     if (this.queue.length >= this.o.maxBuffer) {

@@ -99,7 +99,7 @@ describe('client behaviour', () => {
     const client = new LoopguardClient(opts({ validate: 'throw' }));
     const bad = { ...decisionInput(1), shown: [{ item_id: 'x', position: 1, propensity: 1.5, explored: false }] };
     expect(() => client.logDecision(bad)).toThrow(LoopguardValidationError);
-    expect(() => client.logDecision(bad)).toThrow(/\/shown\/0\/propensity: must be > 0 and <= 1 \(got 1.5\)/);
+    expect(() => client.logDecision(bad)).toThrow(/^loopguard: invalid decision [0-9a-f-]{36}: \/shown\/0\/propensity: must be > 0 and <= 1 \(got 1.5\)$/);
     expect(client.stats().accepted).toBe(0);
     void client.close({ timeoutMs: 0 });
   });
