@@ -3,7 +3,9 @@
  *
  * A seeded sample of each side (rows ordered by a hash of their values and a seed, the first N taken) gets features:
  * numeric columns standardised on the pooled sample (missing values at the mean), categorical columns one-hot over
- * their most frequent values (at most 40 features, taken in column order, to keep the B + 1 cross-fitted fits fast). An L2-penalised logistic regression (the IRLS fit of the OPE reward model, one action)
+ * their most frequent values (at most 40 features, taken in column order, to keep the B + 1 cross-fitted fits fast),
+ * plus the pairwise products of the first six numeric columns, so that a change of correlation with unchanged margins
+ * is visible to the linear model. An L2-penalised logistic regression (the IRLS fit of the OPE reward model, one action)
  * is cross-fitted over K folds, and the out-of-fold scores' AUC (Mann-Whitney) measures separability: 0.5 when the
  * sides are exchangeable, 1 when every row betrays its side. Its null distribution comes from B refits on randomly
  * permuted side labels (seeded); p = (1 + #{null AUC >= AUC}) / (1 + B).
@@ -65,6 +67,7 @@ export async function domainClassifier(
   if (n0 < folds || n1 < folds) return null;
   // Feature columns.
   const feats: Float64Array[] = [];
+  const numericFeats: Float64Array[] = [];
   for (const c of columns) {
     if (feats.length >= maxFeatures) break;
     const ra = a[c.name]!, rb = b[c.name]!;
@@ -84,6 +87,7 @@ export async function domainClassifier(
       if (!(sd > 0)) continue;
       for (let i = 0; i < n; i++) x[i] = Number.isFinite(x[i]!) ? (x[i]! - mean) / sd : 0;
       feats.push(x);
+      numericFeats.push(x);
     } else {
       const val = (i: number) => (i < n0 ? (ra as Array<string | null>)[i] : (rb as Array<string | null>)[i - n0]) ?? null;
       const freq = new Map<string, number>();
@@ -100,6 +104,15 @@ export async function domainClassifier(
       }
     }
   }
+  // Pairwise products of the first standardised numeric columns: a linear classifier on the columns alone cannot see a
+  // change of correlation (each margin unchanged), the products can.
+  const numeric = numericFeats.slice(0, 6);
+  for (let p = 0; p < numeric.length; p++)
+    for (let q = p + 1; q < numeric.length && feats.length < maxFeatures + 15; q++) {
+      const x = new Float64Array(n);
+      for (let i = 0; i < n; i++) x[i] = numeric[p]![i]! * numeric[q]![i]!;
+      feats.push(x);
+    }
   const dim = feats.length;
   const context = new Float64Array(n * dim);
   for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) context[i * dim + k] = feats[k]![i]!;
