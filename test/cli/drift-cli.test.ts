@@ -95,6 +95,11 @@ describe('loopguard eval-freshness and profile-decay (store file)', () => {
     const d = cli(['profile-decay', '--project', 'shop', '--db', dbPath, '--events', 'exposures', '--short-half-life', '1d', '--long-half-life', '10d', '--format', 'json']);
     expect(d.code).toBe(0);
     expect(JSON.parse(d.stdout).analysis).toBe('profile_decay');
+    const cats = path.join(dir, 'cats.csv');
+    fs.writeFileSync(cats, 'item_id,category\ni0,x\ni1,x\ni2,y\ni3,y\n');
+    const c = cli(['profile-decay', '--project', 'shop', '--db', dbPath, '--events', 'exposures', '--categories', cats, '--format', 'json']);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout).inputs.profile_over).toBe('categories');
     const e = cli(['profile-decay', '--project', 'shop', '--db', dbPath, '--short-half-life', 'soon']);
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/short half-life must be a duration/);

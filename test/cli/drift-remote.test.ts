@@ -55,5 +55,10 @@ describe('drift commands through a running server', () => {
     const d = await cliAsync(['profile-decay', '--project', 'shop', '--db', dbPath, '--events', 'exposures', '--threshold', 'alpha=0.01', '--format', 'json']);
     expect(d.code).toBe(0);
     expect(JSON.parse(d.stdout).inputs.alpha).toBe(0.01);
+    const cats = path.join(dir, 'cats.csv');
+    fs.writeFileSync(cats, 'item_id,category\ni0,x\ni1,x\ni2,y\n');
+    const c = await cliAsync(['profile-decay', '--project', 'shop', '--db', dbPath, '--events', 'exposures', '--categories', cats, '--format', 'json']);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout).inputs.profile_over).toBe('categories');
   });
 });

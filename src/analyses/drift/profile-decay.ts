@@ -43,6 +43,8 @@ export interface ProfileDecayOptions {
   asOf?: string;
   /** Users with fewer events are left out. Default 5. */
   minEvents?: number;
+  /** Item id -> category: profiles over categories instead of items (items not listed count as '(other)'). */
+  categories?: Record<string, string>;
   thresholds?: { alpha?: number; min_distance?: number; changed_share?: number };
 }
 
@@ -80,7 +82,7 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
   }
   const result: Result = {
     analysis: 'profile_decay',
-    inputs: { project: o.project, events, short_half_life: o.shortHalfLife ?? '3d', long_half_life: o.longHalfLife ?? '60d', recent: o.recent ?? '7d', as_of: new Date(T * 1000).toISOString(), min_events: minEvents, alpha, min_distance: minDistance },
+    inputs: { project: o.project, events, profile_over: o.categories ? 'categories' : 'items', short_half_life: o.shortHalfLife ?? '3d', long_half_life: o.longHalfLife ?? '60d', recent: o.recent ?? '7d', as_of: new Date(T * 1000).toISOString(), min_events: minEvents, alpha, min_distance: minDistance },
     metrics: [],
     verdicts: [],
   };
@@ -99,7 +101,29 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
        FROM (${base}) AS ev GROUP BY u, item ORDER BY u`,
     params,
   );
-  const u = rows.u as Array<string | null>, ws = rows.ws as Float64Array, ws2 = rows.ws2 as Float64Array, wl = rows.wl as Float64Array, cnt = rows.n as Float64Array;
+  let u = rows.u as Array<string | null>, ws = rows.ws as Float64Array, ws2 = rows.ws2 as Float64Array, wl = rows.wl as Float64Array, cnt = rows.n as Float64Array;
+  if (o.categories) {
+    // Sum the per-item weights into per-category weights, user by user (rows come sorted by user).
+    const cat = o.categories, items = rows.item as Array<string | null>;
+    const key: string[] = [], acc = new Map<string, number>();
+    const nu: Array<string | null> = [], a: number[][] = [[], [], [], []];
+    for (let i = 0; i < u.length; i++) {
+      const k = `${u[i]}\u0000${cat[String(items[i])] ?? '(other)'}`;
+      let at = acc.get(k);
+      if (at === undefined) {
+        acc.set(k, (at = key.length));
+        key.push(k);
+        nu.push(u[i]!);
+        for (const arr of a) arr.push(0);
+      }
+      a[0]![at]! += ws[i]!;
+      a[1]![at]! += ws2[i]!;
+      a[2]![at]! += wl[i]!;
+      a[3]![at]! += cnt[i]!;
+    }
+    u = nu;
+    [ws, ws2, wl, cnt] = a.map((arr) => Float64Array.from(arr)) as [Float64Array, Float64Array, Float64Array, Float64Array];
+  }
   const status = new Map<string, boolean>();
   const distances: number[] = [];
   let skipped = 0;

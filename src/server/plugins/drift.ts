@@ -89,6 +89,20 @@ const DecayQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const DecayBody = Type.Object(
+  {
+    events: Type.Optional(Type.Union([Type.Literal('outcomes'), Type.Literal('exposures')])),
+    short_half_life: Type.Optional(Type.String()),
+    long_half_life: Type.Optional(Type.String()),
+    recent: Type.Optional(Type.String()),
+    as_of: Type.Optional(Type.String()),
+    min_events: Type.Optional(Type.Integer({ minimum: 1 })),
+    thresholds: Type.Optional(Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: 1 }))),
+    categories: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'item_id -> category: profiles over categories' })),
+  },
+  { additionalProperties: false },
+);
+
 const side = (s: Static<typeof Side> | undefined): SideSpec | undefined => (s === undefined ? undefined : 'window' in s ? { window: s.window } : { rows: s.rows });
 
 function toRequest(project: string, b: Static<typeof DriftBody>): DriftRequest {
@@ -157,6 +171,26 @@ export const driftPlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
         ...(b.segments ? { segments: b.segments } : {}),
         ...(b.staleness_window ? { stalenessWindow: b.staleness_window } : {}),
         ...(b.thresholds ? { thresholds: b.thresholds } : {}),
+      });
+    },
+  );
+
+  app.post<{ Params: Static<typeof Params>; Body: Static<typeof DecayBody> }>(
+    '/v1/projects/:project/profile-decay',
+    { schema: { summary: 'Profile decay with every option (thresholds, item categories)', params: Params, body: DecayBody, response: responses } },
+    async (req, reply) => {
+      if (!(await authorizeProject(ctx, req, reply, req.params.project))) return reply;
+      const b = req.body;
+      return profileDecay(ctx.store, {
+        project: req.params.project,
+        ...(b.events ? { events: b.events } : {}),
+        ...(b.short_half_life ? { shortHalfLife: b.short_half_life } : {}),
+        ...(b.long_half_life ? { longHalfLife: b.long_half_life } : {}),
+        ...(b.recent ? { recent: b.recent } : {}),
+        ...(b.as_of ? { asOf: b.as_of } : {}),
+        ...(b.min_events ? { minEvents: b.min_events } : {}),
+        ...(b.thresholds ? { thresholds: b.thresholds } : {}),
+        ...(b.categories ? { categories: b.categories } : {}),
       });
     },
   );

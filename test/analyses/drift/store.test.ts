@@ -140,4 +140,13 @@ describe('profile decay', () => {
     expect(verdict(r, 'changed_users_outcomes')!.status).toBe('warn');
     expect(verdict(r, 'profile_change')!.status).toBe('warn');
   });
+
+  it('over item categories: exactly the 20 users who switched families change', async () => {
+    const categories = Object.fromEntries(['a0', 'a1', 'a2', 'b0', 'b1', 'b2'].map((i) => [i, i[0] === 'a' ? 'family A' : 'family B']));
+    const r = await profileDecay(store, { project: 'shop', events: 'exposures', shortHalfLife: '1d', longHalfLife: '30d', recent: '4d', categories });
+    expect(r.inputs.profile_over).toBe('categories');
+    // A stable user has one category only: nothing can change; every switched user moved to family B.
+    expect(metric(r, 'changed_users')).toBe(20);
+    expect(metric(r, 'profile_distance_median')).toBeGreaterThanOrEqual(0);
+  });
 });
