@@ -250,15 +250,19 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
       for (const r of items) if (r.key.join('\u0001') === g.key.join('\u0001') && r.exploitExposures > 0) mix.set(r.item, r.exploitExposures);
       const st = stats.find((x) => x.group === g.label);
       if (!mix.size || !st?.gap) continue;
+      // The target does not depend on the round: one probability array per action list, shared by every round.
       let lost = -1;
+      let cachedFor: readonly string[] | null = null;
+      let cached: Float64Array = new Float64Array(0);
       const fn = (round: { actions: readonly string[] }) => {
+        if (round.actions === cachedFor) return cached;
         let total = 0;
         for (const a of round.actions) total += mix.get(a) ?? 0;
         if (lost < 0) lost = 1 - total / [...mix.values()].reduce((x, y) => x + y, 0);
-        const out: Record<string, number> = {};
-        if (total === 0) for (const a of round.actions) out[a] = 1 / round.actions.length;
-        else for (const a of round.actions) if (mix.has(a)) out[a] = mix.get(a)! / total;
-        return out;
+        cached = new Float64Array(round.actions.length);
+        round.actions.forEach((a, i) => (cached[i] = total === 0 ? 1 / round.actions.length : (mix.get(a) ?? 0) / total));
+        cachedFor = round.actions;
+        return cached;
       };
       const version = scope.by.length ? g.label.policy_version : undefined;
       const anchor = await ope(db, {
