@@ -11,7 +11,7 @@
  * the store's write connection, which group-commits events; DuckDB's MVCC keeps the two transactions apart and they
  * touch different tables, so they cannot conflict.
  */
-import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   applyEvents,
   entriesOf,
@@ -65,9 +65,7 @@ export class DuckDbProfileStore implements ProfileStore {
   private static async init(store: DuckDbStore, options: ProfileOptions & { profile?: string }, owned: DuckDbStore | null): Promise<DuckDbProfileStore> {
     const o = resolveProfileOptions(options);
     const profile = options.profile ?? 'default';
-    const instance = (store as unknown as { instance?: DuckDBInstance }).instance;
-    if (!instance || typeof instance.connect !== 'function') throw new Error('DuckDbProfileStore: the store does not expose its DuckDB instance');
-    const conn = await instance.connect();
+    const conn = await store.connect();
     await conn.run("SET TimeZone = 'UTC'");
     await conn.run('BEGIN TRANSACTION');
     try {

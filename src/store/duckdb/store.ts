@@ -290,6 +290,13 @@ export class DuckDbStore implements Store {
     return rows;
   }
 
+  /** A further connection to the same database, for a component that keeps its own transactions (profiles). */
+  async connect(): Promise<DuckDBConnection> {
+    const c = await this.instance.connect();
+    await c.run("SET TimeZone = 'UTC'");
+    return c;
+  }
+
   async queryColumns(sql: string, params: readonly unknown[] = []): Promise<Record<string, Column>> {
     const reader = await this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
     const names = reader.columnNames();
