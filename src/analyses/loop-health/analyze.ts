@@ -272,7 +272,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
         ...(version !== undefined && version !== '(none)' ? { policyVersion: version } : {}),
         explorationOnly: true,
         ...(scope.outcomeKinds.length ? { outcomeKinds: scope.outcomeKinds } : {}),
-        targets: [{ kind: 'function', name: 'exploit_mix', fn }],
+        targets: [{ kind: 'function', name: 'exploit_mix', fn, attributes: false }],
         estimators: ['ipw', 'snipw'],
         bootstrap: 0,
         rewardModel: 'none',

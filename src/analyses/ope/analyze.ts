@@ -316,7 +316,7 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
 
   const specs = [...targets, ...(slate?.logging ? [slate.logging] : [])];
   const needAttributes =
-    (o.context?.length ?? 0) > 0 || o.predictionsColumn !== undefined || specs.some((s) => s.kind === 'function') || o.rewardPredictions !== undefined;
+    (o.context?.length ?? 0) > 0 || o.predictionsColumn !== undefined || specs.some((s) => s.kind === 'function' && s.attributes !== false) || o.rewardPredictions !== undefined;
   const cols = await loggedRounds(db, {
     project: o.project,
     ...(since ? { since } : {}),

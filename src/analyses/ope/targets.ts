@@ -34,7 +34,8 @@ export type TargetFunction = (round: RoundView) => ArrayLike<number> | Readonly<
 export type TargetSpec =
   | { kind: 'uniform'; name?: string }
   | { kind: 'table'; name: string; table: TargetTable }
-  | { kind: 'function'; name: string; fn: TargetFunction };
+  /** `attributes: false` says the function never reads the round's attributes, which are then not fetched. */
+  | { kind: 'function'; name: string; fn: TargetFunction; attributes?: boolean };
 
 export function targetName(spec: TargetSpec): string {
   return spec.kind === 'uniform' ? (spec.name ?? 'uniform') : spec.name;
