@@ -125,3 +125,22 @@ export function estimateFromTerms(name: string, terms: RoundTerms, confidence: n
   if (terms.diagnostics !== undefined) est.diagnostics = terms.diagnostics;
   return est;
 }
+
+/**
+ * The doubly robust family: per round q_hat(x_i, pi_e) + g(w_i) (r_i - q_hat(x_i, a_i)), where g transforms the
+ * importance weight (DR: clipping, Switch-DR: 0 above tau, DR-OS: shrinkage). Returns the per-round terms, how many
+ * weights g changed, and the total amount it removed.
+ */
+export function weightedCorrection(shared: SharedTerms, g: (w: number) => number): { additive: Float64Array; changed: number; removed: number } {
+  const w = shared.weights();
+  const additive = Float64Array.from(shared.directMethod());
+  const e = shared.residuals();
+  let changed = 0, removed = 0;
+  for (let i = 0; i < additive.length; i++) {
+    const wi = w[i]!;
+    const gi = g(wi);
+    if (gi !== wi) (changed++, (removed += wi - gi));
+    additive[i] = additive[i]! + gi * e[i]!;
+  }
+  return { additive, changed, removed };
+}

@@ -11,6 +11,7 @@
  */
 import type { Estimator } from '../types.js';
 import { validateNonNegative } from '../validate.js';
+import { weightedCorrection } from '../terms.js';
 import { defineEstimator, ESTIMATOR_NAMES } from './define.js';
 
 export const DEFAULT_SHRINKAGE_LAMBDA = 100;
@@ -28,19 +29,10 @@ export function drOs(options: DrOsOptions = {}): Estimator {
     params: { lambda },
     requiresRewardModel: true,
     terms(shared) {
-      const data = shared.data;
-      const w = shared.weights();
-      const out = Float64Array.from(shared.directMethod());
-      const e = shared.residuals();
       const finite = Number.isFinite(lambda);
-      let shrink = 0;
-      for (let i = 0; i < data.n; i++) {
-        const wi = w[i]!;
-        const ws = finite ? (lambda === 0 ? 0 : (lambda * wi) / (wi * wi + lambda)) : wi;
-        out[i] = out[i]! + ws * e[i]!;
-        shrink += wi - ws;
-      }
-      return { n: data.n, additive: out, diagnostics: { mean_weight_shrinkage: shrink / data.n } };
+      const shrink = (w: number) => (!finite ? w : lambda === 0 ? 0 : (lambda * w) / (w * w + lambda));
+      const { additive, removed } = weightedCorrection(shared, shrink);
+      return { n: additive.length, additive, diagnostics: { mean_weight_shrinkage: removed / additive.length } };
     },
   });
 }

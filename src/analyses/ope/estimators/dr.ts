@@ -9,6 +9,7 @@
  */
 import type { Estimator } from '../types.js';
 import { validateNonNegative } from '../validate.js';
+import { weightedCorrection } from '../terms.js';
 import { defineEstimator, ESTIMATOR_NAMES } from './define.js';
 
 export interface DrOptions {
@@ -24,20 +25,8 @@ export function dr(options: DrOptions = {}): Estimator {
     params: { clip },
     requiresRewardModel: true,
     terms(shared) {
-      const data = shared.data;
-      const w = shared.weights();
-      const out = Float64Array.from(shared.directMethod());
-      const e = shared.residuals();
-      let clipped = 0;
-      for (let i = 0; i < data.n; i++) {
-        let wi = w[i]!;
-        if (wi > clip) {
-          wi = clip;
-          clipped++;
-        }
-        out[i] = out[i]! + wi * e[i]!;
-      }
-      return { n: data.n, additive: out, diagnostics: { clipped_share: clipped / data.n } };
+      const { additive, changed } = weightedCorrection(shared, (w) => Math.min(w, clip));
+      return { n: additive.length, additive, diagnostics: { clipped_share: changed / additive.length } };
     },
   });
 }

@@ -10,6 +10,7 @@
  */
 import type { Estimator } from '../types.js';
 import { validateNonNegative } from '../validate.js';
+import { weightedCorrection } from '../terms.js';
 import { defineEstimator, ESTIMATOR_NAMES } from './define.js';
 
 export const DEFAULT_SWITCH_TAU = 10;
@@ -27,17 +28,8 @@ export function switchDr(options: SwitchDrOptions = {}): Estimator {
     params: { tau },
     requiresRewardModel: true,
     terms(shared) {
-      const data = shared.data;
-      const w = shared.weights();
-      const out = Float64Array.from(shared.directMethod());
-      const e = shared.residuals();
-      let switched = 0;
-      for (let i = 0; i < data.n; i++) {
-        const wi = w[i]!;
-        if (wi <= tau) out[i] = out[i]! + wi * e[i]!;
-        else switched++;
-      }
-      return { n: data.n, additive: out, diagnostics: { switched_share: switched / data.n } };
+      const { additive, changed } = weightedCorrection(shared, (w) => (w <= tau ? w : 0));
+      return { n: additive.length, additive, diagnostics: { switched_share: changed / additive.length } };
     },
   });
 }
