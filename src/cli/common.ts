@@ -80,18 +80,26 @@ export function parsePairs(option: string, text: string | undefined, into: Recor
   return into;
 }
 
-export function readJsonFile(option: string, file: string): unknown {
-  let text: string;
+/** A user's file as text; a missing or unreadable file is a UserError naming the option and the file. */
+export function readTextFile(option: string, file: string): string {
   try {
-    text = fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new UserError(`${option} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+}
+
+/** JSON text of a user's file, parsed; errors name the option and the file. */
+export function parseJsonText(option: string, file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new UserError(`${option} ${file}: not valid JSON: ${(err as Error).message}`);
   }
+}
+
+export function readJsonFile(option: string, file: string): unknown {
+  return parseJsonText(option, file, readTextFile(option, file));
 }
 
 export function print(text: string): void {

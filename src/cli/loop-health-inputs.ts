@@ -2,25 +2,9 @@
  * Reading the small side inputs of loop health (catalog, offline metrics, thresholds) from the user's files, with
  * errors that name the file and what was expected.
  */
-import fs from 'node:fs';
 import type { OfflineMetric, Thresholds } from '../analyses/loop-health/index.js';
 import { UserError as InputError } from '../store/store.js';
-
-function readText(option: string, file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`${option} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-}
-
-function parseJson(option: string, file: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InputError(`${option} ${file}: not valid JSON: ${(err as Error).message}`);
-  }
-}
+import { parseJsonText as parseJson, readTextFile as readText } from './common.js';
 
 /** Catalog item ids: a JSON array, a CSV with an item_id column, or one id per line. */
 export function readCatalog(file: string): string[] {

@@ -11,7 +11,7 @@ import { DEFAULT_OPE_THRESHOLDS, type OpeThresholds } from '../analyses/ope/verd
 import { OPE_ESTIMATORS, SLATE_ESTIMATORS } from '../analyses/ope/analyze.js';
 import { parseTargetCsv } from '../analyses/ope/target-table.js';
 import { UserError } from '../errors.js';
-import { parseFormat, parsePairs, print, readJsonFile, withStore, type Format } from './common.js';
+import { parseFormat, parsePairs, print, readJsonFile, readTextFile, withStore, type Format } from './common.js';
 import { canonical } from './ingest.js';
 import { checkProject } from './keys.js';
 
@@ -70,13 +70,7 @@ export function readTargetFiles(specs: string[], option = '--target-probs'): Tar
     const named = eq > 0 && !fs.existsSync(spec);
     const name = named ? spec.slice(0, eq).trim() : path.basename(spec).replace(/\.[^.]*$/, '');
     const file = named ? spec.slice(eq + 1) : spec;
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new UserError(`${option} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-    }
-    return { name, file, text };
+    return { name, file, text: readTextFile(option, file) };
   });
 }
 
