@@ -185,6 +185,17 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   const metric = (name: string, value: number | null, group: Group, extra: Partial<Metric> = {}) =>
     result.metrics.push({ name, value: value === null || Number.isFinite(value) ? value : null, group, ...extra });
 
+  const byKey = <T extends { key: string[] }>(rows: T[]) => {
+    const m = new Map<string, T[]>();
+    for (const r of rows) {
+      const k = r.key.join('\u0001');
+      const list = m.get(k);
+      if (list) list.push(r);
+      else m.set(k, [r]);
+    }
+    return m;
+  };
+  const trafficOf = byKey(traffic), itemsOf = byKey(items);
   const stats: GroupStats[] = [];
   const anchorWarnings: Array<{ group: Group; reason: string }> = [];
   for (const g of ordered) {
@@ -198,7 +209,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
       arp += g.counts[i]! * popularity[i]!;
       if (g.exposed[i] && g.outcomes[i]! < minOutcomes) starved++;
     }
-    const t = traffic.filter((r) => r.key.join('\u0001') === g.key.join('\u0001'));
+    const t = trafficOf.get(g.key.join('\u0001')) ?? [];
     const sum = (f: (r: (typeof t)[number]) => boolean, v: (r: (typeof t)[number]) => number) => t.filter(f).reduce((s, r) => s + v(r), 0);
     const all = () => true;
     const exposures = sum(all, (r) => r.exposures);
@@ -247,7 +258,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   if (scope.window === 'none' && scope.by.every((b) => b === 'policy_version')) {
     for (const g of ordered) {
       const mix = new Map<string, number>();
-      for (const r of items) if (r.key.join('\u0001') === g.key.join('\u0001') && r.exploitExposures > 0) mix.set(r.item, r.exploitExposures);
+      for (const r of itemsOf.get(g.key.join('\u0001')) ?? []) if (r.exploitExposures > 0) mix.set(r.item, r.exploitExposures);
       const st = stats.find((x) => x.group === g.label);
       if (!mix.size || !st?.gap) continue;
       // The target does not depend on the round: one probability array per action list, shared by every round.

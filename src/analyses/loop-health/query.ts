@@ -22,12 +22,6 @@ export const NEGATIVE_KINDS = ['retry', 'reformulate', 'abandon', 'escalate', 't
 
 export const GROUPABLE = ['policy_version', 'policy', 'surface', 'strategy'] as const;
 
-
-export interface GroupKey {
-  /** Values of the `by` columns, then the window start, in that order. */
-  parts: string[];
-}
-
 function groupExprs(db: Queryable, scope: Scope): string[] {
   const exprs = scope.by.map((c) => `coalesce(CAST(e.${c} AS VARCHAR), '(none)')`);
   if (scope.window === 'day') exprs.push(db.dialect.day('e.ts'));
