@@ -67,6 +67,11 @@ interface GroupAcc {
   decisionWeight: Float64Array;
   exposed: Uint8Array;
   firstTs: string;
+  /** Filled once the counts are complete. */
+  total: number;
+  exposedCount: number;
+  gini: number;
+  entropy: number;
 }
 
 
@@ -149,7 +154,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     const id = r.key.join('\u0001');
     let acc = groups.get(id);
     if (!acc) {
-      acc = { key: r.key, label: labelOf(r.key), counts: new Float64Array(K), outcomes: new Float64Array(K), decisionWeight: new Float64Array(K), exposed: new Uint8Array(K), firstTs: r.firstTs };
+      acc = { key: r.key, label: labelOf(r.key), counts: new Float64Array(K), outcomes: new Float64Array(K), decisionWeight: new Float64Array(K), exposed: new Uint8Array(K), firstTs: r.firstTs, total: 0, exposedCount: 0, gini: NaN, entropy: NaN };
       groups.set(id, acc);
     }
     const i = index.get(r.item)!;
@@ -158,6 +163,13 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     acc.decisionWeight[i] = r.decisionWeight;
     acc.exposed[i] = 1;
     if (r.firstTs < acc.firstTs) acc.firstTs = r.firstTs;
+  }
+
+  for (const g of groups.values()) {
+    g.total = g.counts.reduce((s, x) => s + x, 0);
+    g.exposedCount = g.exposed.reduce((s, x) => s + x, 0);
+    g.gini = gini(g.counts, K);
+    g.entropy = entropyNorm(g.counts, K);
   }
 
   // Sequences, along time only: with a window, consecutive windows within each `by` partition; without one, the policy
@@ -176,7 +188,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     list.sort((a, b) => (windowName ? a.key[a.key.length - 1]!.localeCompare(b.key[b.key.length - 1]!) : a.firstTs.localeCompare(b.firstTs)));
   const ordered = [...groups.values()].sort((a, b) => a.firstTs.localeCompare(b.firstTs));
   const reference = ordered[0]!;
-  const refTotal = reference.counts.reduce((s, x) => s + x, 0);
+  const refTotal = reference.total;
   const split = headTailSplit(reference.counts, 0.8);
   const popularity = reference.counts.map((x) => x / refTotal);
   inputs.reference_group = reference.label;
@@ -199,8 +211,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   const stats: GroupStats[] = [];
   const anchorWarnings: Array<{ group: Group; reason: string }> = [];
   for (const g of ordered) {
-    const n = g.counts.reduce((s, x) => s + x, 0);
-    const exposedCount = g.exposed.reduce((s, x) => s + x, 0);
+    const n = g.total, exposedCount = g.exposedCount;
     const group = g.label;
     let tail = 0, arp = 0, starved = 0, decisions = 0, tailDecisions = 0;
     for (let i = 0; i < K; i++) {
@@ -223,8 +234,8 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     metric('exposures', n, group, { n });
     metric('items_exposed', exposedCount, group);
     metric('coverage', exposedCount / K, group, { n: K });
-    metric('gini', gini(g.counts, K), group, { n });
-    metric('entropy_norm', entropyNorm(g.counts, K), group, { n });
+    metric('gini', g.gini, group, { n });
+    metric('entropy_norm', g.entropy, group, { n });
     for (const k of [1, 5, 10]) metric(`top${k}_share`, topShare(g.counts, Math.min(k, K)), group, { n });
     metric('tail_share', tail / n, group, { n });
     metric('arp', arp / n, group, { n, unit: 'share of reference exposures' });
@@ -246,7 +257,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
       metric('explore_exploit_gap', d.difference, group, { ci: [d.lower, d.upper], n: exposures, unit: 'exploit minus explore rate' });
     }
     stats.push({
-      group, exposures, coverage: exposedCount / K, catalog: K, gini: gini(g.counts, K), explorationShare: exploreN / exposures,
+      group, exposures, coverage: exposedCount / K, catalog: K, gini: g.gini, explorationShare: exploreN / exposures,
       topSlotOutcomeShare: outcomes > 0 ? topOutcomes / outcomes : null, outcomes, starvedShare: exposedCount ? starved / exposedCount : null, gap,
     });
   }
@@ -306,15 +317,15 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     const series: Array<{ group: Group; gini: number }> = [];
     for (let j = 0; j < list.length; j++) {
       const b = list[j]!;
-      series.push({ group: b.label, gini: gini(b.counts, K) });
+      series.push({ group: b.label, gini: b.gini });
       if (j === 0) continue;
       const a = list[j - 1]!;
       const group: Group = { ...b.label, previous: a.label[seqName] ?? a.key.join('/') };
-      metric('delta_gini', gini(b.counts, K) - gini(a.counts, K), group);
-      metric('delta_entropy_norm', entropyNorm(b.counts, K) - entropyNorm(a.counts, K), group);
-      metric('delta_coverage', (b.exposed.reduce((s, x) => s + x, 0) - a.exposed.reduce((s, x) => s + x, 0)) / K, group);
+      metric('delta_gini', b.gini - a.gini, group);
+      metric('delta_entropy_norm', b.entropy - a.entropy, group);
+      metric('delta_coverage', (b.exposedCount - a.exposedCount) / K, group);
       metric('js_divergence', jensenShannonDivergence(a.counts, b.counts, { base: 2 }), group, { unit: 'bits' });
-      const na = a.counts.reduce((s, x) => s + x, 0), nb = b.counts.reduce((s, x) => s + x, 0);
+      const na = a.total, nb = b.total;
       const xs: number[] = [], ys: number[] = [];
       for (let i = 0; i < K; i++) if (a.counts[i]! > 0 || b.counts[i]! > 0) (xs.push(a.counts[i]! / na), ys.push(b.counts[i]! / nb));
       if (xs.length >= 3 && new Set(xs).size > 1) {
