@@ -16,6 +16,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../../errors.js';
+import { checkThresholds } from '../options.js';
 import { jensenShannonDistance } from '../../stats/jensen-shannon.js';
 import { olsSlope } from '../../stats/ols.js';
 import { binCounts, quantileBinEdges } from '../../stats/psi.js';
@@ -98,7 +99,7 @@ function columnDistance(ev: Profile, win: Profile): number | null {
 export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Promise<Result> {
   const t = { ...DEFAULTS, ...(o.thresholds ?? {}) };
   for (const [k, v] of Object.entries(o.thresholds ?? {})) {
-    if (!(k in DEFAULTS)) throw new UserError(`unknown threshold '${k}'; known: ${Object.keys(DEFAULTS).join(', ')}`);
+    checkThresholds({ [k]: v }, DEFAULTS);
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new UserError(`threshold ${k} must be a number from 0 to 1 (got ${JSON.stringify(v)})`);
   }
   const span = parseDuration('window', o.window ?? '7d');

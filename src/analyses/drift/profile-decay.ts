@@ -19,7 +19,12 @@
  * Li (2005), "Time weight collaborative filtering", CIKM (exponential decay by half-life); Kish (1965) for n_eff.
  */
 import { UserError } from '../../errors.js';
+import { checkThresholds } from '../options.js';
+
+/** Defaults of the profile-decay checks (each a share or probability in [0, 1]). */
+const PROFILE_DECAY_THRESHOLDS = { alpha: 0.05, min_distance: 0.1, changed_share: 0.2 };
 import { parseTimestampMicros } from '../../events/timestamp.js';
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
 import { chiSquareSf } from '../../stats/chi-square.js';
 import { jensenShannonDistance } from '../../stats/jensen-shannon.js';
 import { newcombeDifferenceInterval } from '../../stats/proportion-diff.js';
@@ -28,7 +33,6 @@ import { lit, type Queryable } from '../sql.js';
 import type { Result } from '../result.js';
 import { fmt } from './compare.js';
 
-const NEGATIVE_KINDS = ['retry', 'reformulate', 'abandon', 'escalate', 'thumbs_down'];
 
 export interface ProfileDecayOptions {
   project: string;
@@ -65,10 +69,10 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
   const recent = parseDuration('recent', o.recent ?? '7d');
   const minEvents = o.minEvents ?? 5;
   for (const [k, v] of Object.entries(o.thresholds ?? {})) {
-    if (!['alpha', 'min_distance', 'changed_share'].includes(k)) throw new UserError(`unknown threshold '${k}'; known: alpha, min_distance, changed_share`);
+    checkThresholds({ [k]: v }, PROFILE_DECAY_THRESHOLDS);
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new UserError(`threshold ${k} must be a number from 0 to 1 (got ${JSON.stringify(v)})`);
   }
-  const alpha = o.thresholds?.alpha ?? 0.05, minDistance = o.thresholds?.min_distance ?? 0.1, changedShare = o.thresholds?.changed_share ?? 0.2;
+  const { alpha, min_distance: minDistance, changed_share: changedShare } = { ...PROFILE_DECAY_THRESHOLDS, ...(o.thresholds ?? {}) };
   const ep = db.dialect.epochSeconds;
   let T: number;
   if (o.asOf) {
@@ -87,7 +91,7 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
     verdicts: [],
   };
   const age = (col: string) => `(${T} - ${ep(col)})`;
-  const positive = `o.value > 0 AND o.kind NOT IN (${NEGATIVE_KINDS.map(lit).join(', ')})`;
+  const positive = `o.value > 0 AND o.kind NOT IN (${NEGATIVE_OUTCOME_KINDS.map(lit).join(', ')})`;
   const base =
     events === 'exposures'
       ? `SELECT user_id AS u, item_id AS item, ts FROM exposures WHERE project = ? AND user_id IS NOT NULL AND ${ep('ts')} <= ${T}`

@@ -14,6 +14,7 @@
  * test of any column can be overridden.
  */
 import { UserError } from '../../errors.js';
+import { checkThresholds } from '../options.js';
 
 export const DRIFT_TESTS = ['ks', 'wasserstein_norm', 'psi', 'js', 'chi2', 'z'] as const;
 export type DriftTest = (typeof DRIFT_TESTS)[number];
@@ -90,11 +91,10 @@ export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = {
 /** Validates user thresholds (names, ranges) and merges them over the defaults. */
 export function resolveThresholds(t: Partial<Record<string, unknown>> = {}): DriftThresholds {
   const out: DriftThresholds = { ...DEFAULT_DRIFT_THRESHOLDS };
-  for (const [k, v] of Object.entries(t)) {
-    if (v === undefined) continue;
-    if (!(k in DEFAULT_DRIFT_THRESHOLDS))
-      throw new UserError(`unknown threshold '${k}'; known: ${Object.keys(DEFAULT_DRIFT_THRESHOLDS).join(', ')}`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UserError(`threshold ${k} must be a non-negative number (got ${JSON.stringify(v)})`);
+  for (const [k, given] of Object.entries(t)) {
+    if (given === undefined) continue;
+    checkThresholds({ [k]: given }, DEFAULT_DRIFT_THRESHOLDS as unknown as Record<string, number>);
+    const v = given as number; // a non-negative finite number, checked above
     if ((P_VALUE_TESTS.has(k as DriftTest) || k === 'domain_pvalue' || k === 'drift_share') && !(v > 0 && v <= 1))
       throw new UserError(`threshold ${k} must lie in (0, 1] (got ${v})`);
     if ((k === 'bins' || k === 'max_categories' || k === 'small_sample') && !Number.isInteger(v))

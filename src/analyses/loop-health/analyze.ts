@@ -23,12 +23,12 @@ import {
   wilsonInterval,
 } from '../../stats/index.js';
 import { UserError } from '../../errors.js';
-import { OUTCOME_KINDS } from '../../events/schemas.js';
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
 import type { Group, Metric, Result } from '../result.js';
 import { sqlTime, type Queryable } from '../sql.js';
+import { checkOutcomeKinds, checkThresholds } from '../options.js';
 import { ope } from '../ope/analyze.js';
 import {
-  NEGATIVE_KINDS,
   candidateItems,
   candidateTimings,
   exposedItems,
@@ -76,15 +76,8 @@ interface GroupAcc {
 
 
 export function checkOptions(o: LoopHealthOptions): void {
-  const t = o.thresholds ?? {};
-  for (const [k, v] of Object.entries(t)) {
-    if (!(k in DEFAULT_THRESHOLDS)) throw new UserError(`unknown threshold '${k}'; known: ${Object.keys(DEFAULT_THRESHOLDS).join(', ')}`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UserError(`threshold ${k} must be a non-negative number (got ${JSON.stringify(v)})`);
-  }
-  if (t.confidence !== undefined && !(t.confidence > 0 && t.confidence < 1)) throw new UserError(`confidence must lie between 0 and 1 (got ${t.confidence})`);
-  for (const k of o.outcomeKinds ?? [])
-    if (!(OUTCOME_KINDS as readonly string[]).includes(k) && !/^custom:[A-Za-z0-9_.-]{1,64}$/.test(k))
-      throw new UserError(`unknown outcome kind '${k}'; expected one of ${OUTCOME_KINDS.join(', ')} or custom:<name>`);
+  checkThresholds(o.thresholds as Record<string, unknown> | undefined, DEFAULT_THRESHOLDS as unknown as Record<string, number>);
+  checkOutcomeKinds(o.outcomeKinds);
   if (o.minOutcomes !== undefined && !(Number.isInteger(o.minOutcomes) && o.minOutcomes >= 1))
     throw new UserError(`min_outcomes must be a whole number of at least 1 (got ${o.minOutcomes})`);
 }
@@ -110,7 +103,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     since: o.since,
     until: o.until,
     min_outcomes: minOutcomes,
-    outcome_kinds: scope.outcomeKinds.length ? scope.outcomeKinds : `all but ${NEGATIVE_KINDS.join(', ')}`,
+    outcome_kinds: scope.outcomeKinds.length ? scope.outcomeKinds : `all but ${NEGATIVE_OUTCOME_KINDS.join(', ')}`,
   };
   const result: Result = { analysis: 'loop_health', inputs, metrics: [], verdicts: [] };
 

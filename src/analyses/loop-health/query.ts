@@ -2,6 +2,7 @@
  * The SQL aggregates loop health needs. Each returns a few rows per group (counts per item, per traffic kind), never
  * the exposures themselves.
  */
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
 import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
 
 export type Window = 'day' | 'week' | 'none';
@@ -16,9 +17,6 @@ export interface Scope {
   /** Outcome kinds that count as success; all kinds when empty. */
   outcomeKinds: string[];
 }
-
-/** Outcome kinds that count as success only when asked for by name. */
-export const NEGATIVE_KINDS = ['retry', 'reformulate', 'abandon', 'escalate', 'thumbs_down'];
 
 export const GROUPABLE = ['policy_version', 'policy', 'surface', 'strategy'] as const;
 
@@ -49,7 +47,7 @@ function outcomeJoin(scope: Scope, params: unknown[]): string {
   // Success: an outcome of a counted kind with a positive value (a rating of 0 or a dwell of 0 ms is no success).
   let w = `project = $${params.length} AND item_id IS NOT NULL AND value > 0`;
   if (scope.outcomeKinds.length) w += ` AND kind IN (${scope.outcomeKinds.map(lit).join(', ')})`;
-  else w += ` AND kind NOT IN (${NEGATIVE_KINDS.map(lit).join(', ')})`;
+  else w += ` AND kind NOT IN (${NEGATIVE_OUTCOME_KINDS.map(lit).join(', ')})`;
   return `LEFT JOIN (SELECT request_id, item_id, count(*) AS n FROM outcomes WHERE ${w} GROUP BY request_id, item_id) o
             ON o.request_id = e.request_id AND o.item_id = e.item_id`;
 }

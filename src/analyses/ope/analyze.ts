@@ -22,7 +22,6 @@
  * probability of each shown item at every position; the bootstrap resamples decisions. `on_policy_value` and
  * `lift_vs_logging` are then per slate; the weight diagnostics stay per shown item (they are IIPS's weights).
  */
-import { OUTCOME_KINDS } from '../../events/schemas.js';
 import { UserError } from '../../errors.js';
 import { effectiveSampleSize } from '../../stats/ess.js';
 import { normalQuantile } from '../../stats/normal.js';
@@ -30,6 +29,7 @@ import { percentileInterval } from '../../stats/bootstrap.js';
 import { wilsonInterval } from '../../stats/wilson.js';
 import type { Group, Metric, Result } from '../result.js';
 import { sqlTime, type Queryable } from '../sql.js';
+import { checkOutcomeKinds, checkThresholds } from '../options.js';
 import { bootstrapRoundTerms, DEFAULT_RESAMPLES } from './bootstrap.js';
 import { roundTermsShared } from './estimators/define.js';
 import { DEFAULT_SHRINKAGE_LAMBDA, DEFAULT_SWITCH_TAU, dm, dr, drOs, iips, ipw, pbm, sndr, snipw, switchDr } from './estimators/index.js';
@@ -139,15 +139,8 @@ export function checkOpeOptions(o: OpeOptions): void {
   if (o.reward !== undefined && o.reward !== 'binary' && o.reward !== 'value') throw new UserError(`reward must be binary or value (got '${String(o.reward)}')`);
   const given = [o.predictionsColumn !== undefined, o.rewardPredictions !== undefined, o.rewardModel !== undefined && o.rewardModel !== 'auto'].filter(Boolean).length;
   if (given > 1) throw new UserError('give one source of reward predictions: a reward model, a predictions column or a predictions function');
-  for (const k of o.outcomeKinds ?? [])
-    if (!(OUTCOME_KINDS as readonly string[]).includes(k) && !/^custom:[A-Za-z0-9_.-]{1,64}$/.test(k))
-      throw new UserError(`unknown outcome kind '${k}'; expected one of ${OUTCOME_KINDS.join(', ')} or custom:<name>`);
-  for (const [k, v] of Object.entries(o.thresholds ?? {})) {
-    if (!(k in DEFAULT_OPE_THRESHOLDS)) throw new UserError(`unknown threshold '${k}'; known: ${Object.keys(DEFAULT_OPE_THRESHOLDS).join(', ')}`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new UserError(`threshold ${k} must be a non-negative number (got ${JSON.stringify(v)})`);
-  }
-  const c = o.thresholds?.confidence;
-  if (c !== undefined && !(c > 0 && c < 1)) throw new UserError(`confidence must lie between 0 and 1 (got ${c})`);
+  checkOutcomeKinds(o.outcomeKinds);
+  checkThresholds(o.thresholds as Record<string, unknown> | undefined, DEFAULT_OPE_THRESHOLDS as unknown as Record<string, number>);
   const names = [...(o.targets ?? []).map(targetName), ...(typeof o.slate === 'object' && o.slate.logging ? [targetName(o.slate.logging)] : [])];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new UserError(`two targets are named '${dup}'; give each a distinct name`);

@@ -19,7 +19,7 @@
  * Context: when asked, the decision's attributes come back as JSON text and rounds.ts reads the named numeric fields
  * from it, which keeps the SQL to what DuckDB and ClickHouse share (their JSON functions differ).
  */
-import { NEGATIVE_KINDS } from '../loop-health/query.js';
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
 import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
 
 export type RewardMode = 'binary' | 'value';
@@ -54,7 +54,7 @@ function rewardJoin(scope: RoundScope, params: unknown[]): { expr: string; join:
   let w = `project = $${params.length} AND item_id IS NOT NULL`;
   if (scope.reward === 'binary') w += ' AND value > 0';
   if (scope.outcomeKinds.length) w += ` AND kind IN (${scope.outcomeKinds.map(lit).join(', ')})`;
-  else w += ` AND kind NOT IN (${NEGATIVE_KINDS.map(lit).join(', ')})`;
+  else w += ` AND kind NOT IN (${NEGATIVE_OUTCOME_KINDS.map(lit).join(', ')})`;
   const join = `LEFT JOIN (SELECT request_id, item_id, count(*) AS n, sum(value) AS v FROM outcomes WHERE ${w} GROUP BY request_id, item_id) o
       ON o.request_id = e.request_id AND o.item_id = e.item_id`;
   const expr = scope.reward === 'binary' ? 'CASE WHEN o.n IS NULL THEN 0 ELSE 1 END' : 'coalesce(o.v, 0)';
