@@ -29,6 +29,14 @@ const Timestamp = Type.String({
   examples: ['2026-01-02T03:04:05.678Z'],
 });
 
+/** The fields every event starts with: its type, its idempotency key, its time and the request it belongs to. */
+const header = <T extends string>(type: T, requestId: string) => ({
+  type: Type.Literal(type),
+  event_id: Id('Client-made unique id; the idempotency key.'),
+  ts: Timestamp,
+  request_id: Id(requestId),
+});
+
 export const AttributeValue = Type.Union([
   Type.String({ maxLength: LIMITS.attributeStringLength }),
   Type.Number(),
@@ -73,10 +81,7 @@ export const ShownItem = Type.Object(
 
 export const DecisionEvent = Type.Object(
   {
-    type: Type.Literal('decision'),
-    event_id: Id('Client-made unique id; the idempotency key.'),
-    ts: Timestamp,
-    request_id: Id('Joins outcomes, predictions and labels to this decision.'),
+    ...header('decision', 'Joins outcomes, predictions and labels to this decision.'),
     user_id: Id('Pseudonymous user id.', LIMITS.nameLength),
     session_id: Type.Optional(Id('Session id.', LIMITS.nameLength)),
     surface: Id('Where the decision was shown (e.g. home_feed).', LIMITS.nameLength),
@@ -102,10 +107,7 @@ export const OutcomeKind = Type.Union(
 
 export const OutcomeEvent = Type.Object(
   {
-    type: Type.Literal('outcome'),
-    event_id: Id('Client-made unique id; the idempotency key.'),
-    ts: Timestamp,
-    request_id: Id('The decision this outcome follows.'),
+    ...header('outcome', 'The decision this outcome follows.'),
     item_id: Type.Optional(Id('The item acted on, if any.')),
     kind: OutcomeKind,
     value: Type.Number({ description: 'Size of the outcome: 1 for a click, milliseconds for dwell_ms, the rating, ...' }),
@@ -115,10 +117,7 @@ export const OutcomeEvent = Type.Object(
 
 export const PredictionEvent = Type.Object(
   {
-    type: Type.Literal('prediction'),
-    event_id: Id('Client-made unique id; the idempotency key.'),
-    ts: Timestamp,
-    request_id: Id('Joins the label that arrives later.'),
+    ...header('prediction', 'Joins the label that arrives later.'),
     model_version: Id('Model version.', LIMITS.nameLength),
     attributes: Type.Optional(Attributes),
     score: Type.Optional(Type.Number({ description: 'Score of a scorer or binary classifier.' })),
@@ -135,10 +134,7 @@ export const PredictionEvent = Type.Object(
 
 export const LabelEvent = Type.Object(
   {
-    type: Type.Literal('label'),
-    event_id: Id('Client-made unique id; the idempotency key.'),
-    ts: Timestamp,
-    request_id: Id('The prediction or decision this label is the ground truth for.'),
+    ...header('label', 'The prediction or decision this label is the ground truth for.'),
     label: Type.Union([Type.String({ minLength: 1, maxLength: LIMITS.nameLength }), Type.Number(), Type.Boolean()]),
     source: literalUnion(LABEL_SOURCES, 'Who labelled.'),
     annotator_id: Type.Optional(Id('Annotator.', LIMITS.nameLength)),
