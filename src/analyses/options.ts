@@ -3,7 +3,7 @@
  * same words.
  */
 import { UserError } from '../errors.js';
-import { OUTCOME_KINDS } from '../events/schemas.js';
+import { OUTCOME_KINDS } from '../events/kinds.js';
 
 /** Threshold overrides: known names, non-negative finite numbers, and a confidence strictly between 0 and 1. */
 export function checkThresholds(given: Readonly<Record<string, unknown>> | undefined, defaults: Readonly<Record<string, number>>): void {

@@ -24,7 +24,7 @@ import { checkThresholds } from '../options.js';
 /** Defaults of the profile-decay checks (each a share or probability in [0, 1]). */
 const PROFILE_DECAY_THRESHOLDS = { alpha: 0.05, min_distance: 0.1, changed_share: 0.2 };
 import { parseTimestampMicros } from '../../events/timestamp.js';
-import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import { chiSquareSf } from '../../stats/chi-square.js';
 import { jensenShannonDistance } from '../../stats/jensen-shannon.js';
 import { newcombeDifferenceInterval } from '../../stats/proportion-diff.js';

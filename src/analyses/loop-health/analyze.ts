@@ -23,7 +23,7 @@ import {
   wilsonInterval,
 } from '../../stats/index.js';
 import { UserError } from '../../errors.js';
-import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import type { Group, Metric, Result } from '../result.js';
 import { sqlTime, type Queryable } from '../sql.js';
 import { checkOutcomeKinds, checkThresholds } from '../options.js';

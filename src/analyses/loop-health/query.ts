@@ -2,7 +2,7 @@
  * The SQL aggregates loop health needs. Each returns a few rows per group (counts per item, per traffic kind), never
  * the exposures themselves.
  */
-import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
 
 export type Window = 'day' | 'week' | 'none';

@@ -19,7 +19,7 @@
  * Context: when asked, the decision's attributes come back as JSON text and rounds.ts reads the named numeric fields
  * from it, which keeps the SQL to what DuckDB and ClickHouse share (their JSON functions differ).
  */
-import { NEGATIVE_OUTCOME_KINDS } from '../../events/schemas.js';
+import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
 
 export type RewardMode = 'binary' | 'value';
