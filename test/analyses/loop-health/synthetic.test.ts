@@ -90,6 +90,19 @@ describe('concentration closed forms', () => {
   });
 });
 
+describe('cold start', () => {
+  it('measures the delay from first candidacy to first exposure, and the candidates never shown', async () => {
+    // c0 is shown at once, c1 two days after it first became a candidate, c2 never.
+    const catalog = ['c0', 'c1', 'c2'];
+    const events = [decision('cold', 'v1', [{ item: 'c0' }], { candidates: catalog }), decision('cold', 'v1', [{ item: 'c1' }], { day: 2, candidates: catalog })];
+    await store.writeEvents([{ project: 'cold', events }]);
+    const r = await loopHealth(store, { project: 'cold' });
+    // Delays 0 h and 48 h (plus a microsecond of spacing between the two test events): median 24 h.
+    expect(metric(r, 'first_exposure_delay_hours')).toBeCloseTo(24, 6);
+    expect(metric(r, 'never_exposed_share')).toBeCloseTo(1 / 3, 15);
+  });
+});
+
 describe('long tail', () => {
   it('APLT averages the tail share per decision, whatever the slate length', async () => {
     // 8 decisions show [h]; 2 show [h, t1, t2]. Exposures: h 10, t1 2, t2 2 (14). The head must cover 80%: h alone is
