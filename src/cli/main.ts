@@ -49,7 +49,9 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       return;
     }
     const e = err as Error;
-    process.stderr.write(`loopguard: unexpected error: ${e.message}\n${process.env.LOOPGUARD_DEBUG ? (e.stack ?? '') + '\n' : ''}`);
+    process.stderr.write(
+      `loopguard: unexpected error: ${e.message}\n${process.env.LOOPGUARD_DEBUG ? (e.stack ?? '') + '\n' : 'Run again with LOOPGUARD_DEBUG=1 for the details, and report it if it persists.\n'}`,
+    );
     process.exitCode = EXIT.usage;
   }
 }
