@@ -12,7 +12,7 @@ function intOption(name: string, value: string | undefined, min: number, max: nu
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the ingest API (and, later, the dashboard) on a store')
+    .description('serve the API and the dashboard on a store')
     .option('--db <path>', 'store file (default ./.loopguard/loopguard.duckdb or $LOOPGUARD_DB)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '7070')
@@ -21,7 +21,8 @@ export function registerServe(program: Command): void {
     .option('--max-pending-events <n>', 'events waiting for a commit before new batches get 503', '200000')
     .option('--max-in-flight <n>', 'event batches received at once before new ones get 429', '64')
     .option('--log', 'log every request to stderr')
-    .action(async (o: { db?: string; host: string; port: string; bodyLimit: string; maxBatchEvents: string; maxPendingEvents: string; maxInFlight: string; log?: boolean }) => {
+    .option('--no-prewarm', 'do not compute the dashboard\'s summaries of every project at start')
+    .action(async (o: { db?: string; host: string; port: string; bodyLimit: string; maxBatchEvents: string; maxPendingEvents: string; maxInFlight: string; log?: boolean; prewarm: boolean }) => {
       const dbPath = dbPathOf(o.db);
       const { startServer } = await import('../server/serve.js');
       const server = await startServer({
@@ -33,11 +34,12 @@ export function registerServe(program: Command): void {
         maxPendingEvents: intOption('--max-pending-events', o.maxPendingEvents, 1, 100_000_000)!,
         maxInFlight: intOption('--max-in-flight', o.maxInFlight, 1, 100_000)!,
         logger: !!o.log,
+        dashboard: { prewarm: o.prewarm },
       }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);
         throw err;
       });
-      process.stderr.write(`Loopguard serving ${dbPath} on ${server.url} (health: ${server.url}/v1/health). Ctrl-C stops it.\n`);
+      process.stderr.write(`Loopguard serving ${dbPath} on ${server.url} (dashboard: ${server.url}/, health: ${server.url}/v1/health). Ctrl-C stops it.\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -11,6 +11,7 @@ import { projectsPlugin } from './plugins/projects.js';
 import { adminPlugin } from './plugins/admin.js';
 import { loopHealthPlugin } from './plugins/loop-health.js';
 import { opePlugin } from './plugins/ope.js';
+import { dashboardPlugin, type DashboardOptions } from './plugins/dashboard.js';
 import { VERSION } from '../version.js';
 
 export interface AppOptions {
@@ -26,6 +27,8 @@ export interface AppOptions {
   /** Admin token for the local CLI; admin routes are off without it. */
   adminToken?: string;
   logger?: boolean;
+  /** The dashboard at / and its cached read routes. */
+  dashboard?: DashboardOptions;
 }
 
 export interface AppContext {
@@ -97,6 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   await app.register(loopHealthPlugin, { ctx });
   await app.register(opePlugin, { ctx });
   await app.register((await import('./plugins/drift.js')).driftPlugin, { ctx });
+  await app.register(dashboardPlugin, { ctx, ...(opts.dashboard ? { dashboard: opts.dashboard } : {}) });
   if (ctx.adminToken) await app.register(adminPlugin, { ctx });
 
   app.addHook('onClose', async () => {

@@ -1,0 +1,86 @@
+/**
+ * Results the dashboard reads, computed once and kept in memory. An entry is fresh while no write reached the server
+ * since it was computed (the write generation is unchanged) and it is younger than `maxAgeMs` (writes made in-process,
+ * outside HTTP, show up after that). A stale entry younger than `staleMs` is still served, with a refresh started in
+ * the background; older ones are recomputed before answering. Concurrent requests for one key share one computation,
+ * and computations run one at a time per lane, so a burst of page loads cannot take both cores from ingest.
+ */
+export interface CacheEntry<T> {
+  value: T;
+  computedAt: number;
+  generation: number;
+}
+
+export interface CacheOptions {
+  maxAgeMs?: number;
+  staleMs?: number;
+  /** Most entries kept (least recently used are dropped). */
+  maxEntries?: number;
+}
+
+/** Runs tasks one at a time, in order. */
+export class Lane {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(task, task);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}
+
+export class DashboardCache {
+  generation = 0;
+  private readonly entries = new Map<string, CacheEntry<unknown>>();
+  private readonly inflight = new Map<string, Promise<CacheEntry<unknown>>>();
+  private readonly maxAgeMs: number;
+  private readonly staleMs: number;
+  private readonly maxEntries: number;
+
+  constructor(o: CacheOptions = {}) {
+    this.maxAgeMs = o.maxAgeMs ?? 5 * 60_000;
+    this.staleMs = o.staleMs ?? 30_000;
+    this.maxEntries = o.maxEntries ?? 200;
+  }
+
+  /** Something was written: every entry becomes stale. */
+  bump(): void {
+    this.generation++;
+  }
+
+  peek<T>(key: string): CacheEntry<T> | undefined {
+    return this.entries.get(key) as CacheEntry<T> | undefined;
+  }
+
+  async get<T>(key: string, lane: Lane, compute: () => Promise<T>): Promise<CacheEntry<T>> {
+    const hit = this.entries.get(key) as CacheEntry<T> | undefined;
+    const now = Date.now();
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit); // most recently used last
+      const age = now - hit.computedAt;
+      if (hit.generation === this.generation && age < this.maxAgeMs) return hit;
+      if (age < this.staleMs) {
+        void this.refresh(key, lane, compute).catch(() => undefined);
+        return hit;
+      }
+    }
+    return this.refresh(key, lane, compute);
+  }
+
+  private refresh<T>(key: string, lane: Lane, compute: () => Promise<T>): Promise<CacheEntry<T>> {
+    const running = this.inflight.get(key) as Promise<CacheEntry<T>> | undefined;
+    if (running) return running;
+    const generation = this.generation;
+    const p = lane
+      .run(compute)
+      .then((value) => {
+        const entry: CacheEntry<T> = { value, computedAt: Date.now(), generation };
+        this.entries.set(key, entry as CacheEntry<unknown>);
+        while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+        return entry;
+      })
+      .finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p as Promise<CacheEntry<unknown>>);
+    return p;
+  }
+}
