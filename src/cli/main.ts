@@ -13,6 +13,8 @@ import { registerDrift } from './drift.js';
 import { registerOpenApi } from './openapi.js';
 import { registerOpe } from './ope.js';
 import { registerServe } from './serve.js';
+import { registerSimulate } from './simulate.js';
+import { registerDemo } from './demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('loopguard')
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerOpe(program);
   registerDrift(program);
   registerOpenApi(program);
+  registerSimulate(program);
+  registerDemo(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -1,0 +1,75 @@
+/**
+ * `loopguard demo` (what `npm start` runs): builds the demo store from the simulator on the first run (with a progress
+ * bar on stderr), reuses it afterwards, and serves it with the dashboard. The keys of the demo projects ride in the
+ * dashboard URL's fragment (#keys=...), which never reaches the server's logs.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { UserError } from '../store/store.js';
+import { dbPathOf } from './common.js';
+import { progressBar } from './progress.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--port must be a whole number from 0 to 65535 (got '${value}')`);
+  return n;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('build (first run) and serve the demo store: a simulated recommender poisoning its own data, and the guarded cure')
+    .option('--db <path>', 'store file (default ./.loopguard/loopguard.duckdb or $LOOPGUARD_DB)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '7070')
+    .option('--rebuild', 'build the demo store again (deletes the old demo store)')
+    .action(async (o: { db?: string; host: string; port: string; rebuild?: boolean }) => {
+      const dbPath = dbPathOf(o.db);
+      const p = port(o.port);
+      const { buildDemoStore, readDemoInfo, demoInfoPath } = await import('../sim/demo.js');
+      let info = readDemoInfo(dbPath);
+      if (o.rebuild) {
+        if (fs.existsSync(dbPath) && !info) throw new UserError(`${dbPath} is not a demo store (no ${demoInfoPath(dbPath)}); --rebuild only replaces a demo store`);
+        for (const f of [dbPath, `${dbPath}.wal`, demoInfoPath(dbPath)]) fs.rmSync(f, { force: true });
+        info = null;
+      }
+      if (!info || !fs.existsSync(dbPath)) {
+        if (fs.existsSync(dbPath)) throw new UserError(`${dbPath} holds a store that is not a demo store; pass another --db for the demo, or run 'loopguard serve' to serve it`);
+        process.stderr.write(`Building the demo store in ${dbPath} (first run only)...\n`);
+        const bar = progressBar('demo');
+        const t0 = Date.now();
+        try {
+          info = await buildDemoStore({ dbPath, onProgress: bar.onProgress });
+        } catch (err) {
+          for (const f of [dbPath, `${dbPath}.wal`]) fs.rmSync(f, { force: true });
+          throw err;
+        } finally {
+          bar.stop();
+        }
+        process.stderr.write(`Demo store built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${info.projects.map((x) => x.project).join(', ')}.\n`);
+      }
+      const { startServer } = await import('../server/serve.js');
+      const server = await startServer({ dbPath, host: o.host, port: p }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);
+        throw err;
+      });
+      const keys = info.projects.map((x) => x.key);
+      process.stderr.write(`Loopguard serving the demo store ${dbPath} on ${server.url}. Ctrl-C stops it.\n`);
+      process.stderr.write(`Dashboard: ${server.url}/#keys=${keys.join(',')}\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`Stopping on ${signal}...\n`);
+        server.close().then(
+          () => process.exit(0),
+          (err: Error) => {
+            process.stderr.write(`loopguard: error while stopping: ${err.message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
+}
