@@ -1,0 +1,11 @@
+/** Loaders several panels share within one page render. */
+import type { Cached, Result } from '../api.js';
+import type { PanelContext } from '../registry.js';
+
+export const loopSeries = (ctx: PanelContext) =>
+  ctx.shared('loop-series', () => ctx.api<Result>('dashboard/loop-series', ctx.params({ window: ctx.filter.window }), ctx.signal));
+
+export const cachedAnalysis = (ctx: PanelContext, name: string) =>
+  ctx.shared(`analysis:${name}`, () => ctx.api<Cached>(`dashboard/analyses/${name}`, ctx.params(), ctx.signal));
+
+export const asOf = (iso: string) => `Computed ${new Date(iso).toLocaleString()}; it is recomputed after new data arrives.`;

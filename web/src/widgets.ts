@@ -1,0 +1,107 @@
+/** Pieces several panels use: status badges, verdict lists, paged tables, and metric lookups. */
+import { h, fmt, clear } from './dom.js';
+import type { Metric, Status, Verdict } from './api.js';
+
+const LABEL: Record<Status, string> = { ok: 'OK', warn: 'WARN', fail: 'FAIL', unknown: 'UNKNOWN' };
+const RANK: Record<Status, number> = { ok: 0, unknown: 1, warn: 2, fail: 3 };
+
+export function badge(s: Status): HTMLElement {
+  return h('span', { class: `badge ${s}`, 'data-status': s }, LABEL[s]);
+}
+
+export function worst(vs: Verdict[]): Status {
+  return vs.reduce<Status>((w, v) => (RANK[v.status] > RANK[w] ? v.status : w), 'ok');
+}
+
+export const groupText = (g?: Record<string, string>) => (g ? Object.entries(g).map(([k, v]) => `${k}=${v}`).join(' ') : '');
+
+export const checkAnchor = (v: { check: string; group?: Record<string, string> }) =>
+  `check-${v.check}${v.group ? '-' + Object.values(v.group).join('-') : ''}`.replace(/[^A-Za-z0-9_-]+/g, '_');
+
+/** Verdicts, worst first, each with its sentence; `evidence` gives the link to where its numbers are shown. */
+export function verdictList(vs: Verdict[], evidence?: (v: Verdict) => string | undefined): HTMLElement {
+  const sorted = [...vs].sort((a, b) => RANK[b.status] - RANK[a.status]);
+  return h(
+    'ul',
+    { class: 'verdicts' },
+    sorted.map((v) => {
+      const link = evidence?.(v);
+      return h(
+        'li',
+        { id: checkAnchor(v), class: `verdict ${v.status}`, 'data-check': v.check },
+        badge(v.status),
+        h('div', null,
+          h('strong', null, v.check.replace(/_/g, ' ')), v.group ? h('span', { class: 'muted' }, ` ${groupText(v.group)}`) : null,
+          h('p', null, v.message),
+          link ? h('a', { href: link, 'data-link': '' }, 'See the evidence →') : null),
+      );
+    }),
+  );
+}
+
+export interface Column<T> {
+  title: string;
+  value: (row: T) => string | number | Node | null;
+  numeric?: boolean;
+}
+
+/** A table shown a page at a time (the rows are already aggregates; paging keeps long lists readable and fast). */
+export function pagedTable<T>(rows: T[], columns: Column<T>[], pageSize = 20, id = 'table'): HTMLElement {
+  const wrap = h('div', { class: 'paged', 'data-table': id, 'data-rows': String(rows.length) });
+  let page = 0;
+  const pages = Math.max(1, Math.ceil(rows.length / pageSize));
+  const draw = () => {
+    clear(wrap);
+    const slice = rows.slice(page * pageSize, (page + 1) * pageSize);
+    wrap.append(
+      h('table', { class: 'data' },
+        h('thead', null, h('tr', null, columns.map((c) => h('th', { class: c.numeric ? 'n' : '' }, c.title)))),
+        h('tbody', null, slice.map((r) => h('tr', null, columns.map((c) => {
+          const v = c.value(r);
+          return h('td', { class: c.numeric ? 'n' : '' }, typeof v === 'number' ? fmt(v) : v);
+        }))))),
+    );
+    if (pages > 1)
+      wrap.append(
+        h('div', { class: 'pager' },
+          h('button', { type: 'button', disabled: page === 0, onclick: () => ((page = Math.max(0, page - 1)), draw()) }, '← Previous'),
+          h('span', { 'data-page': String(page + 1) }, ` Page ${page + 1} of ${pages} (${rows.length} rows) `),
+          h('button', { type: 'button', disabled: page >= pages - 1, onclick: () => ((page = Math.min(pages - 1, page + 1)), draw()) }, 'Next →')),
+      );
+  };
+  draw();
+  return wrap;
+}
+
+export function metricsTable(ms: Metric[], id = 'metrics'): HTMLElement {
+  return pagedTable(ms, [
+    { title: 'metric', value: (m) => m.name },
+    { title: 'group', value: (m) => groupText(m.group) },
+    { title: 'value', value: (m) => (m.value === null ? '–' : m.value), numeric: true },
+    { title: 'interval', value: (m) => (m.ci ? `${fmt(m.ci[0])} – ${fmt(m.ci[1])}` : ''), numeric: true },
+    { title: 'n', value: (m) => (m.n === undefined ? '' : m.n), numeric: true },
+    { title: 'unit', value: (m) => m.unit ?? '' },
+  ], 25, id);
+}
+
+/**
+ * Series per value of `seriesKey` over the values of `xKey`, for metric `name`: aligned arrays with nulls where a
+ * series has no point.
+ */
+export function pivot(ms: Metric[], name: string, xKey: string, seriesKey: string, xs?: string[]) {
+  const rows = ms.filter((m) => m.name === name && m.group?.[xKey] !== undefined);
+  const x = xs ?? [...new Set(rows.map((m) => m.group![xKey]!))].sort();
+  const xi = new Map(x.map((v, i) => [v, i]));
+  const names: string[] = [];
+  const by = new Map<string, { values: Array<number | null>; lo: Array<number | null>; hi: Array<number | null>; hasCi: boolean }>();
+  for (const m of rows) {
+    const s = m.group![seriesKey] ?? '';
+    let e = by.get(s);
+    if (!e) by.set(s, (e = { values: x.map(() => null), lo: x.map(() => null), hi: x.map(() => null), hasCi: false })), names.push(s);
+    const i = xi.get(m.group![xKey]!);
+    if (i === undefined) continue;
+    e.values[i] = m.value;
+    if (m.ci) (e.lo[i] = m.ci[0]), (e.hi[i] = m.ci[1]), (e.hasCi = true);
+  }
+  return { x, series: names.map((n) => ({ name: n, ...by.get(n)! })) };
+}
