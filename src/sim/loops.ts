@@ -35,7 +35,7 @@ export interface GuardParams {
   ipsClip: number;
 }
 
-export const DEFAULT_GUARD: GuardParams = { holdoutShare: 0.05, explorationShare: 0.05, swapEpsilon: 0.5, ipsClip: 20 };
+export const DEFAULT_GUARD: GuardParams = { holdoutShare: 0.05, explorationShare: 0.03, swapEpsilon: 0.3, ipsClip: 2 };
 
 /** One logged exposure as the loop remembers it for training. */
 interface Logged {
@@ -58,6 +58,8 @@ const itemIndex = (id: string) => Number(id.slice(1));
 export class Loop {
   /** Engagement e_u of each user under this loop. */
   engagement = new Float64Array(0);
+  /** Habit vector of each user under this loop (row-major users x D), built by what the loop showed. */
+  habit = new Float64Array(0);
   /** Cumulative set of items each user clicked (for homogenization). */
   consumed: Array<Set<number>> = [];
   model: LogisticMF | null = null;
@@ -69,6 +71,8 @@ export class Loop {
   private readonly assigner: ((userId: string) => Assignment) | null;
   private candidates: Candidate[] = [];
   private scores = new Float64Array(0);
+  /** Slots the guarded loop's treatment may swap: the lower half of the slate, where exploration costs least. */
+  private readonly swapPositions: number[];
 
   constructor(
     readonly name: LoopName,
@@ -83,6 +87,8 @@ export class Loop {
     this.model = name === 'naive' || name === 'guarded' ? initial!.clone(createRng(mix(seed, LOOP_NAMES.indexOf(name) + 201))) : null;
     this.popularity = initialPopularity.slice();
     this.assigner = name === 'guarded' ? createAssigner({ salt: `sim-${seed}`, holdout: guard.holdoutShare, exploration: guard.explorationShare }) : null;
+    const k = world.p.slateSize;
+    this.swapPositions = Array.from({ length: k - Math.floor(k / 2) }, (_, j) => Math.floor(k / 2) + j + 1);
     this.sync();
   }
 
@@ -95,6 +101,11 @@ export class Loop {
       this.engagement = e;
     }
     while (this.consumed.length < nU) this.consumed.push(new Set());
+    if (this.habit.length < nU * this.world.D) {
+      const h = new Float64Array(nU * this.world.D);
+      h.set(this.habit);
+      this.habit = h;
+    }
     if (this.popularity.length < nI) {
       const p = new Float64Array(nI);
       p.set(this.popularity);
@@ -147,7 +158,7 @@ export class Loop {
           slate =
             group === 'exploration'
               ? epsilonGreedy(cands, { epsilon: 1, slateSize: k, rng: this.rng })
-              : swapTail(cands, { slateSize: k, epsilon: this.guard.swapEpsilon, rng: this.rng });
+              : swapTail(cands, { slateSize: k, epsilon: this.guard.swapEpsilon, positions: this.swapPositions, rng: this.rng });
         }
         break;
       }
@@ -218,17 +229,22 @@ export class Loop {
 }
 
 /**
- * Pre-launch: one day of uniformly random slates for every day-0 user, clicks drawn from the world, which trains the
+ * Pre-launch: PRELAUNCH_SLATES uniformly random slates for every day-0 user, clicks drawn from the world, which trains the
  * model both learning loops start from (and the popularity counts every loop starts from). Not logged: it happened
  * before the loops began.
  */
+/** Random slates per day-0 user before launch. */
+export const PRELAUNCH_SLATES = 10;
+const PRELAUNCH_PASSES = 5;
+
 export function prelaunch(world: World, seed: number, modelParams: ModelParams): { model: LogisticMF; popularity: Float64Array } {
   const rng = createRng(mix(seed, 0xbeef));
   const model = new LogisticMF(modelParams, createRng(mix(seed, 0xcafe)));
   model.ensure(world.nUsers, world.nItems);
-  const rows = new Rows(world.nUsers * world.p.slateSize);
+  const rows = new Rows(PRELAUNCH_SLATES * world.nUsers * world.p.slateSize);
   const popularity = new Float64Array(world.nItems);
   const k = world.p.slateSize;
+  for (let s = 0; s < PRELAUNCH_SLATES; s++)
   for (let u = 0; u < world.nUsers; u++) {
     const seen = new Set<number>();
     for (let slot = 0; slot < k; slot++) {
@@ -240,6 +256,7 @@ export function prelaunch(world: World, seed: number, modelParams: ModelParams):
       if (click) popularity[i]!++;
     }
   }
-  model.fit(rows);
+  // The launch model is fitted to convergence on the pre-launch logs (many passes); daily retrains then warm-start.
+  for (let e = 0; e < PRELAUNCH_PASSES; e++) model.fit(rows);
   return { model, popularity };
 }

@@ -28,7 +28,7 @@ export interface ModelParams {
   initSd: number;
 }
 
-export const DEFAULT_MODEL: ModelParams = { factors: 8, learningRate: 0.05, l2: 0.02, epochs: 4, windowDays: 7, initSd: 0.1 };
+export const DEFAULT_MODEL: ModelParams = { factors: 8, learningRate: 0.05, l2: 0.02, epochs: 4, windowDays: 7, initSd: 0.3 };
 
 /** Training rows, columnar. */
 export class Rows {
@@ -123,10 +123,6 @@ export class LogisticMF {
     if (n === 0) return;
     const order = new Int32Array(n);
     for (let j = 0; j < n; j++) order[j] = j;
-    // Normalize weights to mean 1 so the step size means the same whatever the weighting.
-    let wSum = 0;
-    for (let j = 0; j < n; j++) wSum += rows.weight[j]!;
-    const wScale = n / wSum;
     for (let e = 0; e < epochs; e++) {
       for (let j = n - 1; j > 0; j--) {
         const r = this.rng.int(j + 1);
@@ -137,7 +133,7 @@ export class LogisticMF {
       for (let jj = 0; jj < n; jj++) {
         const j = order[jj]!;
         const u = rows.user[j]!, i = rows.item[j]!;
-        const w = rows.weight[j]! * wScale;
+        const w = rows.weight[j]!;
         const z = this.logit(u, i);
         const pr = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
         const g = (rows.label[j]! - pr) * w; // gradient of the log-likelihood with respect to the logit

@@ -181,12 +181,20 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
           const coins = createRng(mix(o.seed, d, u, 0x7e5));
           const visit = coins.next();
           const second = Math.floor(coins.next() * 86_000);
-          const clickCoins = Array.from({ length: k }, () => coins.next());
+          const clickCoins = Array.from({ length: 3 * k }, () => coins.next());
           if (visit >= worldParams.visitRate * loop.engagement[u]!) continue;
           const choice = loop.choose(u);
           const ts = base + d * DAY_MS + second * 1000;
           const requestId = `${project}-${d}-${u}`;
-          const clicked = choice.items.map((it, slot) => clickCoins[slot]! < world.exam[slot]! * world.relevance(u, it));
+          // A slot is looked at with probability exam(k); a looked-at item is clicked because the user wants it
+          // (probability rel) or, failing that, out of habit (probability habitClick). Only wants satisfy.
+          let satisfied = false;
+          const clicked = choice.items.map((it, slot) => {
+            if (clickCoins[3 * slot]! >= world.exam[slot]!) return false;
+            if (clickCoins[3 * slot + 1]! < world.relevance(u, it)) return (satisfied = true);
+            return clickCoins[3 * slot + 2]! < world.habitClick(loop.habit, u * world.D, it);
+          });
+          world.updateHabit(loop.habit, u * world.D, choice.items);
           utility += world.expectedClicks(u, choice.items);
           client.logDecision({
             event_id: `d-${requestId}`, ts: new Date(ts), request_id: requestId, user_id: world.users[u]!.id, surface: 'home',
@@ -195,11 +203,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
             ...(first ? { candidates: world.items.map((it) => it.id) } : {}),
           });
           first = false;
-          let any = false;
           clicked.forEach((c, slot) => {
             counts[choice.items[slot]!]!++;
             if (!c) return;
-            any = true;
             clicks++;
             client.logOutcome({ event_id: `c-${requestId}-${slot + 1}`, ts: new Date(ts + 5000 + 1000 * slot), request_id: requestId, item_id: choice.slate.shown[slot]!.item_id, kind: 'click', value: 1 });
           });
@@ -207,7 +213,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
           sent[loop.name].decisions++;
           sent[loop.name].exposures += choice.items.length;
           const er = worldParams.engagementRate;
-          loop.engagement[u] = Math.max(worldParams.minEngagement, (1 - er) * loop.engagement[u]! + er * (any ? 1 : 0));
+          loop.engagement[u] = Math.max(worldParams.minEngagement, (1 - er) * loop.engagement[u]! + er * (satisfied ? 1 : 0));
           loop.record(u, choice, clicked, loop.groupOf(u) === 'holdout');
         }
         sent[loop.name].clicks += clicks;

@@ -61,6 +61,12 @@ export interface WorldParams {
   newUsersPerDay: number;
   /** New items per day (cold start). */
   newItemsPerDay: number;
+  /** Logit lost per day of an item's age (freshness). */
+  ageDecay: number;
+  /** Largest probability of a habit click (on an item aligned with the user's habit). */
+  habitStrength: number;
+  /** Step of the habit update towards the mean attributes of the slate shown. */
+  habitRate: number;
 }
 
 export const DEFAULT_WORLD: WorldParams = {
@@ -82,6 +88,9 @@ export const DEFAULT_WORLD: WorldParams = {
   driftStep: 0.15,
   newUsersPerDay: 10,
   newItemsPerDay: 8,
+  ageDecay: 0.03,
+  habitStrength: 0.3,
+  habitRate: 0.2,
 };
 
 /** Help text for each parameter (flags and docs). */
@@ -104,6 +113,9 @@ export const WORLD_HELP: Record<keyof WorldParams, string> = {
   driftStep: 'daily random-walk step of a drifting user',
   newUsersPerDay: 'new users per day',
   newItemsPerDay: 'new items per day',
+  ageDecay: 'logit of relevance lost per day of an item\'s age',
+  habitStrength: 'largest probability of a habit click',
+  habitRate: 'step of the habit update towards the slate shown',
 };
 
 export const INTEGER_PARAMS: ReadonlySet<keyof WorldParams> = new Set(['users', 'items', 'dims', 'clusters', 'slateSize', 'newUsersPerDay', 'newItemsPerDay']);
@@ -122,9 +134,9 @@ export function checkWorldParams(p: WorldParams): void {
   if (p.dims < 1 || p.dims > 256) bad('dims', 'must be from 1 to 256');
   if (p.clusters < 1 || p.clusters > 1000) bad('clusters', 'must be from 1 to 1000');
   if (p.slateSize < 1 || p.slateSize > 100) bad('slateSize', 'must be from 1 to 100');
-  for (const k of ['clusterSkew', 'spread', 'qualitySd', 'affinity', 'positionBias', 'driftStep', 'newUsersPerDay', 'newItemsPerDay'] as const)
+  for (const k of ['clusterSkew', 'spread', 'qualitySd', 'affinity', 'positionBias', 'driftStep', 'newUsersPerDay', 'newItemsPerDay', 'ageDecay'] as const)
     if (p[k] < 0) bad(k, 'must be >= 0');
-  for (const k of ['visitRate', 'engagementRate', 'minEngagement', 'driftShare'] as const) if (p[k] < 0 || p[k] > 1) bad(k, 'must be in [0, 1]');
+  for (const k of ['visitRate', 'engagementRate', 'minEngagement', 'driftShare', 'habitStrength', 'habitRate'] as const) if (p[k] < 0 || p[k] > 1) bad(k, 'must be in [0, 1]');
 }
 
 export function sigmoid(x: number): number {
@@ -256,7 +268,30 @@ export class World {
     const D = this.D, a = user * D, b = item * D;
     let dot = 0;
     for (let d = 0; d < D; d++) dot += this.userVec[a + d]! * this.itemVec[b + d]!;
-    return sigmoid(this.p.relevanceBias + this.p.affinity * dot + this.quality[item]!);
+    return sigmoid(this.p.relevanceBias + this.p.affinity * dot + this.quality[item]! - this.p.ageDecay * (this.day - this.items[item]!.born));
+  }
+
+  /** Probability of a habit click on item i for a habit vector h (at offset at): habitStrength * max(0, h . v_i). */
+  habitClick(h: Float64Array, at: number, item: number): number {
+    const D = this.D, b = item * D;
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += h[at + d]! * this.itemVec[b + d]!;
+    return dot > 0 ? this.p.habitStrength * Math.min(1, dot) : 0;
+  }
+
+  /**
+   * The habit update after a visit: h <- (1 - habitRate) h + habitRate * (examination-weighted mean of the attribute
+   * vectors of the slate shown). A narrow slate (similar items) builds a strong habit; a varied one averages out.
+   */
+  updateHabit(h: Float64Array, at: number, slate: readonly number[]): void {
+    const D = this.D, r = this.p.habitRate;
+    let wSum = 0;
+    for (let k = 0; k < slate.length; k++) wSum += this.exam[k]!;
+    for (let d = 0; d < D; d++) {
+      let m = 0;
+      for (let k = 0; k < slate.length; k++) m += this.exam[k]! * this.itemVec[slate[k]! * D + d]!;
+      h[at + d] = (1 - r) * h[at + d]! + (r * m) / wSum;
+    }
   }
 
   /** rel(u, i) for every item, into out. */
