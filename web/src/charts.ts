@@ -74,11 +74,13 @@ export function lineChart(container: HTMLElement, o: ChartOptions): void {
     cursor: { drag: { x: false, y: false } },
     scales: {
       x: { time: o.xKind === 'day', ...(o.xKind === 'category' ? { range: [-0.5, Math.max(0.5, o.x.length - 0.5)] as uPlot.Range.MinMax } : {}) },
-      y: o.yRange ? { range: o.yRange } : {},
+      // Shares start at 0 (an all-zero series gets a visible axis instead of a degenerate one).
+      y: o.yRange ? { range: o.yRange } : o.percent ? { range: (_u: uPlot, min: number, max: number) => [Math.min(0, min), Math.max(max * 1.1, 0.01)] as uPlot.Range.MinMax } : {},
     },
     axes: [
       {
         ...(o.xLabel ? { label: o.xLabel } : {}),
+        ...(o.xKind === 'day' ? { incrs: [86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400, 91 * 86400, 365 * 86400] } : {}),
         ...(o.xKind === 'category' ? { splits: () => xs as number[], values: (_u: uPlot, vals: number[]) => vals.map((v) => String(o.x[v] ?? '')) } : {}),
       },
       { ...(o.yLabel ? { label: o.yLabel } : {}), size: 60, values: (_u: uPlot, vals: number[]) => vals.map((v) => fmt(v, { percent: !!o.percent })) },

@@ -89,7 +89,7 @@ export function metricsTable(ms: Metric[], id = 'metrics'): HTMLElement {
  * series has no point.
  */
 export function pivot(ms: Metric[], name: string, xKey: string, seriesKey: string, xs?: string[]) {
-  const rows = ms.filter((m) => m.name === name && m.group?.[xKey] !== undefined);
+  const rows = ms.filter((m) => m.name === name && m.group?.[xKey] !== undefined && (seriesKey === 'none' || m.group[seriesKey] !== undefined));
   const x = xs ?? [...new Set(rows.map((m) => m.group![xKey]!))].sort();
   const xi = new Map(x.map((v, i) => [v, i]));
   const names: string[] = [];
@@ -104,4 +104,20 @@ export function pivot(ms: Metric[], name: string, xKey: string, seriesKey: strin
     if (m.ci) (e.lo[i] = m.ci[0]), (e.hi[i] = m.ci[1]), (e.hasCi = true);
   }
   return { x, series: names.map((n) => ({ name: n, ...by.get(n)! })) };
+}
+
+/**
+ * The loop series of one metric: a line per policy version and, when there are several, a grey line of all of them
+ * pooled (the server's rows grouped by the window alone).
+ */
+export function versionSeries(ms: Metric[], name: string, window: string, bands = false) {
+  const per = pivot(ms, name, window, 'policy_version');
+  const pooledRows = ms.filter((m) => m.name === name && m.group && m.group.policy_version === undefined && m.group[window] !== undefined);
+  const x = [...new Set([...per.x, ...pooledRows.map((m) => m.group![window]!)])].sort();
+  const again = pivot(ms, name, window, 'policy_version', x);
+  const pooled = pivot(pooledRows, name, window, 'none', x).series[0];
+  const series: Array<{ name: string; values: Array<number | null>; lo?: Array<number | null>; hi?: Array<number | null>; color?: string; dash?: number[] }> =
+    again.series.map((s) => ({ name: s.name, values: s.values, ...(bands && s.hasCi ? { lo: s.lo, hi: s.hi } : {}) }));
+  if (pooled && again.series.length > 1) series.push({ name: 'all versions', values: pooled.values, ...(bands && pooled.hasCi ? { lo: pooled.lo, hi: pooled.hi } : {}), color: '#6e7781', dash: [2, 3] });
+  return { x, series };
 }

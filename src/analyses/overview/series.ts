@@ -69,7 +69,8 @@ function add(acc: Acc, r: Rollup, i: number): void {
 
 /**
  * Per window (day or ISO week) and policy version: exposures, items_exposed, coverage, gini, entropy_norm,
- * exploration_share, outcome_rate, explore_rate and exploit_rate (rates with Wilson intervals).
+ * exploration_share, outcome_rate, explore_rate and exploit_rate (rates with Wilson intervals); and the same per window
+ * over every chosen version pooled (group `{day}` or `{week}` alone).
  */
 export function loopSeries(r: Rollup, f: SeriesFilter = {}): Result {
   const { dayOk, versionOk } = masks(r, f);
@@ -83,10 +84,12 @@ export function loopSeries(r: Rollup, f: SeriesFilter = {}): Result {
   for (let i = 0; i < r.day.length; i++) {
     const d = r.day[i]!, v = r.version[i]!;
     if (!dayOk[d] || !versionOk[v]) continue;
-    const key = windowIndex.get(windowOfDay[d]!)! * V + v;
-    let acc = accs.get(key);
-    if (!acc) accs.set(key, (acc = newAcc()));
-    add(acc, r, i);
+    const w = windowIndex.get(windowOfDay[d]!)!;
+    for (const key of [w * (V + 1) + v, w * (V + 1) + V]) {
+      let acc = accs.get(key);
+      if (!acc) accs.set(key, (acc = newAcc()));
+      add(acc, r, i);
+    }
   }
   const K = r.catalogSize;
   const metrics: Metric[] = [];
@@ -97,7 +100,9 @@ export function loopSeries(r: Rollup, f: SeriesFilter = {}): Result {
   };
   for (const key of [...accs.keys()].sort((a, b) => a - b)) {
     const acc = accs.get(key)!;
-    const group: Group = { [window]: windows[Math.floor(key / V)]!, policy_version: r.versions[key % V]! };
+    // key % (V + 1) === V: every chosen version pooled (group without policy_version).
+    const w = windows[Math.floor(key / (V + 1))]!, v = key % (V + 1);
+    const group: Group = v === V ? { [window]: w } : { [window]: w, policy_version: r.versions[v]! };
     const counts = Float64Array.from(acc.counts.values());
     const m = (name: string, value: number | null, extra: Partial<Metric> = {}) =>
       metrics.push({ name, value: value !== null && Number.isFinite(value) ? value : null, group, ...extra });

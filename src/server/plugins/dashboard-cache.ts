@@ -1,8 +1,9 @@
 /**
  * Results the dashboard reads, computed once and kept in memory. An entry is fresh while no write reached the server
- * since it was computed (the write generation is unchanged) and it is younger than `maxAgeMs` (writes made in-process,
- * outside HTTP, show up after that). A stale entry younger than `staleMs` is still served, with a refresh started in
- * the background; older ones are recomputed before answering. Concurrent requests for one key share one computation,
+ * since it was computed (the write generation is unchanged) and it is younger than `maxAgeMs`. After a write through
+ * the server the next request waits for a new computation, except within `burstMs` of the last one (a stream of writes
+ * does not make every page load wait); entries past `maxAgeMs` with no write in between (writes made in-process,
+ * outside HTTP) are served for `staleMs` more while they refresh in the background. Concurrent requests for one key share one computation,
  * and computations run one at a time per lane, so a burst of page loads cannot take both cores from ingest.
  */
 export interface CacheEntry<T> {
@@ -13,7 +14,10 @@ export interface CacheEntry<T> {
 
 export interface CacheOptions {
   maxAgeMs?: number;
+  /** How long past maxAgeMs an entry is still served (while it is refreshed) when nothing was written. */
   staleMs?: number;
+  /** Writes within this long after a computation do not make requests wait for a new one. */
+  burstMs?: number;
   /** Most entries kept (least recently used are dropped). */
   maxEntries?: number;
 }
@@ -34,11 +38,13 @@ export class DashboardCache {
   private readonly inflight = new Map<string, Promise<CacheEntry<unknown>>>();
   private readonly maxAgeMs: number;
   private readonly staleMs: number;
+  private readonly burstMs: number;
   private readonly maxEntries: number;
 
   constructor(o: CacheOptions = {}) {
     this.maxAgeMs = o.maxAgeMs ?? 5 * 60_000;
-    this.staleMs = o.staleMs ?? 30_000;
+    this.staleMs = o.staleMs ?? 60_000;
+    this.burstMs = o.burstMs ?? 1000;
     this.maxEntries = o.maxEntries ?? 200;
   }
 
@@ -58,8 +64,11 @@ export class DashboardCache {
       this.entries.delete(key);
       this.entries.set(key, hit); // most recently used last
       const age = now - hit.computedAt;
-      if (hit.generation === this.generation && age < this.maxAgeMs) return hit;
-      if (age < this.staleMs) {
+      const sameData = hit.generation === this.generation;
+      if (sameData && age < this.maxAgeMs) return hit;
+      // Old but nothing written through the server, or written a moment after computing (a burst of writes):
+      // answer from the entry and refresh it in the background.
+      if ((sameData && age < this.maxAgeMs + this.staleMs) || (!sameData && age < this.burstMs)) {
         void this.refresh(key, lane, compute).catch(() => undefined);
         return hit;
       }

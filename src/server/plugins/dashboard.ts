@@ -17,7 +17,7 @@ import { UserError } from '../../errors.js';
 import type { Result } from '../../analyses/result.js';
 import { exposureRollup, type Rollup } from '../../analyses/overview/rollup.js';
 import { exposureLorenz, loopSeries, type SeriesFilter } from '../../analyses/overview/series.js';
-import { DASHBOARD_ANALYSES, runDashboardAnalysis, summarize, type DashboardAnalysis, type Scope } from '../../analyses/overview/analyses.js';
+import { DASHBOARD_ANALYSES, computeScope, narrowToVersions, runDashboardAnalysis, summarize, type DashboardAnalysis, type Scope } from '../../analyses/overview/analyses.js';
 import type { AppContext } from '../app.js';
 import { authorizeProject, projectOf } from '../auth.js';
 import { ResultSchema } from '../result-schema.js';
@@ -101,8 +101,11 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
   });
 
   const rollup = (project: string) => cache.get<Rollup>(`rollup\u0000${project}`, rollupLane, () => exposureRollup(ctx.store, project));
-  const analysis = (project: string, name: DashboardAnalysis, scope: Scope) =>
-    cache.get<Result>(`${name}\u0000${project}\u0000${JSON.stringify(scope)}`, analysisLane, () => runDashboardAnalysis(ctx.store, project, name, scope));
+  const analysis = async (project: string, name: DashboardAnalysis, scope: Scope) => {
+    const computed = computeScope(name, scope);
+    const e = await cache.get<Result>(`${name}\u0000${project}\u0000${JSON.stringify(computed)}`, analysisLane, () => runDashboardAnalysis(ctx.store, project, name, computed));
+    return { ...e, value: narrowToVersions(e.value, scope.versions) };
+  };
 
   const guard = async (req: FastifyRequest<{ Params: { project: string } }>, reply: FastifyReply) => authorizeProject(ctx, req, reply, req.params.project);
 

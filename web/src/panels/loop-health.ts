@@ -3,7 +3,7 @@ import { h, fmt } from '../dom.js';
 import { COLORS, lineChart } from '../charts.js';
 import { registerPage, registerPanel, type PanelContext } from '../registry.js';
 import type { Lorenz } from '../api.js';
-import { metricsTable, pivot, verdictList } from '../widgets.js';
+import { metricsTable, pivot, verdictList, versionSeries } from '../widgets.js';
 import { asOf, cachedAnalysis, loopSeries } from './common.js';
 
 registerPage({
@@ -16,9 +16,9 @@ function seriesPanel(id: string, metric: string, title: string, help: string, or
     id, page: 'loop-health', title, help, order,
     async render(ctx: PanelContext, body) {
       const r = await loopSeries(ctx);
-      const p = pivot(r.metrics, metric, ctx.filter.window, 'policy_version');
+      const p = versionSeries(r.metrics, metric, ctx.filter.window);
       if (!p.x.length) return { empty: 'No exposures in this time range and these versions. Widen the filters.' };
-      lineChart(body, { id: metric, x: p.x, xKind: 'day', series: p.series.map((s) => ({ name: s.name, values: s.values })), yLabel: metric, ...o });
+      lineChart(body, { id: metric, x: p.x, xKind: 'day', series: p.series, yLabel: metric, ...o });
     },
   });
 }
@@ -34,18 +34,27 @@ registerPanel({
   help: 'Solid: exploited traffic; dashed: exploration. Shaded: 95% Wilson intervals. An exploit rate far above exploration can be the model grading its own homework.',
   async render(ctx, body) {
     const r = await loopSeries(ctx);
-    const ex = pivot(r.metrics, 'exploit_rate', ctx.filter.window, 'policy_version');
-    const days = [...new Set([...ex.x, ...pivot(r.metrics, 'explore_rate', ctx.filter.window, 'policy_version').x])].sort();
-    const exploit = pivot(r.metrics, 'exploit_rate', ctx.filter.window, 'policy_version', days);
-    const explore = pivot(r.metrics, 'explore_rate', ctx.filter.window, 'policy_version', days);
+    const w = ctx.filter.window;
+    const a = versionSeries(r.metrics, 'exploit_rate', w, true), e = versionSeries(r.metrics, 'explore_rate', w, true);
+    const days = [...new Set([...a.x, ...e.x])].sort();
     if (!days.length) return { empty: 'No outcomes to compare in this range.' };
-    const versions = [...new Set([...exploit.series.map((s) => s.name), ...explore.series.map((s) => s.name)])];
-    const color = (v: string) => COLORS[versions.indexOf(v) % COLORS.length]!;
+    const realign = (src: typeof a, x: string[]) => src.series.map((s) => {
+      const at = (arr?: Array<number | null>) => arr && x.map((d) => { const i = src.x.indexOf(d); return i < 0 ? null : arr[i] ?? null; });
+      return { ...s, values: at(s.values)!, ...(s.lo ? { lo: at(s.lo)!, hi: at(s.hi)! } : {}) };
+    });
+    let exS = realign(a, days), erS = realign(e, days);
+    // Many versions: one pair of lines over all of them pooled, else a pair per version.
+    const pooledOnly = exS.length > 4;
+    if (pooledOnly) (exS = exS.filter((s) => s.name === 'all versions')), (erS = erS.filter((s) => s.name === 'all versions'));
+    else if (exS.length > 1) (exS = exS.filter((s) => s.name !== 'all versions')), (erS = erS.filter((s) => s.name !== 'all versions'));
+    const names = [...new Set([...exS, ...erS].map((s) => s.name))];
+    const color = (v: string) => COLORS[names.indexOf(v) % COLORS.length]!;
     const series = [
-      ...exploit.series.map((s) => ({ name: `${s.name} exploit`, values: s.values, lo: s.lo, hi: s.hi, color: color(s.name) })),
-      ...explore.series.map((s) => ({ name: `${s.name} explore`, values: s.values, lo: s.lo, hi: s.hi, color: color(s.name), dash: [6, 4] })),
-    ];
-    if (!explore.series.length) body.append(h('p', { class: 'warning' }, 'No exploration traffic in this selection: there is nothing to check the exploited outcome rate against.'));
+      ...exS.map((s) => ({ ...s, name: `${s.name} exploit`, color: color(s.name), dash: undefined })),
+      ...erS.map((s) => ({ ...s, name: `${s.name} explore`, color: color(s.name), dash: [6, 4] })),
+    ].map(({ dash, ...s }) => (dash ? { ...s, dash } : s));
+    if (!erS.length) body.append(h('p', { class: 'warning' }, 'No exploration traffic in this selection: there is nothing to check the exploited outcome rate against.'));
+    if (pooledOnly) body.append(h('p', { class: 'muted' }, `${a.series.length - 1} versions pooled; choose up to four versions in the filter to see them apart.`));
     lineChart(body, { id: 'explore_exploit', x: days, xKind: 'day', percent: true, series, yLabel: 'outcome rate', height: 260 });
   },
 });

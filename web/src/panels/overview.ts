@@ -3,7 +3,7 @@ import { h } from '../dom.js';
 import { lineChart } from '../charts.js';
 import { registerPage, registerPanel } from '../registry.js';
 import { ApiError } from '../api.js';
-import { badge, checkAnchor, pivot, verdictList, worst } from '../widgets.js';
+import { badge, checkAnchor, verdictList, versionSeries, worst } from '../widgets.js';
 import { asOf, cachedAnalysis, loopSeries } from './common.js';
 
 registerPage({ id: 'overview', title: 'Overview', order: 0, filters: ['range', 'versions'] });
@@ -13,12 +13,12 @@ registerPanel({
   page: 'overview',
   title: 'Exposures per day',
   order: 0,
-  help: 'Items shown per day, one line per policy version.',
+  help: 'Items shown per day, one line per policy version (grey: all of them together).',
   async render(ctx, body) {
     const r = await loopSeries(ctx);
-    const p = pivot(r.metrics, 'exposures', ctx.filter.window, 'policy_version');
+    const p = versionSeries(r.metrics, 'exposures', ctx.filter.window);
     if (!p.x.length) return { empty: 'No exposures in this time range and these versions. Widen the filters.' };
-    lineChart(body, { id: 'exposures', x: p.x, xKind: 'day', series: p.series.map((s) => ({ name: s.name, values: s.values })), yLabel: 'exposures' });
+    lineChart(body, { id: 'exposures', x: p.x, xKind: 'day', series: p.series, yLabel: 'exposures' });
   },
 });
 
@@ -30,9 +30,9 @@ registerPanel({
   help: 'Share of shown items that got a positive outcome, with its 95% Wilson interval shaded.',
   async render(ctx, body) {
     const r = await loopSeries(ctx);
-    const p = pivot(r.metrics, 'outcome_rate', ctx.filter.window, 'policy_version');
+    const p = versionSeries(r.metrics, 'outcome_rate', ctx.filter.window, true);
     if (!p.x.length) return { empty: 'No exposures in this time range and these versions. Widen the filters.' };
-    lineChart(body, { id: 'outcome_rate', x: p.x, xKind: 'day', percent: true, series: p.series.map((s) => ({ name: s.name, values: s.values, lo: s.lo, hi: s.hi })), yLabel: 'outcome rate' });
+    lineChart(body, { id: 'outcome_rate', x: p.x, xKind: 'day', percent: true, series: p.series, yLabel: 'outcome rate' });
   },
 });
 
