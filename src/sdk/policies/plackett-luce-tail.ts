@@ -1,0 +1,241 @@
+/**
+ * The light items of the exponential-race integrand (plackett-luce.ts) in closed form from their weight moments, with
+ * an a-posteriori error bound.
+ *
+ * At time t the not-shown ("bulk") items enter the integrand through the truncated Poisson-binomial polynomial
+ *
+ *     B_t(z) = prod_l (e^{-x_l} + (1 - e^{-x_l}) z),   x_l = w_l t,   truncated at degree D = slateSize - 1.
+ *
+ * Multiplying out every factor costs O(n D) per quadrature node. For a set L of light items (all x_l <= X) the same
+ * product follows from a few numbers per node instead. Write each factor as e^{-x} (1 + r z), r = e^x - 1, and take
+ * logarithms (formal power series in z, so truncation at degree D is exact):
+ *
+ *     log prod_{l in L} (...) = -y_1 + sum_{m=1..D} lambda_m z^m,
+ *     lambda_m = ((-1)^{m+1} / m) sum_l r_l^m,          y_c = sum_l x_l^c = t^c sum_l w_l^c,
+ *
+ * and expand (e^x - 1)^m = sum_{c >= m} kappa_{m,c} x^c with kappa_{m,c} = m! S(c, m) / c! (S: Stirling numbers of
+ * the second kind; Graham, Knuth & Patashnik, "Concrete Mathematics", 2nd ed., eq. 7.49), so that
+ *
+ *     lambda_m ~= ((-1)^{m+1} / m) sum_{c=m..C} kappa_{m,c} y_c        (C = tailTerms(D))
+ *
+ * needs only the power moments sum_l w_l^c, computed once per call. The polynomial itself is then exp of that series,
+ * P_0 = e^{-y_1}, P_d = (1/d) sum_{m=1..d} m lambda_m P_{d-m} (the power-series exponential recurrence; Knuth, TAOCP
+ * vol. 2, 4.7), O(D^2) per node. This is the moment (cumulant) route to the Poisson-binomial distribution; see
+ * Hong 2013, "On computing the distribution function for the Poisson binomial distribution", Comput. Stat. Data Anal. 59.
+ *
+ * Error bound (checked at every node; a bucket that fails it is multiplied out exactly instead):
+ * - truncation: kappa_{m,c} <= m^c / c! (m! S(c, m) counts surjections, at most m^c maps), and x_l^c <= X^{c-m} x_l^m,
+ *   so |delta lambda_m| <= (y_m / m) rho_m, rho_m = X^{-m} sum_{c > C} (m X)^c / c!
+ *   <= m^{C+1} X^{C+1-m} / ((C+1)! (1 - m X / (C+2)));
+ * - the recurrence alternates in sign, so rounding is amplified where a few items dominate; the relative error of P_d
+ *   is bounded by err_d = [sum_m m (|delta lambda_m| + |lambda_m| err_{d-m}) P_{d-m} + 4 (d+1) u sum_m m |lambda_m|
+ *   P_{d-m}] / (d P_d), to first order (u = 2^-53).
+ * A tail is used only where err_d <= tolerance for every degree (default 1e-12, far below the quadrature's own error);
+ * coefficients below 1e-20 (probabilities nobody logs) may carry an absolute error of up to 1e-20 instead.
+ *
+ * Items are bucketed by weight octave (bucket b holds w in [2^-b, 2^{1-b}) times the largest bulk weight), so that as t
+ * grows the heaviest buckets move one by one into the exact product while the rest stay in the tail: the light set is
+ * a suffix of buckets, and its moments are suffix sums, M_{b,c} = S_{b,c} + 2^-c M_{b+1,c} in units of the bucket's
+ * upper bound U_b, so that y_c = (U_b t)^c M_{b,c} neither overflows nor underflows.
+ */
+
+/** Most Taylor terms of (e^x - 1)^m kept per tail coefficient; a slate of k = D + 1 uses C = min(48, max(16, D + 7)). */
+export const TAIL_TERMS_MAX = 48;
+/** Taylor terms for a slate of k = D + 1 positions. */
+export function tailTerms(D: number): number {
+  return Math.min(TAIL_TERMS_MAX, Math.max(16, D + 7));
+}
+/** Buckets of weight octaves; the last holds everything lighter. */
+const BUCKETS = 64;
+const U = 2 ** -53;
+const TINY = 1e-250;
+const TINY_P = 1e-20;
+
+/** lambdaCoef[m * (CM+1) + c] = (-1)^{m+1} kappa_{m,c} / m for 1 <= m <= c <= CM. */
+const CM = TAIL_TERMS_MAX;
+const lambdaCoef = (() => {
+  // kappa_{m,c} = m! S(c,m) / c!: kappa_{m,c} = (m / c) (kappa_{m,c-1} + kappa_{m-1,c-1}), kappa_{0,0} = 1.
+  const S = CM + 1;
+  const kap = new Float64Array(S * S);
+  kap[0] = 1;
+  for (let c = 1; c <= CM; c++) for (let m = 1; m <= c; m++) kap[m * S + c] = (m / c) * (kap[m * S + c - 1]! + kap[(m - 1) * S + c - 1]!);
+  const out = new Float64Array(S * S);
+  for (let m = 1; m <= CM; m++) for (let c = m; c <= CM; c++) out[m * S + c] = ((m % 2 === 1 ? 1 : -1) * kap[m * S + c]!) / m;
+  return out;
+})();
+/** invFact[c] = 1 / c! */
+const invFact = (() => {
+  const f = new Float64Array(CM + 2);
+  f[0] = 1;
+  for (let c = 1; c <= CM + 1; c++) f[c] = f[c - 1]! / c;
+  return f;
+})();
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // little-endian: high word second
+
+/** Octave bucket of v in (0, 1]: b with v in [2^-b, 2^{1-b}), capped at BUCKETS - 1. */
+function bucketOf(v: number): number {
+  f64[0] = v;
+  const b = 1023 - ((u32[HI]! >>> 20) & 0x7ff);
+  return b < BUCKETS - 1 ? b : BUCKETS - 1;
+}
+
+/**
+ * Workspace for one integral: the bulk weights sorted by bucket (heaviest bucket first) and the suffix moments.
+ * Reused across calls (grows, never shrinks), so a decision allocates nothing here.
+ */
+export class LightTail {
+  /** Bulk weights in bucket order; the exact product takes a prefix [0, bucketStart[hb]). */
+  sorted = new Float64Array(0);
+  /** bucketStart[b] = index in `sorted` of bucket b's first item; bucketStart[nBuckets] = nb. */
+  readonly bucketStart = new Int32Array(BUCKETS + 1);
+  nBuckets = 0;
+  private readonly upper = new Float64Array(BUCKETS);
+  /** Suffix moments, row b: M_{b,c} for c = 1..C at [b * C + c - 1]. */
+  private readonly moments = new Float64Array(BUCKETS * CM);
+  private readonly count = new Int32Array(BUCKETS);
+  private bucket = new Uint8Array(0);
+  private readonly y = new Float64Array(CM + 1);
+  private readonly lam = new Float64Array(CM + 1);
+  private readonly dlam = new Float64Array(CM + 1);
+  private readonly err = new Float64Array(CM + 1);
+  /** Taylor terms of this build, and m^{C+1} / (C+1)! for m = 0..C. */
+  private C = 0;
+  private readonly mpow = new Float64Array(CM + 1);
+
+  /** Sorts the nb bulk weights bw (all > 0) into buckets and computes the suffix moments for slates of D + 1. */
+  build(bw: Float64Array, nb: number, D: number): void {
+    const C = tailTerms(D);
+    if (C !== this.C) {
+      this.C = C;
+      for (let m = 0; m <= C; m++) this.mpow[m] = m ** (C + 1) * invFact[C + 1]!;
+    }
+    if (this.sorted.length < nb) this.sorted = new Float64Array(Math.max(nb, 2 * this.sorted.length));
+    const { count, bucketStart, upper, moments, sorted } = this;
+    let wmax = 0;
+    for (let b = 0; b < nb; b++) if (bw[b]! > wmax) wmax = bw[b]!;
+    if (this.bucket.length < nb) this.bucket = new Uint8Array(Math.max(nb, 2 * this.bucket.length));
+    const bucket = this.bucket;
+    count.fill(0);
+    let last = 0;
+    const inv = 1 / wmax;
+    for (let b = 0; b < nb; b++) {
+      const k = bucketOf(bw[b]! * inv);
+      bucket[b] = k;
+      count[k]!++;
+      if (k > last) last = k;
+    }
+    this.nBuckets = nb > 0 ? last + 1 : 0;
+    bucketStart[0] = 0;
+    for (let k = 0; k < this.nBuckets; k++) {
+      bucketStart[k + 1] = bucketStart[k]! + count[k]!;
+      upper[k] = wmax * 2 ** (1 - k);
+    }
+    // counting sort (count[] reused as the fill cursor)
+    for (let k = 0; k < this.nBuckets; k++) count[k] = bucketStart[k]!;
+    for (let b = 0; b < nb; b++) sorted[count[bucket[b]!]!++] = bw[b]!;
+    // per-bucket moments in units of the bucket's upper bound: v in [1/2, 1) (smaller only in the last bucket)
+    moments.fill(0, 0, this.nBuckets * C);
+    for (let k = 0; k < this.nBuckets; k++) {
+      const inv = 1 / upper[k]!, row = k * C, end = bucketStart[k + 1]!;
+      let i = bucketStart[k]!;
+      if (k < BUCKETS - 1) {
+        // v >= 1/2, so v^C >= 2^-C: no underflow; four items per pass (one load and store of each moment per pass)
+        for (; i + 3 < end; i += 4) {
+          const v1 = sorted[i]! * inv, v2 = sorted[i + 1]! * inv, v3 = sorted[i + 2]! * inv, v4 = sorted[i + 3]! * inv;
+          let p1 = v1, p2 = v2, p3 = v3, p4 = v4;
+          for (let c = 0; c < C; c++) {
+            moments[row + c] = moments[row + c]! + ((p1 + p2) + (p3 + p4));
+            p1 *= v1;
+            p2 *= v2;
+            p3 *= v3;
+            p4 *= v4;
+          }
+        }
+      }
+      for (; i < end; i++) {
+        const v = sorted[i]! * inv;
+        let p = v;
+        for (let c = 0; c < C; c++) {
+          moments[row + c] = moments[row + c]! + p;
+          p *= v;
+          if (p < TINY) break;
+        }
+      }
+    }
+    // suffix sums: M_b = S_b + 2^-c M_{b+1}
+    for (let k = this.nBuckets - 2; k >= 0; k--) {
+      const row = k * C, next = row + C;
+      let s = 0.5;
+      for (let c = 0; c < C; c++, s *= 0.5) {
+        const v = moments[row + c]! + s * moments[next + c]!;
+        moments[row + c] = v < TINY ? 0 : v;
+      }
+    }
+  }
+
+  /**
+   * The truncated polynomial of the buckets hb.. at time t into out[0..D], if its error bound (relative, per
+   * coefficient) is within tol; otherwise returns false and leaves out unspecified.
+   */
+  evaluate(t: number, hb: number, D: number, tol: number, out: Float64Array): boolean {
+    const { y, lam, dlam, err, moments, mpow, C } = this;
+    const X = this.upper[hb]! * t;
+    if (D >= C || D * X >= C + 2) return false;
+    const row = hb * C;
+    let pw = 1;
+    let top = 0;
+    for (let c = 1; c <= C; c++) {
+      pw *= X;
+      if (pw < TINY) break;
+      y[c] = pw * moments[row + c - 1]!;
+      top = c;
+    }
+    const y1 = top >= 1 ? y[1]! : 0;
+    if (y1 > 700) return false;
+    // rho_m = m^{C+1} X^{C+1-m} / (C+1)! / (1 - m X / (C+2)), from m = D down (X^{C+1-m} by repeated products)
+    let xp = 1;
+    for (let c = 0; c < C + 1 - D && xp > 0; c++) {
+      xp *= X;
+      if (xp < TINY) xp = 0;
+    }
+    for (let m = D; m >= 1; m--) {
+      let s = 0;
+      const lo = m * (CM + 1);
+      for (let c = m; c <= top; c++) s += lambdaCoef[lo + c]! * y[c]!;
+      lam[m] = s;
+      const ym = m <= top ? y[m]! : 0;
+      dlam[m] = xp > 0 ? ((ym / m) * mpow[m]! * xp) / (1 - (m * X) / (C + 2)) : 0;
+      xp *= X;
+      if (xp < TINY) xp = 0;
+    }
+    out[0] = Math.exp(-y1);
+    err[0] = U * (2 + y1);
+    if (out[0]! < TINY_P) return false;
+    for (let d = 1; d <= D; d++) {
+      let v = 0, a = 0, e = 0;
+      for (let m = 1; m <= d; m++) {
+        const pm = out[d - m]!;
+        v += m * lam[m]! * pm;
+        const al = m * Math.abs(lam[m]!) * pm;
+        a += al;
+        e += m * dlam[m]! * pm + al * err[d - m]!;
+      }
+      v /= d;
+      const abs = (e + 4 * (d + 1) * U * a) / d;
+      if (v < TINY_P) {
+        if (abs > TINY_P) return false;
+        out[d] = 0;
+        err[d] = 0;
+        continue;
+      }
+      const rel = abs / v;
+      if (rel > tol) return false;
+      out[d] = v;
+      err[d] = rel;
+    }
+    return true;
+  }
+}
