@@ -27,7 +27,8 @@ import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import type { Group, Metric, Result } from '../result.js';
 import { sqlTime, type Queryable } from '../sql.js';
 import { checkOutcomeKinds, checkThresholds } from '../options.js';
-import { ope } from '../ope/analyze.js';
+import type { OpeOptions } from '../ope/analyze.js';
+import { opeBatch } from '../ope/batch.js';
 import {
   candidateItems,
   candidateTimings,
@@ -260,6 +261,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   // shows item a with the share a has in the group's exploited exposures ("marginal replay"), renormalized over the
   // items exploration ever showed. Only for groups that are whole policy versions (no window, by policy_version or none).
   if (scope.window === 'none' && scope.by.every((b) => b === 'policy_version')) {
+    const runs: Array<{ group: Group; options: OpeOptions; lost: () => number }> = [];
     for (const g of ordered) {
       const mix = new Map<string, number>();
       for (const r of itemsOf.get(g.key.join('\u0001')) ?? []) if (r.exploitExposures > 0) mix.set(r.item, r.exploitExposures);
@@ -280,27 +282,37 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
         return cached;
       };
       const version = scope.by.length ? g.label.policy_version : undefined;
-      const anchor = await ope(db, {
-        project: o.project,
-        ...(o.since ? { since: o.since } : {}),
-        ...(o.until ? { until: o.until } : {}),
-        ...(version !== undefined && version !== '(none)' ? { policyVersion: version } : {}),
-        explorationOnly: true,
-        ...(scope.outcomeKinds.length ? { outcomeKinds: scope.outcomeKinds } : {}),
-        targets: [{ kind: 'function', name: 'exploit_mix', fn, attributes: false }],
-        estimators: ['ipw', 'snipw'],
-        bootstrap: 0,
-        rewardModel: 'none',
-        thresholds: { confidence: thresholds.confidence },
+      runs.push({
+        group: g.label,
+        lost: () => lost,
+        options: {
+          project: o.project,
+          ...(o.since ? { since: o.since } : {}),
+          ...(o.until ? { until: o.until } : {}),
+          ...(version !== undefined && version !== '(none)' ? { policyVersion: version } : {}),
+          explorationOnly: true,
+          ...(scope.outcomeKinds.length ? { outcomeKinds: scope.outcomeKinds } : {}),
+          targets: [{ kind: 'function', name: 'exploit_mix', fn, attributes: false, sameForEveryRound: true }],
+          estimators: ['ipw', 'snipw'],
+          bootstrap: 0,
+          rewardModel: 'none',
+          thresholds: { confidence: thresholds.confidence },
+        },
       });
+    }
+    // One query for the exploration rounds of every version, then the OPE module on each version's rounds.
+    const anchors = await opeBatch(db, runs.map((r) => r.options));
+    runs.forEach((run, j) => {
+      const anchor = anchors[j]!;
       for (const est of ['ipw', 'snipw']) {
         const m = anchor.metrics.find((x) => x.name === est && x.group?.interval === 'normal');
-        if (m) metric(`exploit_value_${est}`, m.value, g.label, { ...(m.ci ? { ci: m.ci } : {}), ...(m.n !== undefined ? { n: m.n } : {}), unit: 'outcome rate of the exploited item mix on exploration traffic' });
+        if (m) metric(`exploit_value_${est}`, m.value, run.group, { ...(m.ci ? { ci: m.ci } : {}), ...(m.n !== undefined ? { n: m.n } : {}), unit: 'outcome rate of the exploited item mix on exploration traffic' });
       }
-      if (lost >= 0) metric('exploit_mix_unexplored_share', lost, g.label, { unit: "share of the exploited item mix that exploration never showed" });
+      const lost = run.lost();
+      if (lost >= 0) metric('exploit_mix_unexplored_share', lost, run.group, { unit: "share of the exploited item mix that exploration never showed" });
       const bad = anchor.verdicts.filter((v) => v.status === 'fail');
-      if (bad.length) anchorWarnings.push({ group: g.label, reason: bad.map((v) => v.message).join(' ') });
-    }
+      if (bad.length) anchorWarnings.push({ group: run.group, reason: bad.map((v) => v.message).join(' ') });
+    });
   }
 
   // Dynamics along each sequence.

@@ -33,12 +33,12 @@ import { checkOutcomeKinds, checkThresholds } from '../options.js';
 import { bootstrapRoundTerms, DEFAULT_RESAMPLES } from './bootstrap.js';
 import { roundTermsShared } from './estimators/define.js';
 import { DEFAULT_SHRINKAGE_LAMBDA, DEFAULT_SWITCH_TAU, dm, dr, drOs, iips, ipw, pbm, sndr, snipw, switchDr } from './estimators/index.js';
-import { loggedRounds, type RewardMode } from './query.js';
+import { loggedRounds, type RewardMode, type RoundColumns, type RoundScope } from './query.js';
 import { fitRewardModel, type RewardModelKind } from './reward-model.js';
 import { attributeNumber, buildRounds, type LoggedRounds } from './rounds.js';
-import { perRoundVectors, slateMarginals, targetActions, targetName, targetProbabilities, type TargetFunction, type TargetSpec } from './targets.js';
+import { perRoundVectors, slateMarginals, targetActions, targetName, targetPolicy, type TargetFunction, type TargetSpec } from './targets.js';
 import { SharedTerms, summarizeTerms } from './terms.js';
-import type { Estimator, LoggedBandit, LoggedSlates, RoundTerms, SlateEstimator } from './types.js';
+import type { Estimator, LoggedBandit, LoggedSlates, RoundTerms, SlateEstimator, TargetPolicy } from './types.js';
 import { validateLoggedBandit, validateLoggedSlates } from './validate.js';
 import { comparisonVerdict, DEFAULT_OPE_THRESHOLDS, diagnosticVerdicts, type OpeThresholds, type Ranked, type TargetDiagnostics } from './verdicts.js';
 
@@ -253,9 +253,44 @@ interface Named {
 }
 
 export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
+  return opeOnRounds(o, (scope) => loggedRounds(db, scope));
+}
+
+/**
+ * The store scope `ope` reads for these options (checked first): project, time range, policy version, exploration
+ * only, outcome kinds, reward and whether the decisions' attributes are needed.
+ */
+export function opeRoundScope(o: OpeOptions): RoundScope {
   checkOpeOptions(o);
   const since = sqlTime('since', o.since);
   const until = sqlTime('until', o.until);
+  const targets = o.targets ?? [{ kind: 'uniform' }];
+  const logging = typeof o.slate === 'object' ? o.slate.logging : undefined;
+  const specs = [...targets, ...(logging ? [logging] : [])];
+  const attributes =
+    (o.context?.length ?? 0) > 0 || o.predictionsColumn !== undefined || specs.some((s) => s.kind === 'function' && s.attributes !== false) || o.rewardPredictions !== undefined;
+  return {
+    project: o.project,
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+    ...(o.policyVersion !== undefined ? { policyVersion: o.policyVersion } : {}),
+    ...(o.explorationOnly ? { explorationOnly: true } : {}),
+    outcomeKinds: o.outcomeKinds ?? [],
+    reward: o.reward ?? 'binary',
+    attributes,
+  };
+}
+
+/**
+ * `ope` on rounds the caller fetches: `rounds` receives `opeRoundScope(o)` and must return exactly what
+ * `loggedRounds(db, scope)` would (the same rows in the same order). `opeBatch` uses it to read the rounds of many
+ * policy versions in one query.
+ */
+export async function opeOnRounds(o: OpeOptions, rounds: (scope: RoundScope) => Promise<RoundColumns>): Promise<Result> {
+  checkOpeOptions(o);
+  // Checked here, before the other options, as ever; opeRoundScope converts them for the query.
+  sqlTime('since', o.since);
+  sqlTime('until', o.until);
   const t: OpeThresholds = { ...DEFAULT_OPE_THRESHOLDS, ...(o.thresholds ?? {}) };
   const confidence = t.confidence;
   const targets = o.targets ?? [{ kind: 'uniform' }];
@@ -308,18 +343,7 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
   const result: Result = { analysis: 'ope', inputs, metrics: [], verdicts: [] };
 
   const specs = [...targets, ...(slate?.logging ? [slate.logging] : [])];
-  const needAttributes =
-    (o.context?.length ?? 0) > 0 || o.predictionsColumn !== undefined || specs.some((s) => s.kind === 'function' && s.attributes !== false) || o.rewardPredictions !== undefined;
-  const cols = await loggedRounds(db, {
-    project: o.project,
-    ...(since ? { since } : {}),
-    ...(until ? { until } : {}),
-    ...(o.policyVersion !== undefined ? { policyVersion: o.policyVersion } : {}),
-    ...(o.explorationOnly ? { explorationOnly: true } : {}),
-    outcomeKinds: o.outcomeKinds ?? [],
-    reward: rewardMode,
-    attributes: needAttributes,
-  });
+  const cols = await rounds(opeRoundScope(o));
   if (cols.n === 0) {
     result.verdicts.push({ check: 'data', status: 'unknown', message: 'There are no logged exposures in this scope, so no policy can be evaluated; check the project, the time range and the policy version.' });
     return result;
@@ -383,13 +407,13 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
   const ranked: Ranked[] = [];
   for (const spec of targets) {
     const name = targetName(spec);
-    const probs = targetProbabilities(spec, r);
+    const target = targetPolicy(spec, r);
     let named: Named[];
     if (slate) {
       const target = { marginals: slateMarginals(spec, r) };
       named = slateEstimators.map((e) => ({ name: e.name, terms: e.roundTerms(slates!, target) }));
     } else {
-      const shared = new SharedTerms(bandit, { probs }, q);
+      const shared = new SharedTerms(bandit, target, q);
       named = estimators.map((e) => ({ name: e.name, terms: roundTermsShared(e, shared) }));
     }
     const summaries = named.map(({ terms }) => summarizeTerms(terms));
@@ -426,7 +450,7 @@ export async function ope(db: Queryable, o: OpeOptions): Promise<Result> {
     result.metrics.push(metric('lift_vs_logging', lift, { target: name, estimator: rankBy, interval: boot ? 'bootstrap' : 'normal' }, liftCi, units));
 
     // Weight diagnostics, over the rows (each shown item at its logged position).
-    const diag = diagnose(r, probs, seen, name, z);
+    const diag = diagnose(r, target, seen, name, z);
     diag.weighted = names.filter((e) => e === 'snipw' || e === 'sndr' || e === 'iips' || e === 'pbm' || ((e === 'ipw' || e === 'dr') && o.clip === undefined));
     diag.bounded = names.filter((e) => e === 'switch-dr' || e === 'dr-os' || ((e === 'ipw' || e === 'dr') && o.clip !== undefined));
     const g = { target: name };
@@ -537,10 +561,12 @@ function pairedPercentile(a: Float64Array, b: Float64Array, confidence: number):
 }
 
 /** Weight diagnostics of a target on the logged rows (w_i = pi_e(a_i | x_i, position_i) / pscore_i). */
-function diagnose(r: LoggedRounds, probs: Float64Array, seen: Uint8Array, name: string, z: number): TargetDiagnostics {
+function diagnose(r: LoggedRounds, target: TargetPolicy, seen: Uint8Array, name: string, z: number): TargetDiagnostics {
   const n = r.n;
   const K = r.actions.length;
   const L = r.positions.length;
+  const { probs, rowOf } = target;
+  const rowAt = (i: number): number => (rowOf === undefined ? i : rowOf[i]!) * K;
   const w = new Float64Array(n);
   let sw = 0;
   let maxW = -1;
@@ -548,7 +574,7 @@ function diagnose(r: LoggedRounds, probs: Float64Array, seen: Uint8Array, name: 
   let minP = Number.POSITIVE_INFINITY;
   let argMin = 0;
   for (let i = 0; i < n; i++) {
-    const wi = probs[i * K + r.action[i]!]! / r.pscore[i]!;
+    const wi = probs[rowAt(i) + r.action[i]!]! / r.pscore[i]!;
     w[i] = wi;
     sw += wi;
     if (wi > maxW) (maxW = wi), (argMax = i);
@@ -560,11 +586,16 @@ function diagnose(r: LoggedRounds, probs: Float64Array, seen: Uint8Array, name: 
   for (let i = 0; i < n; i++) ssw += (w[i]! - meanW) ** 2;
   const seW = n > 1 ? Math.sqrt(ssw / (n - 1) / n) : Number.NaN;
   const ess = effectiveSampleSize(w);
+  // The actions never logged at each position, ascending: the same terms in the same order as testing every action.
+  const unseenAt = Array.from({ length: L }, (_, p) => {
+    const list: number[] = [];
+    for (let a = 0; a < K; a++) if (seen[a * L + p] === 0) list.push(a);
+    return list;
+  });
   let deficiency = 0;
   for (let i = 0; i < n; i++) {
-    const o = i * K;
-    const p = r.position[i]!;
-    for (let a = 0; a < K; a++) if (seen[a * L + p] === 0) deficiency += probs[o + a]!;
+    const o = rowAt(i);
+    for (const a of unseenAt[r.position[i]!]!) deficiency += probs[o + a]!;
   }
   deficiency /= n;
   return {

@@ -55,8 +55,9 @@ export function weightDiagnostics(data: LoggedBandit, target: TargetPolicy): Wei
   for (let a = 0; a < K; a++) if (seen[a] === 0) unlogged.push(a);
   let deficiency = 0;
   if (unlogged.length > 0) {
+    const rowOf = target.rowOf;
     for (let i = 0; i < n; i++) {
-      const o = i * K;
+      const o = (rowOf === undefined ? i : rowOf[i]!) * K;
       for (const a of unlogged) deficiency += target.probs[o + a]!;
     }
     deficiency /= n;

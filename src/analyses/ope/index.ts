@@ -45,6 +45,8 @@ export { PROB_SUM_TOLERANCE } from './validate.js';
 // The analysis over the store: `ope(db, options) -> Result`.
 export {
   ope,
+  opeOnRounds,
+  opeRoundScope,
   checkOpeOptions,
   estimateExamination,
   predictionColumnValues,
@@ -57,6 +59,7 @@ export {
 } from './analyze.js';
 export { DEFAULT_OPE_THRESHOLDS, type OpeThresholds } from './verdicts.js';
 export { parseTargetCsv, targetTableFromRecords, type TargetTable, type ProbabilityRecord, type RoundKey } from './target-table.js';
-export { slateMarginals, targetName, targetProbabilities, type RoundView, type TargetFunction, type TargetSpec } from './targets.js';
-export { loggedRounds, type RewardMode, type RoundScope } from './query.js';
+export { slateMarginals, targetName, targetPolicy, targetProbabilities, type RoundView, type TargetFunction, type TargetSpec } from './targets.js';
+export { loggedRounds, loggedRoundsByVersion, type RewardMode, type RoundScope } from './query.js';
+export { opeBatch } from './batch.js';
 export { buildRounds, type LoggedRounds } from './rounds.js';

@@ -12,6 +12,7 @@
 import { UserError } from '../../errors.js';
 import type { LoggedRounds } from './rounds.js';
 import { rowKey, type TargetTable } from './target-table.js';
+import type { TargetPolicy } from './types.js';
 import { PROB_SUM_TOLERANCE } from './validate.js';
 
 /** What a target-policy function sees of a logged round. */
@@ -34,8 +35,12 @@ export type TargetFunction = (round: RoundView) => ArrayLike<number> | Readonly<
 export type TargetSpec =
   | { kind: 'uniform'; name?: string }
   | { kind: 'table'; name: string; table: TargetTable }
-  /** `attributes: false` says the function never reads the round's attributes, which are then not fetched. */
-  | { kind: 'function'; name: string; fn: TargetFunction; attributes?: boolean };
+  /**
+   * `attributes: false` says the function never reads the round's attributes, which are then not fetched.
+   * `sameForEveryRound: true` says its answer depends on nothing of the round but `actions` (not its context,
+   * position or attributes): it is then called once, for the first round, and that distribution serves every round.
+   */
+  | { kind: 'function'; name: string; fn: TargetFunction; attributes?: boolean; sameForEveryRound?: boolean };
 
 export function targetName(spec: TargetSpec): string {
   return spec.kind === 'uniform' ? (spec.name ?? 'uniform') : spec.name;
@@ -105,6 +110,27 @@ export function targetProbabilities(spec: TargetSpec, r: LoggedRounds): Float64A
     return probs;
   }
   return perRoundVectors(r, spec.fn, `target '${name}'`, true);
+}
+
+/**
+ * The target as the estimators take it (types.ts TargetPolicy). One that is the same on every round (uniform, or a
+ * function declared `sameForEveryRound`) is one shared row with `rowOf` all 0, O(K) instead of the O(n K) of n equal
+ * rows; every other target is `targetProbabilities`' n x K matrix. The probabilities are the same either way.
+ */
+export function targetPolicy(spec: TargetSpec, r: LoggedRounds): TargetPolicy {
+  const K = r.actions.length;
+  if (spec.kind === 'uniform' && r.n > 0) {
+    const row = new Float64Array(K);
+    row.fill(1 / r.nLogged, 0, r.nLogged);
+    return { probs: row, rowOf: new Int32Array(r.n) };
+  }
+  if (spec.kind === 'function' && spec.sameForEveryRound && r.n > 0) {
+    const row = new Float64Array(K);
+    const index = new Map(r.actions.map((a, k) => [a, k]));
+    callInto(r, spec.fn, `target '${spec.name}'`, true, 0, r.positions[r.position[0]!]!, row, 0, index, r.contextNames);
+    return { probs: row, rowOf: new Int32Array(r.n) };
+  }
+  return { probs: targetProbabilities(spec, r) };
 }
 
 /**

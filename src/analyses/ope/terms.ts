@@ -11,21 +11,23 @@ import type { Estimate, LoggedBandit, RewardPredictions, RoundTerms, TargetPolic
 /** w_i = pi_e(a_i | x_i) / pscore_i (inputs assumed validated). */
 export function importanceWeights(data: LoggedBandit, target: TargetPolicy): Float64Array {
   const { n, nActions: K, action, pscore } = data;
-  const probs = target.probs;
+  const { probs, rowOf } = target;
   const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) w[i] = probs[i * K + action[i]!]! / pscore[i]!;
+  if (rowOf === undefined) for (let i = 0; i < n; i++) w[i] = probs[i * K + action[i]!]! / pscore[i]!;
+  else for (let i = 0; i < n; i++) w[i] = probs[rowOf[i]! * K + action[i]!]! / pscore[i]!;
   return w;
 }
 
 /** q_hat(x_i, pi_e) = sum_a pi_e(a | x_i) q_hat(x_i, a). */
 export function directMethodTerms(data: LoggedBandit, target: TargetPolicy, q: RewardPredictions): Float64Array {
   const { n, nActions: K } = data;
-  const probs = target.probs;
+  const { probs, rowOf } = target;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
     const o = i * K;
-    for (let a = 0; a < K; a++) s += probs[o + a]! * q[o + a]!;
+    const t = (rowOf === undefined ? i : rowOf[i]!) * K;
+    for (let a = 0; a < K; a++) s += probs[t + a]! * q[o + a]!;
     out[i] = s;
   }
   return out;

@@ -26,8 +26,16 @@ export interface LoggedBandit {
 
 /** The evaluation (target) policy pi_e, given as its action distribution on every logged context. */
 export interface TargetPolicy {
-  /** Row-major n x K: probs[i*K + a] = pi_e(a | x_i). Each row sums to 1 (within 1e-6). */
+  /**
+   * Row-major n x K: probs[i*K + a] = pi_e(a | x_i). Each row sums to 1 (within 1e-6). With `rowOf`, only the
+   * distinct rows: round i's distribution is row rowOf[i].
+   */
   probs: Float64Array;
+  /**
+   * Optional, one per round: which row of `probs` holds its distribution. A target that is the same on every round
+   * (uniform, a fixed item mix) is then one row with rowOf all 0, instead of n copies of it.
+   */
+  rowOf?: Int32Array;
 }
 
 /**

@@ -49,12 +49,25 @@ export function validateLoggedBandit(fn: string, data: LoggedBandit): void {
   }
 }
 
-/** Checks that target.probs is n x K with entries in [0, 1] and rows summing to 1 within 1e-6. */
+/**
+ * Checks that target.probs is n x K (or, with target.rowOf, rows x K with one row index per round) with entries in
+ * [0, 1] and rows summing to 1 within 1e-6.
+ */
 export function validateTarget(fn: string, data: LoggedBandit, target: TargetPolicy): void {
   const { n, nActions: K } = data;
-  const probs = target.probs;
-  checkLength(fn, 'target.probs', probs.length, n * K, `n x K = ${n} x ${K}, row-major`);
-  for (let i = 0; i < n; i++) {
+  const { probs, rowOf } = target;
+  let rows = n;
+  if (rowOf === undefined) checkLength(fn, 'target.probs', probs.length, n * K, `n x K = ${n} x ${K}, row-major`);
+  else {
+    checkLength(fn, 'target.rowOf', rowOf.length, n, 'one per round');
+    rows = Math.floor(probs.length / K);
+    checkLength(fn, 'target.probs', probs.length, rows * K, `rows x K with K = ${K}, row-major`);
+    for (let i = 0; i < n; i++) {
+      const j = rowOf[i]!;
+      if (!(j >= 0 && j < rows)) throw new RangeError(`${fn}: target.rowOf[${i}] = ${j} is outside 0..${rows - 1}`);
+    }
+  }
+  for (let i = 0; i < rows; i++) {
     let s = 0;
     const o = i * K;
     for (let a = 0; a < K; a++) {
