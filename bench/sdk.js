@@ -7,7 +7,9 @@
  *    includes everything the policy does for it: ranking, sampling, the exact propensities of the 10 shown items and
  *    the `shown` objects. Thompson sampling computes its marginal table once per posterior update: that one-time cost
  *    is reported apart, and per decision it draws 1,000 Beta variates and reads the table. Plackett-Luce with 10 slots
- *    out of 1,000 cannot be enumerated (~1e30 prefixes): it uses the exponential-race integral (plackett-luce.ts).
+ *    out of 1,000 cannot be enumerated (~1e30 prefixes): it uses the exponential-race integral (plackett-luce.ts) with
+ *    the light items in closed form (plackett-luce-tail.ts); for reference, also with every item multiplied out
+ *    (tailTolerance 0, the method before the tail).
  *    Also: assign() and a profile read.
  * 2. Client throughput against `loopguard serve` in a child process on loopback: --events events (default 200,000;
  *    decisions with 3 shown items and outcomes, 50/50) logged as fast as the client takes them (the loop yields when
@@ -15,7 +17,8 @@
  *    call. Every event must come back stored. For reference, the same mix posted as pre-built JSON bodies without the
  *    SDK: what the server itself takes on this machine.
  *
- * node bench/sdk.js [--decisions N] [--events N] [--quick]   (needs `npm run build`; node built-ins and dist/ only)
+ * node bench/sdk.js [--decisions N] [--events N] [--quick] [--no-client]   (needs `npm run build`; node built-ins and
+ * dist/ only; --no-client skips part 2)
  * Writes bench/out/sdk.json.
  */
 import { spawn } from 'node:child_process';
@@ -31,7 +34,7 @@ const sdk = await import(path.join(ROOT, 'dist', 'sdk', 'index.js'));
 const { DuckDbStore } = await import(path.join(ROOT, 'dist', 'store', 'duckdb', 'store.js'));
 
 const { values: args } = parseArgs({
-  options: { decisions: { type: 'string' }, events: { type: 'string' }, quick: { type: 'boolean' } },
+  options: { decisions: { type: 'string' }, events: { type: 'string' }, quick: { type: 'boolean' }, 'no-client': { type: 'boolean' } },
 });
 const DECISIONS = Number(args.decisions ?? (args.quick ? 2000 : 20_000));
 const EVENTS = Number(args.events ?? (args.quick ? 20_000 : 200_000));
@@ -86,6 +89,7 @@ results.push(timeIt('shuffle top 5 (eps 1)', (i) => sdk.shuffleTopK(pool[i % 200
 results.push(timeIt('swap with tail (eps 1)', (i) => sdk.swapTail(pool[i % 200], { slateSize: SLOTS, rng: policyRng })));
 results.push(timeIt('plackett-luce (T 1, integral)', (i) => sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, rng: policyRng })));
 results.push(timeIt('plackett-luce, pool of top 100', (i) => sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, pool: 100, rng: policyRng })));
+results.push(timeIt('plackett-luce, item by item (ref.)', (i) => sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, tailTolerance: 0, rng: policyRng }), Math.min(DECISIONS, 5000)));
 const arms = Array.from({ length: N_CAND }, (_, i) => ({ item_id: `item-${i}`, alpha: 1 + rng.int(20), beta: 20 + rng.int(400) }));
 const t0 = performance.now();
 const ts = new sdk.ThompsonSampling(arms, { slateSize: SLOTS });
@@ -192,22 +196,24 @@ async function rawRun(url, key) {
   return r;
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopguard-bench-sdk-'));
-const db = path.join(dir, 'lg.duckdb');
-const setup = await DuckDbStore.open(db);
-const key = (await setup.createApiKey('bench')).key;
-await setup.close();
-process.stderr.write(`client: ${EVENTS} events against loopguard serve (child process) on loopback\n`);
-const server = await startServer(db);
 const clients = [];
-try {
-  clients.push(await rawRun(server.url, key));
-  clients.push(await clientRun('client, no spool', server.url, key, null));
-  clients.push(await clientRun('client, spool (fsync interval)', server.url, key, path.join(dir, 'spool')));
-} finally {
-  server.child.kill('SIGTERM');
-  await new Promise((r) => server.child.once('exit', r));
-  fs.rmSync(dir, { recursive: true, force: true });
+if (!args['no-client']) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'loopguard-bench-sdk-'));
+  const db = path.join(dir, 'lg.duckdb');
+  const setup = await DuckDbStore.open(db);
+  const key = (await setup.createApiKey('bench')).key;
+  await setup.close();
+  process.stderr.write(`client: ${EVENTS} events against loopguard serve (child process) on loopback\n`);
+  const server = await startServer(db);
+  try {
+    clients.push(await rawRun(server.url, key));
+    clients.push(await clientRun('client, no spool', server.url, key, null));
+    clients.push(await clientRun('client, spool (fsync interval)', server.url, key, path.join(dir, 'spool')));
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ---- report -------------------------------------------------------------------------------------------------------
@@ -218,8 +224,10 @@ console.log(`${os.cpus().length} CPUs, load average ${LOAD_START.map((x) => x.to
 console.log(table(['policy', 'p50 us', 'p99 us', 'max us', 'cpu p50 us', 'cpu p99 us', 'target'], results.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p50_us), fmt(r.cpu_p99_us), verdict(r)])));
 console.log(`thompson marginal table (${N_CAND} arms x ${SLOTS} positions, once per posterior update): ${fmt(tsTableMs)} ms`);
 console.log(table(['other', 'p50 us', 'p99 us', 'max us', 'cpu p99 us'], extras.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p99_us)])));
-console.log(`\nClient throughput: ${EVENTS} events (decisions with 3 shown items and outcomes), batches of 1,000, 8 in flight`);
-console.log(table(['client', 'events/s', 'seconds', 'log() p50 us', 'log() p99 us', 'requests'], clients.map((r) => [r.client, Math.round(r.events_per_s).toLocaleString('en-US'), r.seconds.toFixed(2), Number.isNaN(r.log_p50_us) ? '-' : fmt(r.log_p50_us), Number.isNaN(r.log_p99_us) ? '-' : fmt(r.log_p99_us), r.requests])));
+if (clients.length) {
+  console.log(`\nClient throughput: ${EVENTS} events (decisions with 3 shown items and outcomes), batches of 1,000, 8 in flight`);
+  console.log(table(['client', 'events/s', 'seconds', 'log() p50 us', 'log() p99 us', 'requests'], clients.map((r) => [r.client, Math.round(r.events_per_s).toLocaleString('en-US'), r.seconds.toFixed(2), Number.isNaN(r.log_p50_us) ? '-' : fmt(r.log_p50_us), Number.isNaN(r.log_p99_us) ? '-' : fmt(r.log_p99_us), r.requests])));
+}
 const out = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg_at_end: os.loadavg(), loadavg_at_start: LOAD_START },
   policies: results, thompson_table_ms: tsTableMs, extras, clients, target_p99_us: TARGET_P99_US,
