@@ -26,6 +26,7 @@ const GUARD_HELP: Record<keyof GuardParams, string> = {
   explorationShare: 'guarded loop: share of users in the exploration group (random slates)',
   swapEpsilon: 'guarded loop: probability a treatment slate gives one slot to a random tail item',
   ipsClip: 'guarded loop: largest inverse-propensity training weight',
+  freshDays: 'guarded loop: a swapped slot draws from items born in the last N days (0 = any item outside the top k)',
 };
 const MODEL_INTEGERS = new Set(['factors', 'epochs', 'windowDays']);
 
@@ -66,7 +67,7 @@ export function registerSimulate(program: Command): void {
         pairs: num('--pairs', o.pairs!, true),
         world: pick(o, DEFAULT_WORLD, INTEGER_PARAMS as ReadonlySet<string>),
         model: pick(o, DEFAULT_MODEL, MODEL_INTEGERS),
-        guard: pick(o, DEFAULT_GUARD, new Set()),
+        guard: pick(o, DEFAULT_GUARD, new Set(['freshDays'])),
         ...(o.db ? { dbPath: (await import('node:path')).resolve(o.db) } : {}),
         projectPrefix: o.projectPrefix!,
         onProgress: bar.onProgress,

@@ -15,7 +15,7 @@
  */
 import { createAssigner, type Assignment } from '../sdk/assign.js';
 import { epsilonGreedy } from '../sdk/policies/epsilon-greedy.js';
-import { greedySlate, type Candidate, type Slate } from '../sdk/policies/common.js';
+import { greedySlate, topK, type Candidate, type Slate } from '../sdk/policies/common.js';
 import { swapTail } from '../sdk/policies/swap-tail.js';
 import { createRng, type Rng } from '../stats/rng.js';
 import { LogisticMF, Rows, type ModelParams } from './model.js';
@@ -33,9 +33,14 @@ export interface GuardParams {
   swapEpsilon: number;
   /** Largest inverse-propensity training weight. */
   ipsClip: number;
+  /**
+   * A swapped slot draws from the items born in the last freshDays days (cold-start exploration); 0 = from every item
+   * outside the top k.
+   */
+  freshDays: number;
 }
 
-export const DEFAULT_GUARD: GuardParams = { holdoutShare: 0.05, explorationShare: 0.03, swapEpsilon: 0.3, ipsClip: 2 };
+export const DEFAULT_GUARD: GuardParams = { holdoutShare: 0.05, explorationShare: 0.03, swapEpsilon: 0.3, ipsClip: 2, freshDays: 3 };
 
 /** One logged exposure as the loop remembers it for training. */
 interface Logged {
@@ -158,7 +163,7 @@ export class Loop {
           slate =
             group === 'exploration'
               ? epsilonGreedy(cands, { epsilon: 1, slateSize: k, rng: this.rng })
-              : swapTail(cands, { slateSize: k, epsilon: this.guard.swapEpsilon, positions: this.swapPositions, rng: this.rng });
+              : this.explore(cands, k);
         }
         break;
       }
@@ -166,6 +171,23 @@ export class Loop {
     // Scores are logged rounded, which keeps the event small without changing anything downstream.
     for (const s of slate.shown) if (s.score !== undefined) s.score = Math.round(s.score * 1e4) / 1e4;
     return { slate, items: slate.shown.map((s) => itemIndex(s.item_id)) };
+  }
+
+  /**
+   * The guarded treatment slate: swapTail over the greedy top k followed by the tail it may swap in: the items born in
+   * the last freshDays days (or every other item when freshDays is 0). The candidate list is fixed before the draw, so
+   * swapTail's propensities are exact for this policy.
+   */
+  private explore(cands: Candidate[], k: number): Slate {
+    const options = { slateSize: k, epsilon: this.guard.swapEpsilon, positions: this.swapPositions, rng: this.rng };
+    const fd = this.guard.freshDays;
+    if (fd <= 0) return swapTail(cands, options);
+    const top = topK(this.scores.subarray(0, cands.length), k);
+    const inTop = new Set(top);
+    const list: Candidate[] = top.map((i) => cands[i]!);
+    const born = this.world.day - fd;
+    for (let i = cands.length - 1; i >= 0 && this.world.items[i]!.born > born; i--) if (!inTop.has(i)) list.push(cands[i]!);
+    return swapTail(list, options);
   }
 
   /** Records what a visit showed and what was clicked, for training and popularity. */

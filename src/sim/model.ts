@@ -8,8 +8,9 @@
  * matrix factorization for implicit feedback data"). Every exposure is a training row: clicked = 1, shown and not
  * clicked = 0, each with a weight (1 for the naive loop; the clipped inverse logged propensity min(1/p, clip) for the
  * guarded one, Swaminathan & Joachims 2015, "Counterfactual risk minimization", ICML; Schnabel et al. 2016,
- * "Recommendations as treatments", ICML). New users and items start at the global intercept with small random factors
- * (cold start: the model knows nothing about them).
+ * "Recommendations as treatments", ICML). New users start with small random factors. An item enters the model's vocabulary
+ * with its first training row; until then the model cannot score it (cold start: an ID-based model has no embedding
+ * for an ID it never saw, so only exploration can bring a new item in).
  */
 import type { Rng } from '../stats/rng.js';
 
@@ -58,9 +59,14 @@ export class Rows {
   }
 }
 
+/** The score of an item outside the model's vocabulary: below any logit the model gives a known item. */
+export const OOV_SCORE = -50;
+
 export class LogisticMF {
   b0 = 0;
   bias: Float64Array = new Float64Array(0);
+  /** Items that appeared in a training row: the model's vocabulary. */
+  known: Uint8Array = new Uint8Array(0);
   x: Float64Array = new Float64Array(0);
   y: Float64Array = new Float64Array(0);
   nUsers = 0;
@@ -72,6 +78,7 @@ export class LogisticMF {
     const m = new LogisticMF(this.p, rng);
     m.b0 = this.b0;
     m.bias = this.bias.slice();
+    m.known = this.known.slice();
     m.x = this.x.slice();
     m.y = this.y.slice();
     m.nUsers = this.nUsers;
@@ -90,9 +97,11 @@ export class LogisticMF {
       this.nUsers = nUsers;
     }
     if (nItems > this.nItems) {
-      const y = new Float64Array(nItems * F), b = new Float64Array(nItems);
+      const y = new Float64Array(nItems * F), b = new Float64Array(nItems), kn = new Uint8Array(nItems);
       y.set(this.y);
       b.set(this.bias);
+      kn.set(this.known);
+      this.known = kn;
       for (let j = this.nItems * F; j < nItems * F; j++) y[j] = this.p.initSd * this.rng.normal();
       this.y = y;
       this.bias = b;
@@ -108,9 +117,12 @@ export class LogisticMF {
     return s;
   }
 
-  /** Logits of user u for items 0..n-1, into out. */
+  /**
+   * Scores of user u for items 0..n-1, into out: the logit for items in the vocabulary, OOV_SCORE for the others (an
+   * ID-based model has no embedding for an item it never trained on, so it cannot rank it).
+   */
   scoreAll(u: number, n: number, out: Float64Array): void {
-    for (let i = 0; i < n; i++) out[i] = this.logit(u, i);
+    for (let i = 0; i < n; i++) out[i] = this.known[i] ? this.logit(u, i) : OOV_SCORE;
   }
 
   /**
@@ -133,6 +145,7 @@ export class LogisticMF {
       for (let jj = 0; jj < n; jj++) {
         const j = order[jj]!;
         const u = rows.user[j]!, i = rows.item[j]!;
+        this.known[i] = 1;
         const w = rows.weight[j]!;
         const z = this.logit(u, i);
         const pr = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));

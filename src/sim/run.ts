@@ -12,9 +12,9 @@
  * simulated day; a learning loop's policy_version is `day-NN` for the model trained on the logs before day NN.
  *
  * Metrics, per loop and day (group {loop, day}):
- * - true_utility: expected clicks under the true click model per user in the world that day (users who stayed away
- *   count 0): what the loop delivers to the whole population, known only in simulation.
- * - ctr: observed clicks per exposure, what a dashboard shows.
+ * - true_utility: expected wanted clicks (world.ts; habit clicks excluded) per user in the world that day (users who
+ *   stayed away count 0): what the loop delivers to the whole population, known only in simulation.
+ * - ctr: observed clicks (wanted and habit) per exposure, what a dashboard shows.
  * - offline_metric: hit rate at k of the day's held-out logged clicks under the ranking retrained on the day's logs
  *   (loops.ts); none for random.
  * - gini: Gini of the day's exposure counts over the current catalog (src/stats/gini.ts).
@@ -118,7 +118,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
     throw new UserError(`simulation parameter ${(err as Error).message}`);
   }
   for (const [k, v] of Object.entries(guard))
-    if (!(typeof v === 'number' && v >= 0 && (k === 'ipsClip' ? v >= 1 : v <= 1))) throw new UserError(`${k} must be ${k === 'ipsClip' ? 'a number >= 1' : 'in [0, 1]'} (got ${v})`);
+    if (k === 'freshDays' ? !(Number.isInteger(v) && v >= 0) : !(typeof v === 'number' && v >= 0 && (k === 'ipsClip' ? v >= 1 : v <= 1)))
+      throw new UserError(`${k} must be ${k === 'freshDays' ? 'a whole number >= 0' : k === 'ipsClip' ? 'a number >= 1' : 'in [0, 1]'} (got ${v})`);
   if (guard.holdoutShare + guard.explorationShare > 1) throw new UserError('holdoutShare + explorationShare must be <= 1');
   const prefix = o.projectPrefix ?? 'sim-';
   const totalSteps = o.days * LOOP_NAMES.length + (o.analyses === false ? 0 : LOOP_NAMES.length + 1);
@@ -220,7 +221,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
         let shown = 0;
         for (let i = 0; i < nItems; i++) if (counts[i]! > 0) shown++;
         const group = { loop: loop.name, day };
-        metrics.push({ name: 'true_utility', value: utility / nUsers, group, n: nUsers, unit: 'expected clicks per user' });
+        metrics.push({ name: 'true_utility', value: utility / nUsers, group, n: nUsers, unit: 'expected wanted clicks per user' });
         metrics.push({ name: 'ctr', value: exposures ? clicks / exposures : null, group, n: exposures });
         metrics.push({ name: 'gini', value: exposures ? gini(counts, nItems) : null, group, n: exposures });
         metrics.push({ name: 'coverage', value: shown / nItems, group, n: nItems });

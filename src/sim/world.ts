@@ -9,15 +9,24 @@
  *   centres are random unit vectors in R^D. A user's preference p_u and an item's attributes v_i are its cluster's
  *   centre plus N(0, spread^2 / D) noise per coordinate, rescaled to unit length. Users draw clusters by w; items
  *   uniformly (every taste has its items).
- * - True relevance (probability that a user who looks at the item clicks it):
- *       rel(u, i) = sigmoid(relevanceBias + affinity * p_u . v_i + q_i),   q_i ~ N(0, qualitySd^2) the true quality.
- * - Position bias (the position-based model, Craswell et al. 2008, WSDM): a slot k (1-based) is looked at with
- *   probability exam(k) = 1 / k^positionBias, so P(click on the item at slot k) = exam(k) * rel(u, i).
+ * - Wants: the probability that a user who looks at an item wants it (and is satisfied by it) is
+ *       rel(u, i) = sigmoid(relevanceBias + affinity * p_u . v_i + q_i - ageDecay * age_i),
+ *   q_i ~ N(0, qualitySd^2) the true quality, age_i in days (freshness; the day-0 catalog has items of every age up to
+ *   INITIAL_AGE_DAYS, so the catalog starts in a steady state).
+ * - Position bias (the position-based model, Craswell et al. 2008, WSDM): slot k (1-based) is looked at with
+ *   probability exam(k) = 1 / k^positionBias.
+ * - Habits: a looked-at item the user does not want is still clicked with probability
+ *   habitStrength * max(0, min(1, h_u . v_i)), where the habit vector h_u follows what the loop has been showing the
+ *   user: h_u <- (1 - habitRate) h_u + habitRate * (examination-weighted mean of the slate's attribute vectors). A
+ *   narrow slate builds a strong habit, a varied one averages out (mere exposure, Zajonc 1968; preference
+ *   amplification, Kalimeris et al. 2021, KDD). Habit clicks count in every click metric but satisfy nobody: they are
+ *   the preferences a loop manufactures.
+ * - True utility of a slate: its expected wanted clicks, sum_k exam(k) rel(u, item_k).
  * - Engagement: a user visits on a day with probability visitRate * e_u. After each visit e_u moves towards the visit's
- *   outcome (1 if the user clicked something, else 0): e_u <- (1 - engagementRate) e_u + engagementRate * clicked,
+ *   outcome (1 if the user clicked something wanted, else 0): e_u <- (1 - engagementRate) e_u + engagementRate * wanted,
  *   floored at minEngagement. Users a loop serves badly come back less (the exit dynamics of Hashimoto et al. 2018,
- *   "Fairness without demographics in repeated loss minimization", ICML). Engagement belongs to a loop (each loop has
- *   its own copy of the users' engagement); preferences, drift and arrivals belong to the world.
+ *   "Fairness without demographics in repeated loss minimization", ICML). Engagement and habits belong to a loop (each loop
+ *   has its own copy of them); preferences, drift and arrivals belong to the world.
  * - Drift: a share driftShare of users (chosen at birth) take a random-walk step of size driftStep each day:
  *   p_u <- normalize(p_u + driftStep * z / sqrt(D)), z ~ N(0, I).
  * - Arrivals: every day newUsersPerDay users and newItemsPerDay items are born, drawn as above (cold start).
@@ -88,7 +97,7 @@ export const DEFAULT_WORLD: WorldParams = {
   driftStep: 0.15,
   newUsersPerDay: 10,
   newItemsPerDay: 8,
-  ageDecay: 0.03,
+  ageDecay: 0.01,
   habitStrength: 0.3,
   habitRate: 0.2,
 };
@@ -138,6 +147,9 @@ export function checkWorldParams(p: WorldParams): void {
     if (p[k] < 0) bad(k, 'must be >= 0');
   for (const k of ['visitRate', 'engagementRate', 'minEngagement', 'driftShare', 'habitStrength', 'habitRate'] as const) if (p[k] < 0 || p[k] > 1) bad(k, 'must be in [0, 1]');
 }
+
+/** The day-0 catalog's items are 0..INITIAL_AGE_DAYS days old. */
+export const INITIAL_AGE_DAYS = 60;
 
 export function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
@@ -242,7 +254,9 @@ export class World {
       const cluster = this.rng.int(this.p.clusters);
       this.member(this.itemVec, index * this.D, cluster);
       this.quality[index] = this.p.qualitySd * this.rng.normal();
-      this.items.push({ index, id: `i${index}`, cluster, born: this.day });
+      // The day-0 catalog has items of every age up to INITIAL_AGE_DAYS; later items are born on their day.
+      const born = this.day === 0 && this.items.length < this.p.items ? -this.rng.int(INITIAL_AGE_DAYS + 1) : this.day;
+      this.items.push({ index, id: `i${index}`, cluster, born });
     }
   }
 
@@ -263,7 +277,7 @@ export class World {
     this.addItems(this.p.newItemsPerDay);
   }
 
-  /** rel(u, i): probability that user u clicks item i once looking at it. */
+  /** rel(u, i): probability that user u wants item i once looking at it. */
   relevance(user: number, item: number): number {
     const D = this.D, a = user * D, b = item * D;
     let dot = 0;
@@ -299,7 +313,7 @@ export class World {
     for (let i = 0; i < this.items.length; i++) out[i] = this.relevance(user, i);
   }
 
-  /** Expected clicks of a slate (item indices in slot order) under the true click model. */
+  /** True utility of a slate (item indices in slot order): its expected wanted clicks. */
   expectedClicks(user: number, slate: readonly number[]): number {
     let s = 0;
     for (let k = 0; k < slate.length; k++) s += this.exam[k]! * this.relevance(user, slate[k]!);

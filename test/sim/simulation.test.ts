@@ -39,20 +39,28 @@ describe('simulation: the naive loop poisons its own data', () => {
       }
   });
 
-  it('naive: the offline metric rises while true utility and coverage fall and Gini rises', () => {
-    expect(late('naive', 'offline_metric')).toBeGreaterThan(early('naive', 'offline_metric') + 0.01);
-    expect(late('naive', 'true_utility')).toBeLessThan(0.9 * early('naive', 'true_utility'));
-    expect(late('naive', 'coverage')).toBeLessThan(early('naive', 'coverage') - 0.08);
-    expect(late('naive', 'gini')).toBeGreaterThan(early('naive', 'gini') + 0.01);
+  it('naive: observed CTR and the offline metric rise while true utility and coverage fall and Gini rises', () => {
+    expect(late('naive', 'ctr')).toBeGreaterThan(early('naive', 'ctr') + 0.005);
+    expect(late('naive', 'offline_metric')).toBeGreaterThan(early('naive', 'offline_metric') + 0.02);
+    expect(late('naive', 'true_utility')).toBeLessThan(0.92 * early('naive', 'true_utility'));
+    // Not the world getting worse: the oracle's utility holds while the naive loop's share of it falls.
+    expect(late('oracle', 'true_utility')).toBeGreaterThan(early('oracle', 'true_utility') - 0.05);
+    expect(late('naive', 'true_utility') / late('oracle', 'true_utility')).toBeLessThan(early('naive', 'true_utility') / early('oracle', 'true_utility') - 0.05);
+    expect(late('naive', 'coverage')).toBeLessThan(early('naive', 'coverage') - 0.1);
+    expect(late('naive', 'gini')).toBeGreaterThan(early('naive', 'gini') + 0.015);
   });
 
   it('exploration slows the degeneration: the guarded loop keeps coverage up and concentration down', () => {
-    expect(late('guarded', 'coverage')).toBeGreaterThan(late('naive', 'coverage') + 0.1);
-    expect(late('guarded', 'gini')).toBeLessThan(late('naive', 'gini') - 0.01);
-    const naiveDrop = early('naive', 'true_utility') - late('naive', 'true_utility');
-    const guardedDrop = early('guarded', 'true_utility') - late('guarded', 'true_utility');
-    expect(guardedDrop).toBeLessThan(naiveDrop);
-    expect(late('guarded', 'true_utility')).toBeGreaterThan(late('naive', 'true_utility') - 0.03);
+    expect(late('guarded', 'coverage')).toBeGreaterThan(late('naive', 'coverage') + 0.15);
+    expect(late('guarded', 'gini')).toBeLessThan(late('naive', 'gini') - 0.03);
+    const rise = (loop: string) => late(loop, 'gini') - early(loop, 'gini');
+    expect(rise('guarded')).toBeLessThan(rise('naive') - 0.015);
+    const drop = (loop: string) => early(loop, 'true_utility') - late(loop, 'true_utility');
+    expect(drop('guarded')).toBeLessThan(drop('naive') - 0.02);
+    // Over this short run the guarded loop's utility has caught up with the naive one (it starts lower: the holdout and
+    // the exploration group cost utility from day 0).
+    expect(late('guarded', 'true_utility')).toBeGreaterThan(late('naive', 'true_utility') - 0.02);
+    expect(late('guarded', 'homogenization')).toBeLessThan(late('naive', 'homogenization') - 0.005);
   });
 
   it('the reference loops bracket the learning ones', () => {
@@ -76,6 +84,9 @@ describe('simulation: the naive loop poisons its own data', () => {
     expect(guarded.find((v) => v.check === 'exploration_present')!.status).toBe('ok');
     expect(guarded.filter((v) => v.check === 'exploration_share').every((v) => v.status === 'ok')).toBe(true);
     expect(guarded.filter((v) => v.status === 'fail')).toEqual([]);
+    // Coverage: the naive loop's late versions show under 20% of the catalog; every guarded version shows more.
+    expect(naive.some((v) => v.check === 'coverage' && v.status === 'warn')).toBe(true);
+    expect(guarded.filter((v) => v.check === 'coverage').map((v) => v.status)).toEqual(['ok']);
     // The simulation's verdicts carry the loop in their group.
     expect(out.result.verdicts.some((v) => v.group?.loop === 'naive' && v.check === 'exploration_present' && v.status === 'fail')).toBe(true);
   });
