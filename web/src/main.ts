@@ -87,9 +87,15 @@ function frame(...children: Array<Node | null>): void {
   );
 }
 
+/** A message for the next login page (keys from a link that were refused). */
+let pendingNotice: string | null = null;
+
 function loginPage(notice?: string): void {
+  const error = !notice && pendingNotice !== null;
+  notice ??= pendingNotice ?? undefined;
+  pendingNotice = null;
   const input = h('input', { type: 'password', name: 'key', autocomplete: 'off', placeholder: 'lg_…', required: true, 'aria-label': 'API key' });
-  const msg = h('p', { class: 'form-msg', role: 'status' }, notice ?? '');
+  const msg = h('p', { class: `form-msg${error ? ' error' : ''}`, role: 'status' }, notice ?? '');
   const form = h('form', { class: 'login' },
     h('h1', null, 'Log in with a project API key'),
     h('p', null, 'Every project has its own keys. Create one on the server with ', h('code', null, 'loopguard keys create --project <name>'), '. Keys are kept in this tab only, until you close it or log out.'),
@@ -247,10 +253,13 @@ async function boot(): Promise<void> {
       rejected.push(`${key.slice(0, 6)}…`);
     }
   }
+  if (rejected.length)
+    pendingNotice = `${rejected.length} key${rejected.length > 1 ? 's' : ''} from the link ${rejected.length > 1 ? 'were' : 'was'} not accepted (${rejected.join(', ')}): unknown or revoked. Check the link, or enter a key below.`;
   await route();
-  if (rejected.length && location.pathname === '/login') {
-    const msg = document.querySelector('.form-msg');
-    if (msg) (msg.textContent = `${rejected.length} key${rejected.length > 1 ? 's' : ''} from the link ${rejected.length > 1 ? 'were' : 'was'} not accepted (${rejected.join(', ')}).`), msg.classList.add('error');
+  if (pendingNotice && keyring().length) {
+    // Logged in with other keys: say it above the projects list instead.
+    document.querySelector('main')?.prepend(h('p', { class: 'state error', role: 'alert' }, pendingNotice));
+    pendingNotice = null;
   }
 }
 
