@@ -24,7 +24,7 @@ export interface DemoOptions {
 }
 
 /** The demo's size: small enough to build in well under a minute on two shared cores. */
-export const DEMO_DEFAULTS = { seed: 7, days: 28, users: 800, items: 300 } as const;
+export const DEMO_DEFAULTS = { seed: 7, days: 21, users: 600, items: 250 } as const;
 export const DEMO_PREFIX = 'demo-';
 /** The first project the dashboard shows: the loop that poisons its own data. */
 export const DEMO_MAIN = 'demo-naive';

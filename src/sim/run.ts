@@ -249,7 +249,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
           n: pairCount,
           unit: 'Jaccard index minus the oracle\'s',
         });
-      await Promise.all(clients.map((c) => c.flush()));
+      // No flush here: the clients send in the background while the next day is simulated; close() below waits for all.
       world.advanceDay();
     }
     const closed = await Promise.all(clients.map((c) => c.close({ timeoutMs: 60_000 })));
