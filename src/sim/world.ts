@@ -96,8 +96,8 @@ export const DEFAULT_WORLD: WorldParams = {
   driftShare: 0.3,
   driftStep: 0.15,
   newUsersPerDay: 10,
-  newItemsPerDay: 8,
-  ageDecay: 0.01,
+  newItemsPerDay: 16,
+  ageDecay: 0.03,
   habitStrength: 0.3,
   habitRate: 0.2,
 };
