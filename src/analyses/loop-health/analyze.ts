@@ -32,10 +32,10 @@ import { opeBatch } from '../ope/batch.js';
 import {
   candidateItems,
   candidateTimings,
+  compareCodePoints,
   exposedItems,
-  exposureCounts,
+  exposureScan,
   offlineMetrics,
-  topPosition,
   type OfflineMetric,
   type Scope,
   type Window,
@@ -67,7 +67,8 @@ interface GroupAcc {
   /** Per item: sum of 1 / slate length over its exposures. */
   decisionWeight: Float64Array;
   exposed: Uint8Array;
-  firstTs: string;
+  /** Epoch seconds of the group's first exposure. */
+  firstSeconds: number;
   /** Filled once the counts are complete. */
   total: number;
   exposedCount: number;
@@ -108,12 +109,13 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   };
   const result: Result = { analysis: 'loop_health', inputs, metrics: [], verdicts: [] };
 
-  const top = await topPosition(db, scope);
-  if (top === null) {
+  // The one pass over the exposures: counts per group and item, per group and kind of traffic, and the top slot.
+  const scan = await exposureScan(db, scope);
+  if (scan === null) {
     result.verdicts.push({ check: 'data', status: 'fail', message: 'There are no exposures in this scope, so nothing can be measured; check the project name, the time range and the mapping of the logs.' });
     return result;
   }
-  const { items, traffic } = await exposureCounts(db, scope, top);
+  const { items, traffic, topPosition: top } = scan;
 
   // The catalog: items never shown count as zeros in concentration and coverage.
   let catalogSource: string;
@@ -122,7 +124,12 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   else {
     const cands = await candidateItems(db, o.project);
     if (cands.length) (catalogSource = 'candidates'), (catalogItems = cands);
-    else (catalogSource = 'exposed'), (catalogItems = await exposedItems(db, o.project));
+    else {
+      catalogSource = 'exposed';
+      // Every item ever exposed in the project: without a time range, exactly the items of the scan, in the order of
+      // the SQL query's ORDER BY (code points).
+      catalogItems = scope.since || scope.until ? await exposedItems(db, o.project) : [...new Set(items.map((r) => r.item))].sort(compareCodePoints);
+    }
   }
   const index = new Map<string, number>();
   for (const it of catalogItems) if (!index.has(it)) index.set(it, index.size);
@@ -148,7 +155,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     const id = r.key.join('\u0001');
     let acc = groups.get(id);
     if (!acc) {
-      acc = { key: r.key, label: labelOf(r.key), counts: new Float64Array(K), outcomes: new Float64Array(K), decisionWeight: new Float64Array(K), exposed: new Uint8Array(K), firstTs: r.firstTs, total: 0, exposedCount: 0, gini: NaN, entropy: NaN };
+      acc = { key: r.key, label: labelOf(r.key), counts: new Float64Array(K), outcomes: new Float64Array(K), decisionWeight: new Float64Array(K), exposed: new Uint8Array(K), firstSeconds: r.firstSeconds, total: 0, exposedCount: 0, gini: NaN, entropy: NaN };
       groups.set(id, acc);
     }
     const i = index.get(r.item)!;
@@ -156,7 +163,7 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     acc.outcomes[i] = r.outcomes;
     acc.decisionWeight[i] = r.decisionWeight;
     acc.exposed[i] = 1;
-    if (r.firstTs < acc.firstTs) acc.firstTs = r.firstTs;
+    if (r.firstSeconds < acc.firstSeconds) acc.firstSeconds = r.firstSeconds;
   }
 
   for (const g of groups.values()) {
@@ -179,8 +186,8 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     partitions.set(pk, list);
   }
   for (const list of partitions.values())
-    list.sort((a, b) => (windowName ? a.key[a.key.length - 1]!.localeCompare(b.key[b.key.length - 1]!) : a.firstTs.localeCompare(b.firstTs)));
-  const ordered = [...groups.values()].sort((a, b) => a.firstTs.localeCompare(b.firstTs));
+    list.sort((a, b) => (windowName ? a.key[a.key.length - 1]!.localeCompare(b.key[b.key.length - 1]!) : a.firstSeconds - b.firstSeconds));
+  const ordered = [...groups.values()].sort((a, b) => a.firstSeconds - b.firstSeconds);
   const reference = ordered[0]!;
   const refTotal = reference.total;
   const split = headTailSplit(reference.counts, 0.8);
@@ -343,7 +350,8 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   }
 
   // Cold start: how long candidates wait for their first exposure.
-  const timings = await candidateTimings(db, scope);
+  // (With the catalog from the exposures, the project has no candidates at all.)
+  const timings = catalogSource === 'exposed' ? [] : await candidateTimings(db, scope, scan.firstExposure);
   if (timings.length) {
     const delays = timings.filter((x) => x.delayHours !== null).map((x) => x.delayHours!);
     if (delays.length) metric('first_exposure_delay_hours', quantile(delays, 0.5), {}, { n: delays.length, unit: 'hours (median)' });
@@ -358,10 +366,10 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   const versionAt = scope.by.indexOf('policy_version');
   const offlineOnline: Parameters<typeof loopHealthVerdicts>[0]['offlineOnline'] = [];
   if (offline.length && versionAt >= 0) {
-    const online = new Map<string, { hits: number; n: number; first: string }>();
+    const online = new Map<string, { hits: number; n: number; first: number }>();
     for (const r of traffic) {
       const v = r.key[versionAt]!;
-      const acc = online.get(v) ?? { hits: 0, n: 0, first: '' };
+      const acc = online.get(v) ?? { hits: 0, n: 0, first: Number.POSITIVE_INFINITY };
       acc.hits += r.hits;
       acc.n += r.exposures;
       online.set(v, acc);
@@ -369,9 +377,9 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
     for (const g of groups.values()) {
       const v = g.key[versionAt]!;
       const acc = online.get(v);
-      if (acc && (!acc.first || g.firstTs < acc.first)) acc.first = g.firstTs;
+      if (acc && g.firstSeconds < acc.first) acc.first = g.firstSeconds;
     }
-    const versions = [...online.entries()].sort((a, b) => a[1].first.localeCompare(b[1].first));
+    const versions = [...online.entries()].sort((a, b) => a[1].first - b[1].first);
     for (const [v, acc] of versions) metric('online_outcome_rate', acc.hits / acc.n, { policy_version: v }, ciOf(acc.hits, acc.n, thresholds.confidence));
     for (const m of offline) metric('offline_metric', m.value, { policy_version: m.policy_version, metric: m.metric });
     for (let j = 1; j < versions.length; j++) {

@@ -3,7 +3,7 @@
  * the exposures themselves.
  */
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
-import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
+import { lit, type Queryable } from '../sql.js';
 
 export type Window = 'day' | 'week' | 'none';
 
@@ -20,8 +20,9 @@ export interface Scope {
 
 export const GROUPABLE = ['policy_version', 'policy', 'surface', 'strategy'] as const;
 
+/** The split columns as stored (text; NULL becomes '(none)' in exposureScan), then the window's day or week. */
 function groupExprs(db: Queryable, scope: Scope): string[] {
-  const exprs = scope.by.map((c) => `coalesce(CAST(e.${c} AS VARCHAR), '(none)')`);
+  const exprs = scope.by.map((c) => `e.${c}`);
   if (scope.window === 'day') exprs.push(db.dialect.day('e.ts'));
   if (scope.window === 'week') exprs.push(db.dialect.week('e.ts'));
   return exprs;
@@ -64,7 +65,8 @@ export interface ItemCountRow {
   exposures: number;
   hits: number;
   outcomes: number;
-  firstTs: string;
+  /** Epoch seconds of the item's first exposure in the group. */
+  firstSeconds: number;
   /** Sum over the item's exposures of 1 / (items shown in that decision): its share of decisions, for APLT. */
   decisionWeight: number;
   /** Exposures of the item in exploited (not exploration or holdout) traffic. */
@@ -80,50 +82,102 @@ export interface TrafficRow {
   outcomes: number;
 }
 
+export interface ExposureScan {
+  items: ItemCountRow[];
+  traffic: TrafficRow[];
+  /** The slot the policy ranks first: the smallest position logged (1, or 0 for 0-based logs). */
+  topPosition: number;
+  /** Epoch seconds of each item's first exposure in scope. */
+  firstExposure: Map<string, number>;
+}
+
+/** Strategies whose traffic anchors analyses to reality, as in EXPLORE_SQL (with the explored flag). */
+const EXPLORE_STRATEGIES = new Set(['exploration', 'holdout']);
+
 /**
- * One pass over the exposures (and one outcome join) for both shapes the analysis needs: counts per group and item,
- * and counts per group and kind of traffic (exploration/holdout or exploited; top slot or not).
+ * The one pass over the exposures (with the one outcome join) that loop health needs: counts per group, item, kind of
+ * traffic and slot class, folded here into counts per (group, item) and per (group, exploration or not, top slot or not).
+ *
+ * Grouped by the plain columns (explored, strategy) rather than by the EXPLORE_SQL expression, which DuckDB would
+ * evaluate on every row; the top slot is found in the same pass: rows are grouped by their position below `split`
+ * and by "split or more", so when the smallest class is below `split` it is the smallest position itself. Logs whose
+ * positions all are `split` or more (rare: positions start at 0 or 1) take a min(position) query and a second pass.
+ * Returns null when there are no exposures in scope.
  */
-export async function exposureCounts(db: Queryable, scope: Scope, topPosition: number): Promise<{ items: ItemCountRow[]; traffic: TrafficRow[] }> {
+export async function exposureScan(db: Queryable, scope: Scope, split = 2): Promise<ExposureScan | null> {
   const params: unknown[] = [];
   const g = groupExprs(db, scope);
   const join = outcomeJoin(scope, params);
-  params.push(topPosition);
-  const sql = `SELECT ${g.length ? select(g) + ',' : ''} e.item_id AS item, ${EXPLORE_SQL} AS explore, (e.position = $${params.length}) AS top,
-      count(*) AS exposures, count(o.n) AS hits, sum(coalesce(o.n, 0)) AS outcomes, CAST(min(e.ts) AS VARCHAR) AS first_ts,
+  params.push(split);
+  const sql = `SELECT ${g.length ? select(g) + ',' : ''} e.item_id AS item, e.explored AS explored, e.strategy AS strategy,
+      CASE WHEN e.position < $${params.length} THEN e.position ELSE $${params.length} END AS slot,
+      count(*) AS exposures, count(o.n) AS hits, sum(o.n) AS outcomes, ${db.dialect.epochSeconds('min(e.ts)')} AS first_s,
       sum(1.0 / coalesce(e.n_shown, 1)) AS decision_weight
     FROM exposures e ${join}
     WHERE ${where(scope, params)}
-    GROUP BY ${[...keyCols(g.length), 'e.item_id', 'explore', 'top'].join(', ')}`;
+    GROUP BY ${[...keyCols(g.length), 'e.item_id', 'e.explored', 'e.strategy', 'slot'].join(', ')}`;
+  const cols = await db.queryColumns(sql, params);
+  const num = (name: string): Float64Array => {
+    const c = cols[name];
+    if (!(c instanceof Float64Array)) throw new Error(`exposureScan: column ${name} is not numeric`);
+    return c;
+  };
+  const text = (name: string): Array<string | null> => {
+    const c = cols[name];
+    if (c === undefined || c instanceof Float64Array) throw new Error(`exposureScan: column ${name} is not text`);
+    return c;
+  };
+  const slot = num('slot');
+  const n = slot.length;
+  if (n === 0) return null;
+  let top = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < n; i++) if (slot[i]! < top) top = slot[i]!;
+  if (top >= split) {
+    const p = await minPosition(db, scope);
+    return p === null ? null : exposureScan(db, scope, p + 1);
+  }
+  const keyText = keyCols(g.length).map(text);
+  const item = text('item'), strategy = text('strategy');
+  const explored = num('explored'), exposures = num('exposures'), hits = num('hits'), outcomes = num('outcomes');
+  const firstS = num('first_s'), decisionWeight = num('decision_weight');
   const items = new Map<string, ItemCountRow>();
   const traffic = new Map<string, TrafficRow>();
-  for (const r of await db.query(sql, params)) {
-    const key = keyCols(g.length).map((k) => String(r[k]));
-    const item = String(r.item), explore = Boolean(r.explore), top = Boolean(r.top);
-    const exposures = Number(r.exposures), hits = Number(r.hits), outcomes = Number(r.outcomes), firstTs = String(r.first_ts);
-    const decisionWeight = Number(r.decision_weight);
-    const ik = [...key, item].join('\u0001');
-    const it = items.get(ik);
-    const exploitExposures = explore ? 0 : exposures;
-    if (!it) items.set(ik, { key, item, exposures, hits, outcomes, firstTs, decisionWeight, exploitExposures });
+  const keys = new Map<string, string[]>();
+  const firstExposure = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    // By-columns as text, '(none)' for NULL (as coalesce(CAST(c AS VARCHAR), '(none)') would give).
+    const parts = keyText.map((c) => c[i] ?? '(none)');
+    const id = parts.join('\u0001');
+    let key = keys.get(id);
+    if (!key) keys.set(id, (key = parts));
+    const it = item[i]!;
+    const explore = explored[i] === 1 || EXPLORE_STRATEGIES.has(strategy[i] ?? '');
+    const isTop = slot[i] === top;
+    const x = exposures[i]!, h = hits[i]!, out = Number.isNaN(outcomes[i]!) ? 0 : outcomes[i]!, f = firstS[i]!, w = decisionWeight[i]!;
+    const exploit = explore ? 0 : x;
+    const ik = `${id}\u0001${it}`;
+    const r = items.get(ik);
+    if (!r) items.set(ik, { key, item: it, exposures: x, hits: h, outcomes: out, firstSeconds: f, decisionWeight: w, exploitExposures: exploit });
     else {
-      it.exploitExposures += exploitExposures;
-      it.decisionWeight += decisionWeight;
-      it.exposures += exposures;
-      it.hits += hits;
-      it.outcomes += outcomes;
-      if (firstTs < it.firstTs) it.firstTs = firstTs;
+      r.exploitExposures += exploit;
+      r.decisionWeight += w;
+      r.exposures += x;
+      r.hits += h;
+      r.outcomes += out;
+      if (f < r.firstSeconds) r.firstSeconds = f;
     }
-    const tk = [...key, explore, top].join('\u0001');
-    const tr = traffic.get(tk);
-    if (!tr) traffic.set(tk, { key, explore, top, exposures, hits, outcomes });
-    else (tr.exposures += exposures), (tr.hits += hits), (tr.outcomes += outcomes);
+    const tk = `${id}\u0001${explore}\u0001${isTop}`;
+    const t = traffic.get(tk);
+    if (!t) traffic.set(tk, { key, explore, top: isTop, exposures: x, hits: h, outcomes: out });
+    else (t.exposures += x), (t.hits += h), (t.outcomes += out);
+    const fe = firstExposure.get(it);
+    if (fe === undefined || f < fe) firstExposure.set(it, f);
   }
-  return { items: [...items.values()], traffic: [...traffic.values()] };
+  return { items: [...items.values()], traffic: [...traffic.values()], topPosition: top, firstExposure };
 }
 
-/** The slot the policy ranks first: the smallest position logged (1, or 0 for 0-based logs). */
-export async function topPosition(db: Queryable, scope: Scope): Promise<number | null> {
+/** The smallest position logged in scope. */
+async function minPosition(db: Queryable, scope: Scope): Promise<number | null> {
   const params: unknown[] = [];
   const rows = await db.query(`SELECT min(e.position) AS p FROM exposures e WHERE ${where(scope, params)}`, params);
   const p = rows[0]?.p;
@@ -132,29 +186,52 @@ export async function topPosition(db: Queryable, scope: Scope): Promise<number |
 
 export interface CandidateTiming {
   item: string;
-  firstCandidate: string;
-  firstExposure: string | null;
+  /** Epoch seconds of the item's first appearance in candidates. */
+  firstCandidate: number;
+  /** Epoch seconds of its first exposure, null when never shown. */
+  firstExposure: number | null;
   /** Hours from first appearance in candidates to first exposure. */
   delayHours: number | null;
 }
 
-/** When each candidate item was first considered and first shown (the catalog's cold-start pipeline). */
-export async function candidateTimings(db: Queryable, scope: Scope): Promise<CandidateTiming[]> {
+/**
+ * When each candidate item was first considered and first shown (the catalog's cold-start pipeline). The first
+ * exposures come from the exposure scan (same project and time range), so only the candidates are read here.
+ */
+export async function candidateTimings(db: Queryable, scope: Scope, firstExposure: ReadonlyMap<string, number>): Promise<CandidateTiming[]> {
   const params: unknown[] = [scope.project];
   let range = '';
   if (scope.since) (params.push(scope.since), (range += ` AND ts >= CAST($${params.length} AS TIMESTAMP)`));
   if (scope.until) (params.push(scope.until), (range += ` AND ts < CAST($${params.length} AS TIMESTAMP)`));
-  const sql = `SELECT c.item_id AS item, CAST(c.first_c AS VARCHAR) AS first_c, CAST(x.first_e AS VARCHAR) AS first_e,
-      CASE WHEN x.first_e IS NULL THEN NULL ELSE ${db.dialect.epochSeconds('x.first_e')} - ${db.dialect.epochSeconds('c.first_c')} END AS delay_s
-    FROM (SELECT item_id, min(ts) AS first_c FROM candidates WHERE project = $1${range} GROUP BY item_id) c
-    LEFT JOIN (SELECT item_id, min(ts) AS first_e FROM exposures WHERE project = $1${range} GROUP BY item_id) x ON x.item_id = c.item_id`;
-  const rows = await db.query(sql, params);
-  return rows.map((r) => ({
-    item: String(r.item),
-    firstCandidate: String(r.first_c),
-    firstExposure: r.first_e === null ? null : String(r.first_e),
-    delayHours: r.delay_s === null ? null : Math.max(0, Number(r.delay_s)) / 3600,
-  }));
+  const rows = await db.query(
+    `SELECT item_id AS item, ${db.dialect.epochSeconds('min(ts)')} AS first_c FROM candidates WHERE project = $1${range} GROUP BY item_id`,
+    params,
+  );
+  return rows.map((r) => {
+    const item = String(r.item), firstCandidate = Number(r.first_c);
+    const fe = firstExposure.get(item);
+    return { item, firstCandidate, firstExposure: fe ?? null, delayHours: fe === undefined ? null : Math.max(0, fe - firstCandidate) / 3600 };
+  });
+}
+
+/**
+ * Code-point order of strings, the order of SQL engines' binary string comparison (UTF-8 bytes compare as code
+ * points); JavaScript's < compares UTF-16 code units, which puts U+E000..U+FFFF after the surrogate pairs of
+ * U+10000 and above.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Move surrogates (0xD800-0xDFFF) above 0xE000-0xFFFF, keeping everything below 0xD800 in place.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Items ever exposed in the project (the catalog when nothing better is known). */
