@@ -103,6 +103,8 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
   const rollup = (project: string) => cache.get<Rollup>(`rollup\u0000${project}`, rollupLane, () => exposureRollup(ctx.store, project));
   const analysis = async (project: string, name: DashboardAnalysis, scope: Scope) => {
     const computed = computeScope(name, scope);
+    // The rollup first: it feeds the first charts of every page, and an analysis computed beside it would slow it down.
+    await rollup(project);
     const e = await cache.get<Result>(`${name}\u0000${project}\u0000${JSON.stringify(computed)}`, analysisLane, () => runDashboardAnalysis(ctx.store, project, name, computed));
     return { ...e, value: narrowToVersions(e.value, scope.versions) };
   };

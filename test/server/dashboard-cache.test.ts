@@ -1,0 +1,66 @@
+/** The dashboard's result cache: shared computations, freshness by write generation, bursts and age. */
+import { describe, expect, it, vi } from 'vitest';
+import { DashboardCache, Lane } from '../../src/server/plugins/dashboard-cache.js';
+
+describe('DashboardCache', () => {
+  it('computes once for concurrent requests and serves the entry until a write', async () => {
+    const cache = new DashboardCache({ burstMs: 0 });
+    const lane = new Lane();
+    let calls = 0;
+    const compute = async () => ++calls;
+    const [a, b] = await Promise.all([cache.get('k', lane, compute), cache.get('k', lane, compute)]);
+    expect([a.value, b.value, calls]).toEqual([1, 1, 1]);
+    expect((await cache.get('k', lane, compute)).value).toBe(1);
+    cache.bump();
+    expect((await cache.get('k', lane, compute)).value).toBe(2);
+  });
+
+  it('within the burst window after a computation, a write is answered from the entry while it refreshes', async () => {
+    const cache = new DashboardCache({ burstMs: 60_000 });
+    const lane = new Lane();
+    let calls = 0;
+    const compute = async () => ++calls;
+    await cache.get('k', lane, compute);
+    cache.bump();
+    expect((await cache.get('k', lane, compute)).value).toBe(1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await cache.get('k', lane, compute)).value).toBe(2); // the background refresh landed
+  });
+
+  it('serves an old entry while refreshing it, and recomputes one older than max age plus stale', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const cache = new DashboardCache({ maxAgeMs: 1000, staleMs: 1000 });
+      const lane = new Lane();
+      let calls = 0;
+      const compute = async () => ++calls;
+      await cache.get('k', lane, compute);
+      vi.setSystemTime(1500);
+      expect((await cache.get('k', lane, compute)).value).toBe(1);
+      await vi.runAllTimersAsync();
+      expect(calls).toBe(2);
+      vi.setSystemTime(5000);
+      expect((await cache.get('k', lane, compute)).value).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('runs one computation at a time per lane, and a failure neither sticks nor blocks the lane', async () => {
+    const cache = new DashboardCache();
+    const lane = new Lane();
+    let running = 0, most = 0;
+    const slow = (v: number) => async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      return v;
+    };
+    const fail = cache.get('bad', lane, async () => { throw new Error('boom'); });
+    const results = await Promise.all([cache.get('a', lane, slow(1)), cache.get('b', lane, slow(2)), fail.catch((e: Error) => e.message)]);
+    expect(results.map((r) => (typeof r === 'object' ? r.value : r))).toEqual([1, 2, 'boom']);
+    expect(most).toBe(1);
+    expect((await cache.get('bad', lane, async () => 7)).value).toBe(7);
+  });
+});
