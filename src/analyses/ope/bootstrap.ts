@@ -8,19 +8,20 @@
  * fitting noise is not resampled.
  *
  * Speed. Inputs are validated once and the estimators share w_i, q_hat(x_i, pi_e) and the residuals; all estimators
- * share the resamples, and their per-round columns are deduplicated by content (e.g. the w_i column of SNIPW and SNDR),
- * so the work is one pass per resample over J distinct columns (6 for the standard seven when no weight exceeds tau).
- * To keep that pass in cache, rounds are cut into blocks of 2^11: a resample first draws how many of its n draws land
+ * share the resamples, and their per-round columns are deduplicated by content (e.g. the w_i column of SNIPW and SNDR).
+ * A column that is exactly the row-wise sum of two others (DR's terms are DM's plus SNDR's numerator) is not resampled
+ * either: its sums are theirs added. So the standard seven need 5 resampled columns when no weight exceeds tau.
+ * To keep that pass in cache, rounds are cut into blocks of 2^10: a resample first draws how many of its n draws land
  * in each block (a chain of conditional binomials, which is exactly the multinomial), then, block by block and
- * resample by resample, draws the positions inside the block (two 16-bit halves of one 32-bit random word each) into a
- * count vector and takes its dot product with the block's rows, stored row-major in panels of up to 8 columns. Blocks
- * are visited once per group of 64 resamples. Random words come from xoshiro128** (the generator of
- * src/stats/rng.ts), one stream per group of 64 resamples seeded from `createRng(seed)`, so the result does not depend
- * on how groups are spread over threads. Large jobs run groups on worker threads too: the same kernel
- * (internal/resample-kernel.ts) shipped as source, over shared memory, and waited for synchronously.
- * Measured on a 2-vCPU AMD EPYC VM, Node 20: the standard seven estimators x 1000 resamples x 1M rounds take about
- * 3.7 s on 2 threads (6.8 s on one), of which 0.25 s is computing the round terms; about 6.5 ms per resample per
- * million rounds per thread.
+ * resample by resample, draws the positions inside the block (three 10-bit fields of one 32-bit random word each)
+ * into a count vector and takes its dot product with the block's rows, stored row-major in panels of up to 8
+ * columns. Sparse columns (at most a quarter of the rounds nonzero, such as w_i r_i with click rewards) are kept as
+ * their nonzero entries per block and read the counts only there. Blocks are visited once per group of 64 resamples.
+ * Random words come from xoshiro128** (the generator of src/stats/rng.ts), one stream per group of 64 resamples
+ * seeded from `createRng(seed)`, so the result does not depend on how groups are spread over threads. Large jobs run
+ * groups on worker threads too: the same kernel (internal/resample-kernel.ts) shipped as source, over shared memory,
+ * and waited for synchronously.
+ * Measured (bench/ope.js) on a 2-vCPU VM shared with other jobs: see docs/ope.md, "Speed".
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -33,7 +34,7 @@ import type { Estimator, LoggedBandit, RewardPredictions, RoundTerms, TargetPoli
 import { validateConfidence, validateLoggedBandit, validateRewardModel, validateTarget } from './validate.js';
 
 export const DEFAULT_RESAMPLES = 1000;
-export const DEFAULT_BLOCK_BITS = 11;
+export const DEFAULT_BLOCK_BITS = 10;
 const RESAMPLE_GROUP = 64;
 const MAX_PANEL = 8;
 
@@ -127,8 +128,28 @@ export function bootstrapRoundTerms(
     };
   });
 
-  const sums = resampleColumnSums(columns, nResamples, seed, options.threads === undefined ? {} : { threads: options.threads });
+  // A column that is, row by row and to the last bit, the sum of two others (dr's terms are dm's plus sndr's numerator,
+  // rounded the same way) is not resampled: its resampled sums are the other two's sums added (equal up to rounding
+  // in the last place of the sum).
   const J = columns.length;
+  const derived = sumOfTwo(columns);
+  const base: number[] = [];
+  const baseIndex = new Int32Array(J).fill(-1);
+  for (let j = 0; j < J; j++) if (derived[j] === null) (baseIndex[j] = base.length), base.push(j);
+  const baseSums = resampleColumnSums(
+    base.map((j) => columns[j]!),
+    nResamples,
+    seed,
+    options.threads === undefined ? {} : { threads: options.threads },
+  );
+  const Jb = base.length;
+  const sums = new Float64Array(nResamples * J);
+  for (let r = 0; r < nResamples; r++) {
+    for (let j = 0; j < J; j++) {
+      const d = derived[j] ?? null;
+      sums[r * J + j] = d === null ? baseSums[r * Jb + baseIndex[j]!]! : baseSums[r * Jb + baseIndex[d[0]]!]! + baseSums[r * Jb + baseIndex[d[1]]!]!;
+    }
+  }
   const estimates = named.map(({ name, terms }, e) => {
     const { add, num, den } = layout[e]!;
     const reps = new Float64Array(nResamples);
@@ -158,6 +179,37 @@ export function bootstrapRoundTerms(
   return { nResamples, seed, confidence, estimates };
 }
 
+/**
+ * For each column, a pair of other columns whose row-wise floating-point sum it equals exactly (neither of them itself
+ * such a sum), or null. Rows are compared until the first mismatch, so unrelated columns cost a few reads.
+ */
+function sumOfTwo(columns: readonly Float64Array[]): Array<[number, number] | null> {
+  const J = columns.length;
+  const out: Array<[number, number] | null> = columns.map(() => null);
+  for (let j = 0; j < J; j++) {
+    const c = columns[j]!;
+    search: for (let a = 0; a < J; a++) {
+      if (a === j || out[a] !== null) continue;
+      for (let b = a + 1; b < J; b++) {
+        if (b === j || out[b] !== null) continue;
+        const x = columns[a]!, y = columns[b]!;
+        let i = 0;
+        while (i < c.length && c[i] === x[i]! + y[i]!) i++;
+        if (i === c.length) {
+          out[j] = [a, b];
+          break search;
+        }
+      }
+    }
+  }
+  // A column used as a summand stays resampled, whatever was found for it later.
+  for (let j = 0; j < J; j++) {
+    const d = out[j] ?? null;
+    if (d !== null && (out[d[0]] !== null || out[d[1]] !== null)) out[j] = null;
+  }
+  return out;
+}
+
 function sameContent(a: Float64Array, b: Float64Array): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -166,7 +218,7 @@ function sameContent(a: Float64Array, b: Float64Array): boolean {
 }
 
 export interface ResampleOptions {
-  /** Rounds per cache block, as a power of two (1..16). Default 11 (2048 rounds). */
+  /** Rounds per cache block, as a power of two (1..16). Default 10 (1024 rounds: three positions per random word). */
   blockBits?: number;
   /**
    * Threads (the calling thread plus worker threads). Default: 1 for small jobs (n * resamples < 2^25), otherwise
@@ -219,20 +271,57 @@ export function resampleColumnSums(
   const float64 = (length: number): Float64Array =>
     sharedMemory ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
 
-  // Panels of up to 8 columns, row-major, so a block's rows sit together in cache and one pass serves 8 columns.
+  // Sparse columns (at most a quarter of the rows nonzero, e.g. w_i r_i with binary rewards) are kept as their
+  // nonzero entries per block; the others go into panels of up to 8 columns, row-major, so a block's rows sit
+  // together in cache and one pass serves 8 columns. The kernel writes the dense columns first, then the sparse ones.
+  const bs = 2 ** blockBits;
+  const nBlocks = Math.ceil(n / bs);
+  const dense: number[] = [];
+  const sparse: number[] = [];
+  const nnz: number[] = [];
+  for (let j = 0; j < J; j++) {
+    const col = columns[j]!;
+    let z = 0;
+    for (let i = 0; i < n; i++) if (col[i] !== 0) z++;
+    if (z <= n / 4) {
+      sparse.push(j);
+      nnz.push(z);
+    } else dense.push(j);
+  }
   const widths: number[] = [];
-  for (let left = J; left > 0; left -= Math.min(MAX_PANEL, left)) widths.push(Math.min(MAX_PANEL, left));
+  for (let left = dense.length; left > 0; left -= Math.min(MAX_PANEL, left)) widths.push(Math.min(MAX_PANEL, left));
   const panels: Float64Array[] = [];
   let first = 0;
   for (const w of widths) {
     const panel = float64(n * w);
     for (let k = 0; k < w; k++) {
-      const col = columns[first + k]!;
+      const col = columns[dense[first + k]!]!;
       for (let i = 0; i < n; i++) panel[i * w + k] = col[i]!;
     }
     panels.push(panel);
     first += w;
   }
+  const int32 = (length: number): Int32Array => (sharedMemory ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length));
+  const totalNnz = nnz.reduce((x, y) => x + y, 0);
+  const sIdx = int32(totalNnz);
+  const sVal = float64(totalNnz);
+  const sPtr = int32(sparse.length * (nBlocks + 1));
+  let e = 0;
+  sparse.forEach((j, s) => {
+    const col = columns[j]!;
+    for (let b = 0; b < nBlocks; b++) {
+      sPtr[s * (nBlocks + 1) + b] = e;
+      const start = b * bs, end = Math.min(n, start + bs);
+      for (let i = start; i < end; i++) {
+        if (col[i] !== 0) {
+          sIdx[e] = i - start;
+          sVal[e++] = col[i]!;
+        }
+      }
+    }
+    sPtr[s * (nBlocks + 1) + nBlocks] = e;
+  });
+  const order = [...dense, ...sparse]; // kernel column k is columns[order[k]]
 
   // One xoshiro128** state per group of resamples, seeded from createRng(seed).
   const init = createRng(seed);
@@ -242,16 +331,23 @@ export function resampleColumnSums(
     if ((states[4 * g]! | states[4 * g + 1]! | states[4 * g + 2]! | states[4 * g + 3]!) === 0) states[4 * g] = 1;
   }
 
-  const out = new Float64Array(nResamples * J);
+  const raw = new Float64Array(nResamples * J);
   const run = (firstGroup: number, lastGroup: number, target: Float64Array, st: Int32Array): void =>
-    kResampleGroups(panels, widths, n, blockBits, RESAMPLE_GROUP, nResamples, st, firstGroup, lastGroup, target);
+    kResampleGroups(panels, widths, sIdx, sVal, sPtr, sparse.length, n, blockBits, RESAMPLE_GROUP, nResamples, st, firstGroup, lastGroup, target);
+  /** The kernel's column order back to the callers'. */
+  const reorder = (): Float64Array => {
+    if (sparse.length === 0) return raw;
+    const out = new Float64Array(nResamples * J);
+    for (let r = 0; r < nResamples; r++) for (let k = 0; k < J; k++) out[r * J + order[k]!] = raw[r * J + k]!;
+    return out;
+  };
   if (options.report !== undefined) {
     options.report.threads = threads;
     options.report.workerFailures = 0;
   }
   if (threads === 1) {
-    run(0, nGroups, out, states);
-    return out;
+    run(0, nGroups, raw, states);
+    return reorder();
   }
 
   // Contiguous ranges of groups; the calling thread takes the first, workers the others.
@@ -268,7 +364,7 @@ export function resampleColumnSums(
     try {
       worker = new Worker(kernelWorkerSource(), {
         eval: true,
-        workerData: { panels, widths, n, blockBits, groupSize: RESAMPLE_GROUP, nResamples, states: taskStates, firstGroup, lastGroup, out: taskOut, flag },
+        workerData: { panels, widths, sIdx, sVal, sPtr, nSparse: sparse.length, n, blockBits, groupSize: RESAMPLE_GROUP, nResamples, states: taskStates, firstGroup, lastGroup, out: taskOut, flag },
       });
       worker.on('error', () => undefined); // a failure shows in `flag`; never crash the caller
       worker.unref();
@@ -277,6 +373,7 @@ export function resampleColumnSums(
     }
     tasks.push({ firstGroup, lastGroup, taskOut, flag, worker });
   }
+  const out = raw;
   run(bounds[0]!, bounds[1]!, out, states);
   for (const task of tasks) {
     const { flag } = task;
@@ -301,7 +398,7 @@ export function resampleColumnSums(
     }
     task.worker?.terminate().catch(() => undefined);
   }
-  return out;
+  return reorder();
 }
 
 const WORKER_PENDING = 0;
@@ -319,7 +416,7 @@ function kernelWorkerSource(): string {
     `Atomics.store(d.flag, 0, ${WORKER_RUNNING});`,
     'Atomics.notify(d.flag, 0);',
     'try {',
-    '  kResampleGroups(d.panels, d.widths, d.n, d.blockBits, d.groupSize, d.nResamples, d.states, d.firstGroup, d.lastGroup, d.out);',
+    '  kResampleGroups(d.panels, d.widths, d.sIdx, d.sVal, d.sPtr, d.nSparse, d.n, d.blockBits, d.groupSize, d.nResamples, d.states, d.firstGroup, d.lastGroup, d.out);',
     `  Atomics.store(d.flag, 0, ${WORKER_DONE});`,
     '} catch {',
     `  Atomics.store(d.flag, 0, ${WORKER_FAILED});`,

@@ -82,30 +82,50 @@ export function kBinomial(N: number, p: number, st: Int32Array, o: number): numb
   }
 }
 
-/** Adds m uniform positions of a full block (mask + 1 rows, <= 2^16) to counts, two per 32-bit word. */
+/**
+ * Adds m uniform positions of a full block (mask + 1 rows, <= 2^16) to counts: three 10-bit fields of one 32-bit random
+ * word each when the block has at most 2^10 rows, else its two 16-bit halves. (Every bit of xoshiro128** output is
+ * uniform, so disjoint fields of one word are independent uniform positions.)
+ */
 export function kDrawFull(st: Int32Array, o: number, m: number, mask: number, counts: Float64Array): void {
   let a = st[o]!;
   let b = st[o + 1]!;
   let c = st[o + 2]!;
   let d = st[o + 3]!;
   let k = 0;
-  for (; k + 1 < m; k += 2) {
-    const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = kRotl(d, 11);
-    counts[res & mask]! += 1;
-    counts[(res >>> 16) & mask]! += 1;
+  if (mask < 1024) {
+    for (; k + 2 < m; k += 3) {
+      const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
+      const t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = kRotl(d, 11);
+      counts[res & mask]! += 1;
+      counts[(res >>> 10) & mask]! += 1;
+      counts[(res >>> 20) & mask]! += 1;
+    }
+  } else {
+    for (; k + 1 < m; k += 2) {
+      const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
+      const t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = kRotl(d, 11);
+      counts[res & mask]! += 1;
+      counts[(res >>> 16) & mask]! += 1;
+    }
   }
   st[o] = a;
   st[o + 1] = b;
   st[o + 2] = c;
   st[o + 3] = d;
-  if (k < m) counts[kNext(st, o) & mask]! += 1;
+  for (; k < m; k++) counts[kNext(st, o) & mask]! += 1;
 }
 
 /** Adds m uniform positions of a partial block of `size` rows to counts: floor(u * size / 2^32), one per word. */
@@ -113,19 +133,35 @@ export function kDrawPartial(st: Int32Array, o: number, m: number, size: number,
   for (let k = 0; k < m; k++) counts[Math.floor(((kNext(st, o) >>> 0) * size) / 4294967296)]! += 1;
 }
 
-/** As kDrawFull / kDrawPartial, into a list of positions (for data with more than 8 columns). */
+/** As kDrawFull / kDrawPartial, into a list of positions (for data with more than 8 dense columns). */
 export function kDrawPositions(st: Int32Array, o: number, m: number, size: number, mask: number, pos: Int32Array): void {
   if (size === mask + 1) {
     let k = 0;
-    for (; k + 1 < m; k += 2) {
-      const res = kNext(st, o);
-      pos[k] = res & mask;
-      pos[k + 1] = (res >>> 16) & mask;
+    if (mask < 1024) {
+      for (; k + 2 < m; k += 3) {
+        const res = kNext(st, o);
+        pos[k] = res & mask;
+        pos[k + 1] = (res >>> 10) & mask;
+        pos[k + 2] = (res >>> 20) & mask;
+      }
+    } else {
+      for (; k + 1 < m; k += 2) {
+        const res = kNext(st, o);
+        pos[k] = res & mask;
+        pos[k + 1] = (res >>> 16) & mask;
+      }
     }
-    if (k < m) pos[k] = kNext(st, o) & mask;
+    for (; k < m; k++) pos[k] = kNext(st, o) & mask;
   } else {
     for (let k = 0; k < m; k++) pos[k] = Math.floor(((kNext(st, o) >>> 0) * size) / 4294967296);
   }
+}
+
+/** sum_k cnt[idx[k]] * val[k] over k in [from, to): a sparse column's entries in one block (idx relative to it). */
+export function kSparseDot(idx: Int32Array, val: Float64Array, from: number, to: number, cnt: Float64Array): number {
+  let s = 0;
+  for (let k = from; k < to; k++) s += cnt[idx[k]!]! * val[k]!;
+  return s;
 }
 
 /**
@@ -232,12 +268,18 @@ export function kDot(w: number, panel: Float64Array, start: number, size: number
 /**
  * Resamples of groups [firstGroup, lastGroup): group g holds resamples g * groupSize .. min((g+1) * groupSize, R) - 1
  * and draws from its own random state states[4g..4g+3], so the result does not depend on how groups are split over
- * threads. For each resample r and column j, out[r * J + j] = sum_i c_ri column_j[i], with the columns stored as
- * row-major panels of widths[p] columns (J = sum of widths) and (c_r1..c_rn) ~ Multinomial(n; 1/n, ..., 1/n).
+ * threads. For each resample r and column j, out[r * J + j] = sum_i c_ri column_j[i], with (c_r1..c_rn) ~
+ * Multinomial(n; 1/n, ..., 1/n). Columns 0..D-1 (D = sum of widths) are dense, stored as row-major panels of widths[p]
+ * columns; columns D..J-1 are the nSparse sparse ones: entries [sPtr[s (nBlocks+1) + b], sPtr[s (nBlocks+1) + b + 1])
+ * of sIdx (row offset within block b) and sVal.
  */
 export function kResampleGroups(
   panels: Float64Array[],
   widths: number[],
+  sIdx: Int32Array,
+  sVal: Float64Array,
+  sPtr: Int32Array,
+  nSparse: number,
   n: number,
   blockBits: number,
   groupSize: number,
@@ -247,14 +289,15 @@ export function kResampleGroups(
   lastGroup: number,
   out: Float64Array,
 ): void {
-  let J = 0;
-  for (let p = 0; p < widths.length; p++) J += widths[p]!;
+  let D = 0;
+  for (let p = 0; p < widths.length; p++) D += widths[p]!;
+  const J = D + nSparse;
   const bs = 1 << blockBits;
   const mask = bs - 1;
   const nBlocks = Math.ceil(n / bs);
   const blockCounts = new Int32Array(groupSize * nBlocks);
   const counts = new Float64Array(bs);
-  const single = panels.length === 1;
+  const single = panels.length <= 1;
   let pos = new Int32Array(single ? 0 : 2 * bs);
   for (let g = firstGroup; g < lastGroup; g++) {
     const so = 4 * g;
@@ -277,17 +320,29 @@ export function kResampleGroups(
       const size = Math.min(bs, n - start);
       for (let r = 0; r < group; r++) {
         const m = blockCounts[r * nBlocks + b]!;
+        const o = (r0 + r) * J;
         if (single) {
           if (size === bs) kDrawFull(states, so, m, mask, counts);
           else kDrawPartial(states, so, m, size, counts);
-          kDot(J, panels[0]!, start, size, counts, out, (r0 + r) * J);
+          for (let s = 0; s < nSparse; s++) {
+            const q = s * (nBlocks + 1) + b;
+            out[o + D + s] = out[o + D + s]! + kSparseDot(sIdx, sVal, sPtr[q]!, sPtr[q + 1]!, counts);
+          }
+          if (D > 0) kDot(D, panels[0]!, start, size, counts, out, o);
+          else counts.fill(0, 0, size);
           continue;
         }
         if (pos.length < m) pos = new Int32Array(2 * m);
         kDrawPositions(states, so, m, size, mask, pos);
-        let col = (r0 + r) * J;
+        let col = o;
         for (let p = 0; p < panels.length; p++) {
           for (let k = 0; k < m; k++) counts[pos[k]!]! += 1;
+          if (p === 0) {
+            for (let s = 0; s < nSparse; s++) {
+              const q = s * (nBlocks + 1) + b;
+              out[o + D + s] = out[o + D + s]! + kSparseDot(sIdx, sVal, sPtr[q]!, sPtr[q + 1]!, counts);
+            }
+          }
           const w = widths[p]!;
           kDot(w, panels[p]!, start, size, counts, out, col);
           col += w;
@@ -307,6 +362,7 @@ export const RESAMPLE_KERNEL_FUNCTIONS = [
   kDrawFull,
   kDrawPartial,
   kDrawPositions,
+  kSparseDot,
   kDot,
   kResampleGroups,
 ] as const;
