@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
 import { dbPathOf } from './common.js';
 import { progressBar } from './progress.js';
+import { DEMO_DEFAULTS } from '../sim/demo.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -23,9 +24,20 @@ export function registerDemo(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '7070')
     .option('--rebuild', 'build the demo store again (deletes the old demo store)')
-    .action(async (o: { db?: string; host: string; port: string; rebuild?: boolean }) => {
+    .option('--days <n>', `simulated days of a new demo store (default ${DEMO_DEFAULTS.days})`)
+    .option('--users <n>', `users of a new demo store (default ${DEMO_DEFAULTS.users})`)
+    .option('--items <n>', `items of a new demo store (default ${DEMO_DEFAULTS.items})`)
+    .option('--seed <n>', `seed of a new demo store (default ${DEMO_DEFAULTS.seed})`)
+    .action(async (o: { db?: string; host: string; port: string; rebuild?: boolean; days?: string; users?: string; items?: string; seed?: string }) => {
       const dbPath = dbPathOf(o.db);
       const p = port(o.port);
+      const size: { days?: number; users?: number; items?: number; seed?: number } = {};
+      for (const k of ['days', 'users', 'items', 'seed'] as const) {
+        if (o[k] === undefined) continue;
+        const n = Number(o[k]);
+        if (!Number.isInteger(n) || n < 0) throw new UserError(`--${k} must be a whole number (got '${o[k]}')`);
+        size[k] = n;
+      }
       const { buildDemoStore, readDemoInfo, demoInfoPath } = await import('../sim/demo.js');
       let info = readDemoInfo(dbPath);
       if (o.rebuild) {
@@ -34,14 +46,15 @@ export function registerDemo(program: Command): void {
         info = null;
       }
       if (!info || !fs.existsSync(dbPath)) {
-        if (fs.existsSync(dbPath)) throw new UserError(`${dbPath} holds a store that is not a demo store; pass another --db for the demo, or run 'loopguard serve' to serve it`);
-        process.stderr.write(`Building the demo store in ${dbPath} (first run only)...\n`);
+        const existed = fs.existsSync(dbPath);
+        process.stderr.write(existed ? `Adding the demo projects to the store ${dbPath} (first run only)...\n` : `Building the demo store in ${dbPath} (first run only)...\n`);
         const bar = progressBar('demo');
         const t0 = Date.now();
         try {
-          info = await buildDemoStore({ dbPath, onProgress: bar.onProgress });
+          info = await buildDemoStore({ dbPath, ...size, onProgress: bar.onProgress });
         } catch (err) {
-          for (const f of [dbPath, `${dbPath}.wal`]) fs.rmSync(f, { force: true });
+          // A half-built new store is removed; an existing store keeps what it had (the demo projects are not there).
+          if (!existed) for (const f of [dbPath, `${dbPath}.wal`]) fs.rmSync(f, { force: true });
           throw err;
         } finally {
           bar.stop();

@@ -9,7 +9,7 @@ import { parseFormat, print } from './common.js';
 import { progressBar } from './progress.js';
 import { DEFAULT_WORLD, WORLD_HELP, INTEGER_PARAMS, type WorldParams } from '../sim/world.js';
 import { DEFAULT_MODEL, type ModelParams } from '../sim/model.js';
-import { DEFAULT_GUARD, type GuardParams } from '../sim/loops.js';
+import { DEFAULT_GUARD, type GuardParams } from '../sim/guard.js';
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 

@@ -5,8 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../errors.js';
-import { runSimulation } from './run.js';
 
 export interface DemoInfo {
   projects: { project: string; loop: string; key: string }[];
@@ -43,13 +41,13 @@ export function readDemoInfo(dbPath: string): DemoInfo | null {
 }
 
 /**
- * Builds the demo store at dbPath (which must not exist yet) and saves its DemoInfo to <store dir>/demo.json (0600).
- * The main project's entry comes first.
+ * Builds the demo projects in the store at dbPath (a new store, or an existing one without demo projects) and saves
+ * the DemoInfo to <store dir>/demo.json (0600). The main project's entry comes first.
  */
 export async function buildDemoStore(opts: DemoOptions): Promise<DemoInfo> {
   const dbPath = path.resolve(opts.dbPath);
-  if (fs.existsSync(dbPath)) throw new UserError(`${dbPath} already exists; the demo is built into a new store (remove it, or pass another --db)`);
   fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const { runSimulation } = await import('./run.js');
   const out = await runSimulation({
     dbPath,
     days: opts.days ?? DEMO_DEFAULTS.days,

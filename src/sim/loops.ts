@@ -7,8 +7,9 @@
  * - guarded: the same model with Loopguard's safeguards: users are split by `createAssigner` (src/sdk/assign.ts) into a
  *   holdout (a non-personalized popularity ranking the model never touches, logged as 'holdout'), an exploration group
  *   (uniformly random slates, `epsilonGreedy` with epsilon 1, logged as 'exploration') and treatment (`swapTail`: the
- *   greedy slate, one slot of which goes to a random tail item with probability swapEpsilon); training weights every
- *   exposure by its clipped inverse logged propensity min(1/p, ipsClip) and leaves the holdout out.
+ *   greedy slate, one slot of whose lower half goes, with probability swapEpsilon, to an item born in the last
+ *   freshDays days); training weights every exposure by its clipped inverse logged propensity min(1/p, ipsClip) and
+ *   leaves the holdout out.
  * - random: a uniformly random slate (`epsilonGreedy`, epsilon 1).
  * - popularity: the items with most clicks in the training window, the same for everyone (`greedySlate`, 'fallback').
  * - oracle: the top-k by true relevance (known only in simulation), the best any loop can do.
@@ -24,23 +25,8 @@ import { mix, type World } from './world.js';
 export const LOOP_NAMES = ['naive', 'guarded', 'random', 'popularity', 'oracle'] as const;
 export type LoopName = (typeof LOOP_NAMES)[number];
 
-export interface GuardParams {
-  /** Share of users in the guarded loop's holdout. */
-  holdoutShare: number;
-  /** Share of users in the guarded loop's exploration group (uniformly random slates). */
-  explorationShare: number;
-  /** Probability that a treatment decision gives one slot to a random tail item (swapTail). */
-  swapEpsilon: number;
-  /** Largest inverse-propensity training weight. */
-  ipsClip: number;
-  /**
-   * A swapped slot draws from the items born in the last freshDays days (cold-start exploration); 0 = from every item
-   * outside the top k.
-   */
-  freshDays: number;
-}
-
-export const DEFAULT_GUARD: GuardParams = { holdoutShare: 0.05, explorationShare: 0.03, swapEpsilon: 0.3, ipsClip: 2, freshDays: 3 };
+export { DEFAULT_GUARD, type GuardParams } from './guard.js';
+import type { GuardParams } from './guard.js';
 
 /** One logged exposure as the loop remembers it for training. */
 interface Logged {
