@@ -266,6 +266,106 @@ export function kDot(w: number, panel: Float64Array, start: number, size: number
 }
 
 /**
+ * kDot for two resamples at once (counts cnt and cnt2, outputs at o and o2), for panels of 4 to 6 columns: each row
+ * of the panel is loaded once for both. Each resample's sums are accumulated in the same order as by kDot, so the
+ * results are identical to two kDot calls.
+ */
+export function kDot2(w: number, panel: Float64Array, start: number, size: number, cnt: Float64Array, cnt2: Float64Array, out: Float64Array, o: number, o2: number): void {
+  let s0 = 0;
+  let t0 = 0;
+  let s1 = 0;
+  let t1 = 0;
+  let s2 = 0;
+  let t2 = 0;
+  let s3 = 0;
+  let t3 = 0;
+  let s4 = 0;
+  let t4 = 0;
+  let s5 = 0;
+  let t5 = 0;
+  let p = start * w;
+  if (w === 4) {
+    for (let k = 0; k < size; k++, p += 4) {
+      const c = cnt[k]!;
+      const e = cnt2[k]!;
+      cnt[k] = 0;
+      cnt2[k] = 0;
+      const x0 = panel[p]!;
+      const x1 = panel[p + 1]!;
+      const x2 = panel[p + 2]!;
+      const x3 = panel[p + 3]!;
+      s0 += c * x0;
+      t0 += e * x0;
+      s1 += c * x1;
+      t1 += e * x1;
+      s2 += c * x2;
+      t2 += e * x2;
+      s3 += c * x3;
+      t3 += e * x3;
+    }
+  } else if (w === 5) {
+    for (let k = 0; k < size; k++, p += 5) {
+      const c = cnt[k]!;
+      const e = cnt2[k]!;
+      cnt[k] = 0;
+      cnt2[k] = 0;
+      const x0 = panel[p]!;
+      const x1 = panel[p + 1]!;
+      const x2 = panel[p + 2]!;
+      const x3 = panel[p + 3]!;
+      const x4 = panel[p + 4]!;
+      s0 += c * x0;
+      t0 += e * x0;
+      s1 += c * x1;
+      t1 += e * x1;
+      s2 += c * x2;
+      t2 += e * x2;
+      s3 += c * x3;
+      t3 += e * x3;
+      s4 += c * x4;
+      t4 += e * x4;
+    }
+  } else {
+    for (let k = 0; k < size; k++, p += 6) {
+      const c = cnt[k]!;
+      const e = cnt2[k]!;
+      cnt[k] = 0;
+      cnt2[k] = 0;
+      const x0 = panel[p]!;
+      const x1 = panel[p + 1]!;
+      const x2 = panel[p + 2]!;
+      const x3 = panel[p + 3]!;
+      const x4 = panel[p + 4]!;
+      const x5 = panel[p + 5]!;
+      s0 += c * x0;
+      t0 += e * x0;
+      s1 += c * x1;
+      t1 += e * x1;
+      s2 += c * x2;
+      t2 += e * x2;
+      s3 += c * x3;
+      t3 += e * x3;
+      s4 += c * x4;
+      t4 += e * x4;
+      s5 += c * x5;
+      t5 += e * x5;
+    }
+  }
+  out[o] = out[o]! + s0;
+  out[o + 1] = out[o + 1]! + s1;
+  out[o + 2] = out[o + 2]! + s2;
+  out[o + 3] = out[o + 3]! + s3;
+  if (w > 4) out[o + 4] = out[o + 4]! + s4;
+  if (w > 5) out[o + 5] = out[o + 5]! + s5;
+  out[o2] = out[o2]! + t0;
+  out[o2 + 1] = out[o2 + 1]! + t1;
+  out[o2 + 2] = out[o2 + 2]! + t2;
+  out[o2 + 3] = out[o2 + 3]! + t3;
+  if (w > 4) out[o2 + 4] = out[o2 + 4]! + t4;
+  if (w > 5) out[o2 + 5] = out[o2 + 5]! + t5;
+}
+
+/**
  * Resamples of groups [firstGroup, lastGroup): group g holds resamples g * groupSize .. min((g+1) * groupSize, R) - 1
  * and draws from its own random state states[4g..4g+3], so the result does not depend on how groups are split over
  * threads. For each resample r and column j, out[r * J + j] = sum_i c_ri column_j[i], with (c_r1..c_rn) ~
@@ -297,6 +397,7 @@ export function kResampleGroups(
   const nBlocks = Math.ceil(n / bs);
   const blockCounts = new Int32Array(groupSize * nBlocks);
   const counts = new Float64Array(bs);
+  const counts2 = new Float64Array(bs);
   const single = panels.length <= 1;
   let pos = new Int32Array(single ? 0 : 2 * bs);
   for (let g = firstGroup; g < lastGroup; g++) {
@@ -327,6 +428,19 @@ export function kResampleGroups(
           for (let s = 0; s < nSparse; s++) {
             const q = s * (nBlocks + 1) + b;
             out[o + D + s] = out[o + D + s]! + kSparseDot(sIdx, sVal, sPtr[q]!, sPtr[q + 1]!, counts);
+          }
+          if (D >= 4 && D <= 6 && r + 1 < group) {
+            // the next resample too (drawn after this one, as always), then one pass over the panel for both
+            const m2 = blockCounts[(r + 1) * nBlocks + b]!;
+            if (size === bs) kDrawFull(states, so, m2, mask, counts2);
+            else kDrawPartial(states, so, m2, size, counts2);
+            for (let s = 0; s < nSparse; s++) {
+              const q = s * (nBlocks + 1) + b;
+              out[o + J + D + s] = out[o + J + D + s]! + kSparseDot(sIdx, sVal, sPtr[q]!, sPtr[q + 1]!, counts2);
+            }
+            kDot2(D, panels[0]!, start, size, counts, counts2, out, o, o + J);
+            r++;
+            continue;
           }
           if (D > 0) kDot(D, panels[0]!, start, size, counts, out, o);
           else counts.fill(0, 0, size);
@@ -364,5 +478,6 @@ export const RESAMPLE_KERNEL_FUNCTIONS = [
   kDrawPositions,
   kSparseDot,
   kDot,
+  kDot2,
   kResampleGroups,
 ] as const;
