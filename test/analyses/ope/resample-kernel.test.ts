@@ -26,9 +26,11 @@ describe('resampleColumnSums: sparse and dense columns', () => {
     const dense = Float64Array.from({ length: n }, () => rng.normal());
     const sparse = Float64Array.from({ length: n }, () => (rng.next() < 0.1 ? rng.normal() : 0)); // ~10% nonzero
     const shifted = Float64Array.from(sparse, (x) => x + 1); // dense
-    const cols = [...identity(n), dense, sparse, shifted];
+    // three more dense columns, so the dense panel has 5 (two resamples per pass over it)
+    const extra = [1, 2, 3].map((e) => Float64Array.from({ length: n }, () => rng.normal() * e));
+    const cols = [...identity(n), dense, sparse, shifted, ...extra];
     const J = cols.length;
-    const R = 40;
+    const R = 41; // odd: the last resample of the group takes the one-resample pass
     for (const threads of [1, 2]) {
       const sums = resampleColumnSums(cols, R, 5, { blockBits: bits, threads });
       for (let r = 0; r < R; r++) {
@@ -44,6 +46,11 @@ describe('resampleColumnSums: sparse and dense columns', () => {
         expect(Math.abs(sums[r * J + n]! - sd)).toBeLessThan(1e-9);
         expect(Math.abs(sums[r * J + n + 1]! - ss)).toBeLessThan(1e-9);
         expect(Math.abs(sums[r * J + n + 2]! - (ss + n))).toBeLessThan(1e-9);
+        extra.forEach((col, e) => {
+          let se = 0;
+          for (let i = 0; i < n; i++) se += sums[r * J + i]! * col[i]!;
+          expect(Math.abs(sums[r * J + n + 3 + e]! - se)).toBeLessThan(1e-9);
+        });
       }
     }
   });
