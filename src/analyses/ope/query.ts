@@ -55,10 +55,12 @@ function rewardJoin(scope: RoundScope, params: unknown[]): { expr: string; join:
   if (scope.reward === 'binary') w += ' AND value > 0';
   if (scope.outcomeKinds.length) w += ` AND kind IN (${scope.outcomeKinds.map(lit).join(', ')})`;
   else w += ` AND kind NOT IN (${NEGATIVE_OUTCOME_KINDS.map(lit).join(', ')})`;
-  const join = `LEFT JOIN (SELECT request_id, item_id, count(*) AS n, sum(value) AS v FROM outcomes WHERE ${w} GROUP BY request_id, item_id) o
+  // A 0/1 reward only asks whether a counted outcome exists: a semi-join (IN), without grouping the outcomes first.
+  if (scope.reward === 'binary')
+    return { expr: `CASE WHEN (e.request_id, e.item_id) IN (SELECT request_id, item_id FROM outcomes WHERE ${w}) THEN 1 ELSE 0 END`, join: '' };
+  const join = `LEFT JOIN (SELECT request_id, item_id, sum(value) AS v FROM outcomes WHERE ${w} GROUP BY request_id, item_id) o
       ON o.request_id = e.request_id AND o.item_id = e.item_id`;
-  const expr = scope.reward === 'binary' ? 'CASE WHEN o.n IS NULL THEN 0 ELSE 1 END' : 'coalesce(o.v, 0)';
-  return { expr, join };
+  return { expr: 'coalesce(o.v, 0)', join };
 }
 
 /**
