@@ -28,7 +28,7 @@ import { Worker } from 'node:worker_threads';
 import { percentileInterval } from '../../stats/bootstrap.js';
 import { createRng } from '../../stats/rng.js';
 import { DEFAULT_CONFIDENCE, roundTermsShared } from './estimators/define.js';
-import { kResampleGroups, RESAMPLE_KERNEL_FUNCTIONS } from './internal/resample-kernel.js';
+import { kResampleGroups, kRunClaims, RESAMPLE_KERNEL_FUNCTIONS } from './internal/resample-kernel.js';
 import { SharedTerms, summarizeTerms } from './terms.js';
 import type { Estimator, LoggedBandit, RewardPredictions, RoundTerms, TargetPolicy } from './types.js';
 import { validateConfidence, validateLoggedBandit, validateRewardModel, validateTarget } from './validate.js';
@@ -232,7 +232,10 @@ export interface ResampleOptions {
 
 export interface ResampleReport {
   threads: number;
-  /** Worker tasks that did not start or failed and were recomputed on the calling thread. */
+  /**
+   * Worker tasks that could not be created or failed; the groups they left unfinished were computed on the calling
+   * thread. (A worker that starts late is not a failure: the calling thread takes the groups it has not claimed.)
+   */
   workerFailures: number;
 }
 
@@ -331,7 +334,7 @@ export function resampleColumnSums(
     if ((states[4 * g]! | states[4 * g + 1]! | states[4 * g + 2]! | states[4 * g + 3]!) === 0) states[4 * g] = 1;
   }
 
-  const raw = new Float64Array(nResamples * J);
+  const raw = float64(nResamples * J); // shared with the workers when there are any
   const run = (firstGroup: number, lastGroup: number, target: Float64Array, st: Int32Array): void =>
     kResampleGroups(panels, widths, sIdx, sVal, sPtr, sparse.length, n, blockBits, RESAMPLE_GROUP, nResamples, st, firstGroup, lastGroup, target);
   /** The kernel's column order back to the callers'. */
@@ -351,52 +354,54 @@ export function resampleColumnSums(
   }
 
   // Contiguous ranges of groups; the calling thread takes the first, workers the others.
+  // Each thread has a contiguous range of groups; a group is run by whichever thread claims it first (status 0 -> 1,
+  // done = 2). The calling thread runs its own range, then takes the groups its workers have not claimed yet, from
+  // the end of their ranges, so a worker that starts late or is starved on a busy machine delays nothing. Groups write
+  // disjoint parts of one shared output and advance only their own random state, so who runs them does not matter.
   const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.round((t * nGroups) / threads));
+  const status = new Int32Array(new SharedArrayBuffer(4 * nGroups));
+  const sharedStates = new Int32Array(new SharedArrayBuffer(states.byteLength));
+  sharedStates.set(states);
+  const out = raw;
+  const claim = (first: number, last: number, step: number): void =>
+    kRunClaims(panels, widths, sIdx, sVal, sPtr, sparse.length, n, blockBits, RESAMPLE_GROUP, nResamples, sharedStates, status, first, last, step, out);
   const tasks = [];
   for (let t = 1; t < threads; t++) {
     const firstGroup = bounds[t]!;
     const lastGroup = bounds[t + 1]!;
-    const taskOut = float64(nResamples * J);
-    const taskStates = new Int32Array(new SharedArrayBuffer(states.byteLength));
-    taskStates.set(states);
     const flag = new Int32Array(new SharedArrayBuffer(4));
     let worker: Worker | undefined;
     try {
       worker = new Worker(kernelWorkerSource(), {
         eval: true,
-        workerData: { panels, widths, sIdx, sVal, sPtr, nSparse: sparse.length, n, blockBits, groupSize: RESAMPLE_GROUP, nResamples, states: taskStates, firstGroup, lastGroup, out: taskOut, flag },
+        workerData: { panels, widths, sIdx, sVal, sPtr, nSparse: sparse.length, n, blockBits, groupSize: RESAMPLE_GROUP, nResamples, states: sharedStates, status, firstGroup, lastGroup, out, flag },
       });
       worker.on('error', () => undefined); // a failure shows in `flag`; never crash the caller
       worker.unref();
     } catch {
       worker = undefined;
     }
-    tasks.push({ firstGroup, lastGroup, taskOut, flag, worker });
+    tasks.push({ firstGroup, lastGroup, flag, worker });
   }
-  const out = raw;
-  run(bounds[0]!, bounds[1]!, out, states);
+  claim(bounds[0]!, bounds[1]!, 1);
+  for (let t = tasks.length - 1; t >= 0; t--) claim(tasks[t]!.firstGroup, tasks[t]!.lastGroup, -1);
+  // Every group is claimed now. A worker still pending can claim nothing any more; a running one finishes its group.
   for (const task of tasks) {
     const { flag } = task;
-    if (task.worker !== undefined && Atomics.load(flag, 0) === WORKER_PENDING) {
-      Atomics.wait(flag, 0, WORKER_PENDING, WORKER_START_TIMEOUT_MS);
-    }
     let state = task.worker === undefined ? WORKER_FAILED : Atomics.load(flag, 0);
     while (state === WORKER_RUNNING) {
       Atomics.wait(flag, 0, WORKER_RUNNING, 1000);
       state = Atomics.load(flag, 0);
     }
-    const from = task.firstGroup * RESAMPLE_GROUP * J;
-    const to = Math.min(task.lastGroup * RESAMPLE_GROUP, nResamples) * J;
-    if (state === WORKER_DONE) {
-      out.set(task.taskOut.subarray(from, to), from);
-    } else {
-      // Never started or failed: compute this share here, from fresh copies of the states and output.
-      const fresh = new Float64Array(nResamples * J);
-      run(task.firstGroup, task.lastGroup, fresh, Int32Array.from(states));
-      out.set(fresh.subarray(from, to), from);
-      if (options.report !== undefined) options.report.workerFailures++;
-    }
+    if (state === WORKER_FAILED && options.report !== undefined) options.report.workerFailures++;
     task.worker?.terminate().catch(() => undefined);
+  }
+  // Groups a failed worker left unfinished: again here, from their original states and a cleared output.
+  for (let g = 0; g < nGroups; g++) {
+    if (Atomics.load(status, g) === 2) continue;
+    out.fill(0, g * RESAMPLE_GROUP * J, Math.min((g + 1) * RESAMPLE_GROUP, nResamples) * J);
+    sharedStates.set(states.subarray(4 * g, 4 * g + 4), 4 * g);
+    run(g, g + 1, out, sharedStates);
   }
   return reorder();
 }
@@ -405,7 +410,6 @@ const WORKER_PENDING = 0;
 const WORKER_RUNNING = 1;
 const WORKER_DONE = 2;
 const WORKER_FAILED = 3;
-const WORKER_START_TIMEOUT_MS = 10_000;
 
 let workerSource: string | undefined;
 /** The kernel's function declarations plus a driver that runs one task and reports through `flag`. */
@@ -416,7 +420,7 @@ function kernelWorkerSource(): string {
     `Atomics.store(d.flag, 0, ${WORKER_RUNNING});`,
     'Atomics.notify(d.flag, 0);',
     'try {',
-    '  kResampleGroups(d.panels, d.widths, d.sIdx, d.sVal, d.sPtr, d.nSparse, d.n, d.blockBits, d.groupSize, d.nResamples, d.states, d.firstGroup, d.lastGroup, d.out);',
+    '  kRunClaims(d.panels, d.widths, d.sIdx, d.sVal, d.sPtr, d.nSparse, d.n, d.blockBits, d.groupSize, d.nResamples, d.states, d.status, d.firstGroup, d.lastGroup, 1, d.out);',
     `  Atomics.store(d.flag, 0, ${WORKER_DONE});`,
     '} catch {',
     `  Atomics.store(d.flag, 0, ${WORKER_FAILED});`,

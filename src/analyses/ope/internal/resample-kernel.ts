@@ -466,6 +466,36 @@ export function kResampleGroups(
   }
 }
 
+/**
+ * Runs the groups of [first, last) that this thread claims, in increasing order (step 1) or decreasing (step -1): a
+ * group is claimed by moving its status from 0 to 1 atomically and marked 2 when done, so that several threads can
+ * share a range and each group runs exactly once.
+ */
+export function kRunClaims(
+  panels: Float64Array[],
+  widths: number[],
+  sIdx: Int32Array,
+  sVal: Float64Array,
+  sPtr: Int32Array,
+  nSparse: number,
+  n: number,
+  blockBits: number,
+  groupSize: number,
+  nResamples: number,
+  states: Int32Array,
+  status: Int32Array,
+  first: number,
+  last: number,
+  step: number,
+  out: Float64Array,
+): void {
+  for (let g = step > 0 ? first : last - 1; step > 0 ? g < last : g >= first; g += step) {
+    if (Atomics.compareExchange(status, g, 0, 1) !== 0) continue;
+    kResampleGroups(panels, widths, sIdx, sVal, sPtr, nSparse, n, blockBits, groupSize, nResamples, states, g, g + 1, out);
+    Atomics.store(status, g, 2);
+  }
+}
+
 /** Every function above, for shipping to worker threads (order irrelevant: function declarations are hoisted). */
 export const RESAMPLE_KERNEL_FUNCTIONS = [
   kRotl,
@@ -480,4 +510,5 @@ export const RESAMPLE_KERNEL_FUNCTIONS = [
   kDot,
   kDot2,
   kResampleGroups,
+  kRunClaims,
 ] as const;
