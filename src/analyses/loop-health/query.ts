@@ -140,25 +140,26 @@ export async function exposureScan(db: Queryable, scope: Scope, split = 2): Prom
   const item = text('item'), strategy = text('strategy');
   const explored = num('explored'), exposures = num('exposures'), hits = num('hits'), outcomes = num('outcomes');
   const firstS = num('first_s'), decisionWeight = num('decision_weight');
-  const items = new Map<string, ItemCountRow>();
-  const traffic = new Map<string, TrafficRow>();
-  const keys = new Map<string, string[]>();
+  // Per group (by its key text): its items, and its traffic in four slots (exploration or not) x (top slot or not).
+  const groups = new Map<string, { key: string[]; items: Map<string, ItemCountRow>; traffic: Array<TrafficRow | undefined> }>();
   const firstExposure = new Map<string, number>();
+  const nk = keyText.length;
+  // By-columns as text, '(none)' for NULL (as coalesce(CAST(c AS VARCHAR), '(none)') would give).
+  const part = (k: number, i: number) => keyText[k]![i] ?? '(none)';
   for (let i = 0; i < n; i++) {
-    // By-columns as text, '(none)' for NULL (as coalesce(CAST(c AS VARCHAR), '(none)') would give).
-    const parts = keyText.map((c) => c[i] ?? '(none)');
-    const id = parts.join('\u0001');
-    let key = keys.get(id);
-    if (!key) keys.set(id, (key = parts));
+    let id = nk ? part(0, i) : '';
+    for (let k = 1; k < nk; k++) id += `\u0001${part(k, i)}`;
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { key: Array.from({ length: nk }, (_, k) => part(k, i)), items: new Map(), traffic: [undefined, undefined, undefined, undefined] }));
     const it = item[i]!;
     const explore = explored[i] === 1 || EXPLORE_STRATEGIES.has(strategy[i] ?? '');
     const isTop = slot[i] === top;
     const x = exposures[i]!, h = hits[i]!, out = Number.isNaN(outcomes[i]!) ? 0 : outcomes[i]!, f = firstS[i]!, w = decisionWeight[i]!;
     const exploit = explore ? 0 : x;
-    const ik = `${id}\u0001${it}`;
-    const r = items.get(ik);
-    if (!r) items.set(ik, { key, item: it, exposures: x, hits: h, outcomes: out, firstSeconds: f, decisionWeight: w, exploitExposures: exploit });
-    else {
+    const r = g.items.get(it);
+    if (!r) {
+      g.items.set(it, { key: g.key, item: it, exposures: x, hits: h, outcomes: out, firstSeconds: f, decisionWeight: w, exploitExposures: exploit });
+    } else {
       r.exploitExposures += exploit;
       r.decisionWeight += w;
       r.exposures += x;
@@ -166,14 +167,20 @@ export async function exposureScan(db: Queryable, scope: Scope, split = 2): Prom
       r.outcomes += out;
       if (f < r.firstSeconds) r.firstSeconds = f;
     }
-    const tk = `${id}\u0001${explore}\u0001${isTop}`;
-    const t = traffic.get(tk);
-    if (!t) traffic.set(tk, { key, explore, top: isTop, exposures: x, hits: h, outcomes: out });
+    const ts = (explore ? 2 : 0) + (isTop ? 1 : 0);
+    const t = g.traffic[ts];
+    if (!t) g.traffic[ts] = { key: g.key, explore, top: isTop, exposures: x, hits: h, outcomes: out };
     else (t.exposures += x), (t.hits += h), (t.outcomes += out);
     const fe = firstExposure.get(it);
     if (fe === undefined || f < fe) firstExposure.set(it, f);
   }
-  return { items: [...items.values()], traffic: [...traffic.values()], topPosition: top, firstExposure };
+  const items: ItemCountRow[] = [];
+  const traffic: TrafficRow[] = [];
+  for (const g of groups.values()) {
+    for (const r of g.items.values()) items.push(r);
+    for (const t of g.traffic) if (t) traffic.push(t);
+  }
+  return { items, traffic, topPosition: top, firstExposure };
 }
 
 /** The smallest position logged in scope. */

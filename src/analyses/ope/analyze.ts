@@ -590,12 +590,13 @@ function diagnose(r: LoggedRounds, target: TargetPolicy, seen: Uint8Array, name:
   const unseenAt = Array.from({ length: L }, (_, p) => {
     const list: number[] = [];
     for (let a = 0; a < K; a++) if (seen[a * L + p] === 0) list.push(a);
-    return list;
+    return Int32Array.from(list);
   });
   let deficiency = 0;
   for (let i = 0; i < n; i++) {
-    const o = rowAt(i);
-    for (const a of unseenAt[r.position[i]!]!) deficiency += probs[o + a]!;
+    const o = rowOf === undefined ? i * K : rowOf[i]! * K;
+    const unseen = unseenAt[r.position[i]!]!;
+    for (let j = 0; j < unseen.length; j++) deficiency += probs[o + unseen[j]!]!;
   }
   deficiency /= n;
   return {

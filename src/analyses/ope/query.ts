@@ -103,17 +103,19 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
   const out = new Map<string, RoundColumns>();
   const { policyVersion: _ignored, ...all } = scope;
   if (versions.length === 0) return out;
-  const wanted = new Set(versions);
+  // Each row's version as its index in `versions` (-1 for others): a number per row is far cheaper to hand to
+  // JavaScript than the version text.
   const params: unknown[] = [];
-  const sql = roundsSql(all, params, 'e.policy_version IS NOT NULL', ['e.policy_version AS policy_version']);
+  const index = `CASE e.policy_version ${versions.map((v, k) => (params.push(v), `WHEN $${params.length} THEN ${k}`)).join(' ')} ELSE -1 END`;
+  const sql = roundsSql(all, params, 'e.policy_version IS NOT NULL', [`${index} AS version_index`]);
   const cols = await db.queryColumns(sql, params);
-  const version = cols.policy_version;
-  if (version === undefined || version instanceof Float64Array) throw new Error('loggedRoundsByVersion: column policy_version is not text');
+  const version = cols.version_index;
+  if (!(version instanceof Float64Array)) throw new Error('loggedRoundsByVersion: column version_index is not numeric');
   for (let start = 0; start < version.length; ) {
-    const v = version[start]!;
+    const k = version[start]!;
     let end = start + 1;
-    while (end < version.length && version[end] === v) end++;
-    if (wanted.has(v)) out.set(v, roundColumns(cols, all, start, end));
+    while (end < version.length && version[end] === k) end++;
+    if (k >= 0) out.set(versions[k]!, roundColumns(cols, all, start, end));
     start = end;
   }
   for (const v of versions) if (!out.has(v)) out.set(v, emptyRounds(all));
