@@ -4,10 +4,12 @@
  * pandas/numpy script (bench/loop_health_baseline.py) computing the same per-version metrics from the same data.
  * Targets: at least 5x faster than pandas in the same run, under 1 GB peak memory.
  *
- * node bench/loop-health.js [--rows N] [--runs 3] [--pandas-runs 1] [--regen] [--strict] [--data-dir DIR]
+ * node bench/loop-health.js [--rows N] [--runs 3] [--pandas-runs 3] [--regen] [--strict] [--data-dir DIR] [--profile]
  *   --rows        exposure rows to generate (default 10,000,000)
  *   --runs        timed runs of `loopguard loop-health` (median reported; default 3)
- *   --pandas-runs timed runs of the pandas baseline (median reported; default 3)
+ *   --pandas-runs timed runs of the pandas baseline (median reported; default 3); the runs alternate, loopguard then
+ *                 pandas, so both see the same load; the 1-minute load average before each run is recorded
+ *   --profile     instead: loop-health in this process, --runs times, every SQL statement and the JS between them timed
  *   --regen       regenerate the data even when a matching copy is cached in the data dir
  *   --strict      exit 1 when a target is missed (a metric disagreement always exits 1)
  *   --data-dir    where the Parquet file, the CSV copy and the store go (default bench/out/loop-health-data)
@@ -291,43 +293,82 @@ function measured(cmd, args, { okCodes = [0] } = {}) {
   });
 }
 
-async function runLoopguard(store, runs) {
-  const args = [BIN, 'loop-health', '--project', PROJECT, '--db', store, '--format', 'json'];
-  const results = [];
-  for (let i = 0; i < runs; i++) {
-    // Exit 1 = a loop-health check failed (the generated data has a rich-get-richer drift on purpose); not an error.
-    const r = await measured(process.execPath, args, { okCodes: [0, 1] });
-    let json;
-    try {
-      json = JSON.parse(r.stdout);
-    } catch (e) {
-      throw new Error(`loopguard loop-health printed output that is not JSON (${e.message}):\n${r.stdout.slice(0, 500)}`);
-    }
-    log(`  loopguard run ${i + 1}/${runs}: ${fmtS(r.ms)} wall, ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, exit ${r.code}, load ${loadavg()}`);
-    results.push({ ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, code: r.code, json });
+const loopguardArgs = (store) => [BIN, 'loop-health', '--project', PROJECT, '--db', store, '--format', 'json'];
+const pandasArgs = (files) => [path.join(ROOT, 'bench', 'loop_health_baseline.py'), '--csv', files.csv, '--parquet', files.parquet];
+
+/** One timed `loopguard loop-health` process, with the 1-minute load average just before it started. */
+async function runLoopguard(store, label) {
+  const load = os.loadavg()[0];
+  // Exit 1 = a loop-health check failed (the generated data has a rich-get-richer drift on purpose); not an error.
+  const r = await measured(process.execPath, loopguardArgs(store), { okCodes: [0, 1] });
+  let json;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch (e) {
+    throw new Error(`loopguard loop-health printed output that is not JSON (${e.message}):\n${r.stdout.slice(0, 500)}`);
   }
-  return { command: `node ${args.map((a) => (a === BIN ? 'bin/loopguard.js' : a)).join(' ')}`, results };
+  log(`  loopguard run ${label}: ${fmtS(r.ms)} wall, ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, exit ${r.code}, load ${load.toFixed(2)}`);
+  return { ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, code: r.code, load, json };
 }
 
-async function runPandas(files, runs) {
-  const script = path.join(ROOT, 'bench', 'loop_health_baseline.py');
-  const args = [script, '--csv', files.csv, '--parquet', files.parquet];
-  const results = [];
-  for (let i = 0; i < runs; i++) {
-    const r = await measured(PYTHON, args);
-    let json;
-    try {
-      json = JSON.parse(r.stdout);
-    } catch (e) {
-      throw new Error(`the pandas baseline printed output that is not JSON (${e.message}):\n${r.stdout.slice(0, 500)}\n${r.stderr}`);
-    }
-    log(
-      `  pandas run ${i + 1}/${runs}: ${fmtS(r.ms)} wall (read ${json.timings.read_s.toFixed(2)} s + compute ${json.timings.compute_s.toFixed(2)} s` +
-        ` in-script, from ${json.input.format}), ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, load ${loadavg()}`,
-    );
-    results.push({ ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, json });
+/** One timed run of the pandas baseline, with the load average just before it started. */
+async function runPandas(files, label) {
+  const load = os.loadavg()[0];
+  const r = await measured(PYTHON, pandasArgs(files));
+  let json;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch (e) {
+    throw new Error(`the pandas baseline printed output that is not JSON (${e.message}):\n${r.stdout.slice(0, 500)}\n${r.stderr}`);
   }
-  return { command: `${PYTHON} ${args.map((a) => path.relative(ROOT, a) || a).join(' ')}`, results };
+  log(
+    `  pandas run ${label}: ${fmtS(r.ms)} wall (read ${json.timings.read_s.toFixed(2)} s + compute ${json.timings.compute_s.toFixed(2)} s` +
+      ` in-script, from ${json.input.format}), ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, load ${load.toFixed(2)}`,
+  );
+  return { ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, load, json };
+}
+
+/**
+ * `--profile`: loop-health in this process on the benchmark store, `runs` times, with every SQL statement timed (wall
+ * and process CPU, which includes DuckDB's threads) and the JavaScript between statements timed as phases named
+ * after the statement that follows them. Prints a table per run; no pandas, no targets.
+ */
+async function profile(store, runs) {
+  const { DuckDbStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'store', 'duckdb', 'store.js')).href);
+  const { loopHealth } = await import(pathToFileURL(path.join(ROOT, 'dist', 'analyses', 'loop-health', 'index.js')).href);
+  const db = await DuckDbStore.open(store);
+  const label = (sql) => sql.replace(/\s+/g, ' ').trim().slice(0, 90);
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  try {
+    for (let k = 0; k < runs; k++) {
+      const phases = [];
+      let mark = { t: performance.now(), c: cpu() };
+      const timed = (method) => async (sql, params) => {
+        const start = { t: performance.now(), c: cpu() };
+        phases.push({ what: `js before: ${label(sql).slice(0, 40)}`, ms: start.t - mark.t, cpuMs: start.c - mark.c });
+        try {
+          return await db[method](sql, params);
+        } finally {
+          mark = { t: performance.now(), c: cpu() };
+          phases.push({ what: `sql: ${label(sql)}`, ms: mark.t - start.t, cpuMs: mark.c - start.c });
+        }
+      };
+      const q = { dialect: db.dialect, query: timed('query'), queryColumns: timed('queryColumns') };
+      const t0 = performance.now(), c0 = cpu(), load = os.loadavg()[0];
+      const result = await loopHealth(q, { project: PROJECT });
+      const end = { t: performance.now(), c: cpu() };
+      phases.push({ what: 'js after the last statement', ms: end.t - mark.t, cpuMs: end.c - mark.c });
+      const sum = (f) => phases.filter(f).reduce((a, p) => [a[0] + p.ms, a[1] + p.cpuMs], [0, 0]);
+      const [sqlMs, sqlCpu] = sum((p) => p.what.startsWith('sql:'));
+      console.log(`\nprofile run ${k + 1}/${runs}: ${fmtS(end.t - t0)} wall, ${fmtS(end.c - c0)} CPU (SQL ${fmtS(sqlMs)} wall / ${fmtS(sqlCpu)} CPU; JS ${fmtS(end.t - t0 - sqlMs)}), ${result.metrics.length} metrics, load ${load.toFixed(2)}`);
+      for (const p of phases) if (p.ms >= 1) console.log(`  ${(p.ms / 1000).toFixed(3).padStart(7)} s wall ${(p.cpuMs / 1000).toFixed(3).padStart(7)} s CPU  ${p.what}`);
+    }
+  } finally {
+    await db.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -402,6 +443,7 @@ async function main() {
       regen: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
       'data-dir': { type: 'string', default: path.join(OUT_DIR, 'loop-health-data') },
+      profile: { type: 'boolean', default: false },
     },
   });
   const rows = Number(values.rows.replaceAll('_', ''));
@@ -417,10 +459,17 @@ async function main() {
   const data = await prepareData(path.resolve(values['data-dir']), rows, values.regen);
   log(`data: ${JSON.stringify(data.data)}`);
 
-  log(`timing loopguard loop-health (${runs} runs)`);
-  const lg = await runLoopguard(data.files.store, runs);
-  log(`timing the pandas baseline (${pandasRuns} run${pandasRuns > 1 ? 's' : ''})`);
-  const pd = await runPandas(data.files, pandasRuns);
+  if (values.profile) return profile(data.files.store, runs);
+
+  // Interleaved (loopguard, pandas, loopguard, ...), so that both see the same load on a shared machine.
+  log(`timing loopguard loop-health (${runs} runs) and the pandas baseline (${pandasRuns} runs), interleaved`);
+  const lg = { command: `node ${loopguardArgs(data.files.store).map((a) => (a === BIN ? 'bin/loopguard.js' : a)).join(' ')}`, results: [] };
+  const pd = { command: `${PYTHON} ${pandasArgs(data.files).map((a) => path.relative(ROOT, a) || a).join(' ')}`, results: [] };
+  for (let i = 0; i < Math.max(runs, pandasRuns); i++) {
+    if (i < runs) lg.results.push(await runLoopguard(data.files.store, `${i + 1}/${runs}`));
+    if (i < pandasRuns) pd.results.push(await runPandas(data.files, `${i + 1}/${pandasRuns}`));
+  }
+  const loadEnd = os.loadavg()[0];
 
   // Correctness: every Loopguard run against the baseline.
   const base = pd.results[0].json;
@@ -438,6 +487,9 @@ async function main() {
   const pdCompute = median(pd.results.map((r) => r.json.timings.compute_s * 1000));
   const pdInScript = median(pd.results.map((r) => r.json.timings.total_s * 1000));
   const ratio = pdMs / lgMs;
+  // Pairs run back to back (same load): pandas run i over loopguard run i.
+  const pairRatios = lg.results.slice(0, pd.results.length).map((r, i) => pd.results[i].ms / r.ms);
+  const loads = [...lg.results, ...pd.results].map((r) => r.load);
   const ratioInScript = pdInScript / lgMs;
   const ratioComputeOnly = pdCompute / lgMs;
   const speedPass = ratio >= TARGETS.speedup_vs_pandas;
@@ -447,11 +499,12 @@ async function main() {
   const summary = {
     benchmark: 'loop-health',
     when: new Date().toISOString(),
-    machine: { loadavg_1m_at_start: loadStart, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mem_bytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: { loadavg_1m_at_start: loadStart, loadavg_1m_at_end: loadEnd, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, mem_bytes: os.totalmem(), node: process.version, platform: `${os.platform()} ${os.release()}` },
     data: { ...data.spec, ...data.data, generation: data.timings },
     loopguard: {
       command: lg.command,
       runs_ms: lg.results.map((r) => Math.round(r.ms)),
+      runs_loadavg_1m: lg.results.map((r) => r.load),
       median_ms: Math.round(lgMs),
       cpu_ms_runs: lg.results.map((r) => Math.round(r.cpuMs)),
       peak_rss_bytes: lgPeak,
@@ -464,6 +517,7 @@ async function main() {
       input: base.input,
       version_order: base.versions_of,
       runs_ms: pd.results.map((r) => Math.round(r.ms)),
+      runs_loadavg_1m: pd.results.map((r) => r.load),
       median_wall_ms: Math.round(pdMs),
       cpu_ms_runs: pd.results.map((r) => Math.round(r.cpuMs)),
       median_in_script_ms: Math.round(pdInScript),
@@ -477,6 +531,8 @@ async function main() {
       pandas_in_script_over_loopguard_wall: ratioInScript,
       pandas_compute_only_over_loopguard_wall: ratioComputeOnly,
       pandas_cpu_over_loopguard_cpu: median(pd.results.map((r) => r.cpuMs)) / median(lg.results.map((r) => r.cpuMs)),
+      pandas_over_loopguard_per_pair: pairRatios,
+      median_of_pair_ratios: pairRatios.length ? median(pairRatios) : null,
     },
     targets: {
       speedup_vs_pandas: { target: TARGETS.speedup_vs_pandas, value: ratio, pass: speedPass },
@@ -505,6 +561,8 @@ async function main() {
     `  pandas baseline         median ${fmtS(pdMs)} wall (process) over ${pandasRuns} run${pandasRuns > 1 ? 's' : ''}, ${fmtS(pdInScript)} in-script = read ${fmtS(pdRead)} (${inputFormat}) + compute ${fmtS(pdCompute)}, peak RSS ${fmtMB(pdPeak)}`,
     `  ratio pandas/loopguard  ${ratio.toFixed(2)}x wall   (${ratioInScript.toFixed(2)}x in-script, ${ratioComputeOnly.toFixed(2)}x compute only, i.e. pandas without reading its input;` +
       ` ${summary.ratio.pandas_cpu_over_loopguard_cpu.toFixed(2)}x CPU time)`,
+    `  back-to-back pairs      ${pairRatios.map((x) => `${x.toFixed(2)}x`).join(', ')} (median ${pairRatios.length ? median(pairRatios).toFixed(2) : '-'}x)`,
+    `  load average (1 min)    ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} before the runs (${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end) on ${os.cpus().length} CPUs${Math.max(...loads) > 1 ? ': shared machine, loopguard (2 threads) loses more to other load than single-threaded pandas' : ''}`,
     `  target >= ${TARGETS.speedup_vs_pandas}x faster   ${pf(speedPass)} (${ratio.toFixed(2)}x)`,
     `  target < 1 GiB peak     ${pf(memPass)} (${fmtMB(lgPeak)})`,
     `  metrics agree (${REQUIRED.join('/')} to ${TOL}): ${summary.agreement.pass ? 'yes' : 'NO'}; all ${PER_VERSION.length + PER_PAIR.length} compared metrics: ${summary.agreement.all_metrics_pass ? 'yes' : 'no'}`,
