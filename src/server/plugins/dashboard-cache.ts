@@ -13,6 +13,7 @@ export interface CacheEntry<T> {
 }
 
 export interface CacheOptions {
+  /** Age after which an entry is refreshed even without writes (default never). */
   maxAgeMs?: number;
   /** How long past maxAgeMs an entry is still served (while it is refreshed) when nothing was written. */
   staleMs?: number;
@@ -42,7 +43,9 @@ export class DashboardCache {
   private readonly maxEntries: number;
 
   constructor(o: CacheOptions = {}) {
-    this.maxAgeMs = o.maxAgeMs ?? 5 * 60_000;
+    // Every write reaches the server (it owns the store), so entries need no expiry by default: recomputing a
+    // full analysis of millions of exposures on a timer would take the CPU from ingest for nothing.
+    this.maxAgeMs = o.maxAgeMs ?? Infinity;
     this.staleMs = o.staleMs ?? 60_000;
     this.burstMs = o.burstMs ?? 1000;
     this.maxEntries = o.maxEntries ?? 200;

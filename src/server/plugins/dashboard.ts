@@ -24,7 +24,7 @@ import { ResultSchema } from '../result-schema.js';
 import { DashboardCache, Lane } from './dashboard-cache.js';
 
 export interface DashboardOptions {
-  /** Compute every project's rollup and overview in the background at start (loopguard serve does). */
+  /** Compute every project's rollup and loop health in the background at start (loopguard serve does). */
   prewarm?: boolean;
   /** Directory of the built app (default: dist/web). */
   webRoot?: string;
@@ -105,8 +105,18 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
     const computed = computeScope(name, scope);
     // The rollup first: it feeds the first charts of every page, and an analysis computed beside it would slow it down.
     await rollup(project);
-    const e = await cache.get<Result>(`${name}\u0000${project}\u0000${JSON.stringify(computed)}`, analysisLane, () => runDashboardAnalysis(ctx.store, project, name, computed));
-    return { ...e, value: narrowToVersions(e.value, scope.versions) };
+    // A refusal (UserError: no attributes, no support, ...) holds until the data changes, so it is cached too:
+    // finding it can take minutes on a large store.
+    const e = await cache.get<{ result: Result } | { refused: string }>(`${name}\u0000${project}\u0000${JSON.stringify(computed)}`, analysisLane, async () => {
+      try {
+        return { result: await runDashboardAnalysis(ctx.store, project, name, computed) };
+      } catch (err) {
+        if (err instanceof UserError) return { refused: err.message };
+        throw err;
+      }
+    });
+    if ('refused' in e.value) throw new UserError(e.value.refused);
+    return { ...e, value: narrowToVersions(e.value.result, scope.versions) };
   };
 
   const guard = async (req: FastifyRequest<{ Params: { project: string } }>, reply: FastifyReply) => authorizeProject(ctx, req, reply, req.params.project);
@@ -223,7 +233,9 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
         for (const { project } of rows) {
           const p = String(project);
           await rollup(p);
-          for (const a of DASHBOARD_ANALYSES) await analysis(p, a.name, { versions: [] }).catch(() => undefined);
+          // Loop health feeds the overview's first card and the loop-health page; OPE, drift and profile decay are
+          // computed when first asked (on millions of rounds OPE's reward models take minutes and gigabytes).
+          await analysis(p, 'loop-health', { versions: [] }).catch(() => undefined);
         }
       })().catch((err: Error) => app.log.error(err));
     });
