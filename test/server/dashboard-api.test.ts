@@ -179,8 +179,9 @@ describe('dashboard routes on the OBD sample', () => {
     expect(lh.verdicts).toHaveLength(direct.body.verdicts.length);
   });
 
-  it('a write through the API makes the cached summaries stale', async () => {
+  it('a write through the API makes the rollup stale at once; full analyses keep their last result for a while', async () => {
     const before = (await get('/v1/projects/shop/dashboard/scope')).body.total_exposures;
+    const analysisBefore = (await get('/v1/projects/shop/dashboard/analyses/loop-health')).body.computed_at;
     const r = await fetch(`${server.url}/v1/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -189,6 +190,7 @@ describe('dashboard routes on the OBD sample', () => {
     });
     expect(r.status, await r.clone().text()).toBe(200);
     expect((await get('/v1/projects/shop/dashboard/scope')).body.total_exposures).toBe(before + 2);
+    expect((await get('/v1/projects/shop/dashboard/analyses/loop-health')).body.computed_at).toBe(analysisBefore);
   });
 
   it('serves the app at / and at client-side routes, with a CSP; unknown API routes stay JSON 404s', async () => {

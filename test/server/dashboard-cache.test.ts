@@ -4,7 +4,7 @@ import { DashboardCache, Lane } from '../../src/server/plugins/dashboard-cache.j
 
 describe('DashboardCache', () => {
   it('computes once for concurrent requests and serves the entry until a write', async () => {
-    const cache = new DashboardCache({ burstMs: 0 });
+    const cache = new DashboardCache({ minRefreshMs: 0 });
     const lane = new Lane();
     let calls = 0;
     const compute = async () => ++calls;
@@ -15,16 +15,29 @@ describe('DashboardCache', () => {
     expect((await cache.get('k', lane, compute)).value).toBe(2);
   });
 
-  it('within the burst window after a computation, a write is answered from the entry while it refreshes', async () => {
-    const cache = new DashboardCache({ burstMs: 60_000 });
-    const lane = new Lane();
-    let calls = 0;
-    const compute = async () => ++calls;
-    await cache.get('k', lane, compute);
-    cache.bump();
-    expect((await cache.get('k', lane, compute)).value).toBe(1);
-    await new Promise((r) => setTimeout(r, 10));
-    expect((await cache.get('k', lane, compute)).value).toBe(2); // the background refresh landed
+  it('after a write: served as it is while young, then served while it refreshes, then waited for', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const cache = new DashboardCache({ minRefreshMs: 1000, staleMs: 1000 });
+      const lane = new Lane();
+      let calls = 0;
+      const compute = async () => ++calls;
+      await cache.get('k', lane, compute);
+      cache.bump();
+      vi.setSystemTime(500);
+      expect((await cache.get('k', lane, compute)).value).toBe(1);
+      await vi.runAllTimersAsync();
+      expect(calls).toBe(1); // young: no refresh at all
+      vi.setSystemTime(1500);
+      expect((await cache.get('k', lane, compute)).value).toBe(1); // due: the old one, refreshing behind
+      await vi.runAllTimersAsync();
+      expect((await cache.get('k', lane, compute)).value).toBe(2);
+      cache.bump();
+      vi.setSystemTime(10_000);
+      expect((await cache.get('k', lane, compute)).value).toBe(3); // long overdue: waited for
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('serves an old entry while refreshing it, and recomputes one older than max age plus stale', async () => {

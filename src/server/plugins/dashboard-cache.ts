@@ -1,10 +1,11 @@
 /**
  * Results the dashboard reads, computed once and kept in memory. An entry is fresh while no write reached the server
- * since it was computed (the write generation is unchanged) and it is younger than `maxAgeMs`. After a write through
- * the server the next request waits for a new computation, except within `burstMs` of the last one (a stream of writes
- * does not make every page load wait); entries past `maxAgeMs` with no write in between (writes made in-process,
- * outside HTTP) are served for `staleMs` more while they refresh in the background. Concurrent requests for one key share one computation,
- * and computations run one at a time per lane, so a burst of page loads cannot take both cores from ingest.
+ * since it was computed (the write generation is unchanged; the server owns the store, so every write passes through
+ * it) and it is younger than `maxAgeMs` (default: no expiry). After a write, an entry younger than `minRefreshMs` is
+ * still served as it is; an older one is recomputed, and for `staleMs` after it fell due it is served meanwhile while
+ * the new one is computed in the background (the full analyses: minutes on a large store, so pages show the last
+ * result with its time instead of waiting). Concurrent requests for one key share one computation, and computations
+ * run one at a time per lane, so a burst of page loads cannot take both cores from ingest.
  */
 export interface CacheEntry<T> {
   value: T;
@@ -15,10 +16,10 @@ export interface CacheEntry<T> {
 export interface CacheOptions {
   /** Age after which an entry is refreshed even without writes (default never). */
   maxAgeMs?: number;
-  /** How long past maxAgeMs an entry is still served (while it is refreshed) when nothing was written. */
+  /** After a write, an entry younger than this is served as it is (a stream of writes does not recompute constantly). */
+  minRefreshMs?: number;
+  /** How long an entry due for a refresh is still served while it is recomputed in the background (0: requests wait). */
   staleMs?: number;
-  /** Writes within this long after a computation do not make requests wait for a new one. */
-  burstMs?: number;
   /** Most entries kept (least recently used are dropped). */
   maxEntries?: number;
 }
@@ -39,15 +40,15 @@ export class DashboardCache {
   private readonly inflight = new Map<string, Promise<CacheEntry<unknown>>>();
   private readonly maxAgeMs: number;
   private readonly staleMs: number;
-  private readonly burstMs: number;
+  private readonly minRefreshMs: number;
   private readonly maxEntries: number;
 
   constructor(o: CacheOptions = {}) {
     // Every write reaches the server (it owns the store), so entries need no expiry by default: recomputing a
     // full analysis of millions of exposures on a timer would take the CPU from ingest for nothing.
     this.maxAgeMs = o.maxAgeMs ?? Infinity;
-    this.staleMs = o.staleMs ?? 60_000;
-    this.burstMs = o.burstMs ?? 1000;
+    this.minRefreshMs = o.minRefreshMs ?? 1000;
+    this.staleMs = o.staleMs ?? 0;
     this.maxEntries = o.maxEntries ?? 200;
   }
 
@@ -67,11 +68,13 @@ export class DashboardCache {
       this.entries.delete(key);
       this.entries.set(key, hit); // most recently used last
       const age = now - hit.computedAt;
-      const sameData = hit.generation === this.generation;
-      if (sameData && age < this.maxAgeMs) return hit;
-      // Old but nothing written through the server, or written a moment after computing (a burst of writes):
-      // answer from the entry and refresh it in the background.
-      if ((sameData && age < this.maxAgeMs + this.staleMs) || (!sameData && age < this.burstMs)) {
+      const changed = hit.generation !== this.generation;
+      if (!changed && age < this.maxAgeMs) return hit;
+      // Written to since, but computed less than minRefreshMs ago: good enough, as it is.
+      if (changed && age < this.minRefreshMs) return hit;
+      // Due for a refresh since `overdue` ms: within staleMs, answer from the entry and refresh in the background.
+      const overdue = changed ? age - this.minRefreshMs : age - this.maxAgeMs;
+      if (overdue < this.staleMs) {
         void this.refresh(key, lane, compute).catch(() => undefined);
         return hit;
       }

@@ -28,7 +28,9 @@ export interface DashboardOptions {
   prewarm?: boolean;
   /** Directory of the built app (default: dist/web). */
   webRoot?: string;
+  /** Options of the rollup cache and of the analysis cache (see dashboard-cache.ts). */
   cache?: ConstructorParameters<typeof DashboardCache>[0];
+  analysisCache?: ConstructorParameters<typeof DashboardCache>[0];
 }
 
 /** The built app: dist/web beside dist/server, or, when running from src/ (tests), the repository's dist/web. */
@@ -90,24 +92,27 @@ function scopeOf(q: FilterQ): Scope {
 
 async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?: DashboardOptions }): Promise<void> {
   const { ctx } = opts;
-  const cache = new DashboardCache(opts.dashboard?.cache);
+  // Rollups are a scan: after a write the next request waits for a new one. Full analyses take up to minutes on a
+  // large store: after a write they are recomputed at most every 5 minutes, in the background, serving the last one.
+  const rollups = new DashboardCache({ minRefreshMs: 1000, staleMs: 0, ...opts.dashboard?.cache });
+  const analyses = new DashboardCache({ minRefreshMs: 5 * 60_000, staleMs: Infinity, ...opts.dashboard?.analysisCache });
   const rollupLane = new Lane(), analysisLane = new Lane();
 
   // Writes that reach the server make cached results stale.
   app.addHook('onResponse', async (req, reply) => {
     if (req.method === 'GET' || reply.statusCode >= 300) return;
     const url = req.url.split('?')[0]!;
-    if (url === '/v1/events' || url.startsWith('/v1/admin/') || url.endsWith('/offline-metrics')) cache.bump();
+    if (url === '/v1/events' || url.startsWith('/v1/admin/') || url.endsWith('/offline-metrics')) rollups.bump(), analyses.bump();
   });
 
-  const rollup = (project: string) => cache.get<Rollup>(`rollup\u0000${project}`, rollupLane, () => exposureRollup(ctx.store, project));
+  const rollup = (project: string) => rollups.get<Rollup>(`rollup\u0000${project}`, rollupLane, () => exposureRollup(ctx.store, project));
   const analysis = async (project: string, name: DashboardAnalysis, scope: Scope) => {
     const computed = computeScope(name, scope);
     // The rollup first: it feeds the first charts of every page, and an analysis computed beside it would slow it down.
     await rollup(project);
     // A refusal (UserError: no attributes, no support, ...) holds until the data changes, so it is cached too:
     // finding it can take minutes on a large store.
-    const e = await cache.get<{ result: Result } | { refused: string }>(`${name}\u0000${project}\u0000${JSON.stringify(computed)}`, analysisLane, async () => {
+    const e = await analyses.get<{ result: Result } | { refused: string }>(`${name}\u0000${project}\u0000${JSON.stringify(computed)}`, analysisLane, async () => {
       try {
         return { result: await runDashboardAnalysis(ctx.store, project, name, computed) };
       } catch (err) {

@@ -15,4 +15,4 @@ export const cachedAnalysis = (ctx: PanelContext, name: string) =>
     return ctx.api<Cached>(`dashboard/analyses/${name}`, ctx.params(), ctx.signal);
   });
 
-export const asOf = (iso: string) => `Computed ${new Date(iso).toLocaleString()}; it is recomputed after new data arrives.`;
+export const asOf = (iso: string) => `Computed ${new Date(iso).toLocaleString()}; while new data arrives it is recomputed in the background, at most every 5 minutes.`;
