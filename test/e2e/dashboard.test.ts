@@ -110,6 +110,15 @@ describe('dashboard in Chromium', () => {
     // The demo logs no decision attributes: drift says so in words instead of failing.
     expect(await page.textContent('.card[data-analysis="drift"]')).toMatch(/no decisions with attributes/);
     await shot(page, 'overview');
+    // Each check links to its evidence: the page that shows it, scrolled to the same check.
+    const link = await page.getAttribute('.card[data-analysis="loop-health"] li.verdict a[data-link]', 'href');
+    expect(link).toMatch(new RegExp(`^/p/${main}/loop-health#check-`));
+    await page.click('.card[data-analysis="loop-health"] details summary');
+    await page.click('.card[data-analysis="loop-health"] li.verdict a[data-link]');
+    await page.waitForURL((u) => u.pathname === `/p/${main}/loop-health`);
+    await settle(page);
+    const anchor = link!.split('#')[1]!;
+    expect(await page.$eval(`[data-panel="lh-checks"] [id="${anchor}"]`, (e) => e.getAttribute('data-check'))).toBe(lh.verdicts.find((v: any) => v.status === worst).check);
   });
 
   it('loop health: every chart renders with data, the Lorenz curve has a line per version', async () => {
