@@ -75,7 +75,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('dashboard in Chromium', () => {
+describe('dashboard in Chromium', { timeout: 150_000 }, () => {
   it('a #keys= link adds every key to the keyring and is removed from the address', async () => {
     await page.goto(`${url}/#keys=${Object.values(keys).join(',')}`);
     await page.waitForSelector('ul.projects li');
