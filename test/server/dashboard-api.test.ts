@@ -69,7 +69,7 @@ afterAll(async () => {
   fs.rmSync(server.dir, { recursive: true, force: true });
 });
 
-describe('dashboard routes on the OBD sample', () => {
+describe('dashboard routes on the OBD sample', { timeout: 150_000 }, () => {
   it('whoami names the key\'s project; no key or a wrong key gets 401 and no data', async () => {
     expect((await get('/v1/whoami')).body).toEqual({ project: 'shop' });
     for (const k of [null, 'lg_00000000_not-a-real-key']) {
