@@ -54,7 +54,7 @@ registerPanel({
     const list = h('div', { class: 'cards' });
     body.append(list);
     await Promise.all(ANALYSES.map(async (a) => {
-      const card = h('article', { class: 'card', 'data-analysis': a.name, 'data-state': 'loading' }, h('h3', null, a.title), h('p', { class: 'loading' }, 'Computing… (large stores take a few seconds the first time)'));
+      const card = h('article', { class: 'card', 'data-analysis': a.name, 'data-state': 'loading' }, h('h3', null, a.title), h('p', { class: 'loading' }, 'Computing… The first computation on a large store can take minutes; it goes on if you leave, and this card fills in when it is done.'));
       list.append(card);
       try {
         const { computed_at, result } = await cachedAnalysis(ctx, a.name);
