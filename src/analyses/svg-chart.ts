@@ -151,8 +151,15 @@ export function lineChartSvg(opts: LineChartOptions): string {
   // X labels, thinned so that they do not overlap (about 7 px per character).
   const longest = Math.max(1, ...opts.x.map((v) => String(v).length));
   const every = Math.max(1, Math.ceil((n * longest * 7) / plotW));
-  for (let i = 0; i < n; i += every)
-    parts.push(`<text x="${fmt(px(i))}" y="${margin.top + plotH + 16}" text-anchor="middle" fill="#57606a">${esc(String(opts.x[i]))}</text>`);
+  for (let i = 0; i < n; i += every) {
+    const label = String(opts.x[i]);
+    const at = px(i);
+    // Centred under its point, unless that would cut it at the edge of the picture (about 3.5 px a half character).
+    const half = label.length * 3.5;
+    const anchor = at + half > width ? 'end' : at - half < 0 ? 'start' : 'middle';
+    const tx = anchor === 'end' ? Math.min(at + 4, width - 2) : at;
+    parts.push(`<text x="${fmt(tx)}" y="${margin.top + plotH + 16}" text-anchor="${anchor}" fill="#57606a">${esc(label)}</text>`);
+  }
   parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="#8c959f"/>`);
 
   if (empty)

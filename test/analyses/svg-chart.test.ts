@@ -61,3 +61,13 @@ describe('lineChartSvg', () => {
     expect(svg).toContain('data-points="0"');
   });
 });
+
+describe('lineChartSvg x labels', () => {
+  it('keeps a long last label inside the picture', () => {
+    const svg = lineChartSvg({ title: 't', x: ['2025-01-01', '2025-01-02'], series: [{ name: 's', values: [1, 2] }] });
+    // The last point sits at x = 624, 16 px from the right edge; a 10-character label centred there would be cut.
+    // Labels stand 16 px below the plot: 28 (top) + 202 (plot) + 16 = 246.
+    expect(svg).toContain('<text x="628" y="246" text-anchor="end" fill="#57606a">2025-01-02</text>');
+    expect(svg).toContain('<text x="56" y="246" text-anchor="middle" fill="#57606a">2025-01-01</text>');
+  });
+});
