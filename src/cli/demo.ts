@@ -62,13 +62,13 @@ export function registerDemo(program: Command): void {
         process.stderr.write(`Demo store built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${info.projects.map((x) => x.project).join(', ')}.\n`);
       }
       const { startServer } = await import('../server/serve.js');
+      // No dashboard prewarm: stopping the server while the prewarm still queries the store crashed or hung it (seen with
+      // `serve` too); the dashboard computes on first request instead.
       const server = await startServer({ dbPath, host: o.host, port: p }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);
         throw err;
       });
-      const keys = info.projects.map((x) => x.key);
-      process.stderr.write(`Loopguard serving the demo store ${dbPath} on ${server.url}. Ctrl-C stops it.\n`);
-      process.stderr.write(`Dashboard: ${server.url}/#keys=${keys.join(',')}\n`);
+      // Handlers first: a supervisor may signal as soon as it reads the dashboard line.
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -84,5 +84,8 @@ export function registerDemo(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      const keys = info.projects.map((x) => x.key);
+      process.stderr.write(`Loopguard serving the demo store ${dbPath} on ${server.url}. Ctrl-C stops it.\n`);
+      process.stderr.write(`Dashboard: ${server.url}/#keys=${keys.join(',')}\n`);
     });
 }

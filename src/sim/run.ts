@@ -161,6 +161,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
     const k = worldParams.slateSize;
     const base = Date.parse(`${BASE_DATE}T00:00:00Z`);
     const offlineByLoop = new Map<LoopName, Array<number | null>>();
+    const posts: Array<Promise<void>> = [];
+    let postError: Error | null = null;
 
     for (let d = 0; d < o.days; d++) {
       const day = dayLabel(d);
@@ -231,14 +233,22 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
         if (!offlineByLoop.has(loop.name)) offlineByLoop.set(loop.name, []);
         offlineByLoop.get(loop.name)!.push(offline);
         if (offline !== null && (loop.name === 'naive' || loop.name === 'guarded' || loop.name === 'popularity')) {
-          const res = await fetch(`${server.url}/v1/projects/${encodeURIComponent(project)}/model-versions/${versionLabel(d + 1)}/offline-metrics`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${projects[li]!.key}` },
-            body: JSON.stringify({ metric: `hit_rate_at_${k}`, value: offline, higher_is_better: true }),
-          });
-          if (res.status !== 201) throw new Error(`posting the offline metric of ${project} failed: ${res.status} ${await res.text()}`);
+          // Not awaited here: the posts complete while the simulation goes on, and are checked at the end.
+          posts.push(
+            fetch(`${server.url}/v1/projects/${encodeURIComponent(project)}/model-versions/${versionLabel(d + 1)}/offline-metrics`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${projects[li]!.key}` },
+              body: JSON.stringify({ metric: `hit_rate_at_${k}`, value: offline, higher_is_better: true }),
+            }).then(async (res) => {
+              if (res.status !== 201) throw new Error(`posting the offline metric of ${project} failed: ${res.status} ${await res.text()}`);
+            }).catch((err: Error) => {
+              postError ??= err;
+            }),
+          );
         }
         progress(`day ${d + 1}/${o.days}: ${loop.name}`);
+        // Let the clients and the server work between loops (the simulation itself never waits for them).
+        await new Promise((r) => setImmediate(r));
       }
       const oracleJ = jaccard.get('oracle');
       for (const loop of loops)
@@ -252,6 +262,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
       // No flush here: the clients send in the background while the next day is simulated; close() below waits for all.
       world.advanceDay();
     }
+    await Promise.all(posts);
+    if (postError) throw postError;
     const closed = await Promise.all(clients.map((c) => c.close({ timeoutMs: 60_000 })));
     clients.length = 0;
     closed.forEach((s, i) => {

@@ -37,19 +37,20 @@ describe('loopguard simulate', () => {
 });
 
 /** Starts `loopguard demo`, resolves with its dashboard URL and stderr once it serves. */
-function startDemo(args: string[]): Promise<{ url: string; keys: string[]; stderr: string; stop: () => Promise<number | null> }> {
+function startDemo(args: string[]): Promise<{ url: string; keys: string[]; stderr: string; stop: () => Promise<string> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'demo', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`demo did not start: ${err}`))), 110_000);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+)\/#keys=([^\s]+)/.exec(err);
+      const m = /Dashboard: (http:\/\/127\.0\.0\.1:\d+)\/#keys=([^\s]+)\n/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve({
           url: m[1]!, keys: m[2]!.split(','), stderr: err,
-          stop: () => new Promise((res) => (child.once('exit', (code) => res(code)), child.kill('SIGTERM'))),
+          // Resolves with how it ended and what it said (for the assertion message).
+          stop: () => new Promise((res) => (child.once('exit', (code, signal) => res(`exit ${code} ${signal ?? ''}`.trim() + (code === 0 ? '' : `: ${err}`))), child.kill('SIGTERM'))),
         });
       }
     });
@@ -77,14 +78,14 @@ describe('loopguard demo', () => {
         expect(stats.by_day).toHaveLength(3);
       }
     } finally {
-      expect(await first.stop()).toBe(0);
+      expect(await first.stop()).toBe('exit 0');
     }
     const second = await startDemo(['--db', db, '--port', '0']);
     try {
       expect(second.stderr).not.toMatch(/Building/);
       expect(second.keys).toEqual(first.keys);
     } finally {
-      expect(await second.stop()).toBe(0);
+      expect(await second.stop()).toBe('exit 0');
     }
   }, 240_000);
 });
