@@ -22,8 +22,13 @@ function save(list: KeyEntry[]): void {
   sessionStorage.setItem(STORE, JSON.stringify(list));
 }
 
+/** Adds a key, keeping the keyring's order (the order keys were entered or listed in a link); a project's new key replaces its old one in place. */
 export function addKey(e: KeyEntry): void {
-  save([...keyring().filter((x) => x.project !== e.project), e].sort((a, b) => a.project.localeCompare(b.project)));
+  const ring = keyring();
+  const at = ring.findIndex((x) => x.project === e.project);
+  if (at >= 0) ring[at] = e;
+  else ring.push(e);
+  save(ring);
 }
 
 export function forgetKey(project: string): void {

@@ -246,18 +246,24 @@ async function projectPage(project: string, page: Page, signal: AbortSignal): Pr
 async function boot(): Promise<void> {
   const fragment = takeFragmentKeys();
   const rejected: string[] = [];
+  let first: string | undefined;
   for (const key of fragment) {
     try {
-      addKey({ project: await whoami(key), key });
+      const project = await whoami(key);
+      addKey({ project, key });
+      first ??= project;
     } catch {
       rejected.push(`${key.slice(0, 6)}…`);
     }
   }
   if (rejected.length)
     pendingNotice = `${rejected.length} key${rejected.length > 1 ? 's' : ''} from the link ${rejected.length > 1 ? 'were' : 'was'} not accepted (${rejected.join(', ')}): unknown or revoked. Check the link, or enter a key below.`;
+  // A link with keys opens the first key's project (the demo lists its main project's key first), unless it already
+  // points at a page of a project.
+  if (first && !location.pathname.startsWith('/p/')) history.replaceState(null, '', `/p/${encodeURIComponent(first)}/overview${location.search}`);
   await route();
   if (pendingNotice && keyring().length) {
-    // Logged in with other keys: say it above the projects list instead.
+    // Logged in with other keys: say it above the page instead.
     document.querySelector('main')?.prepend(h('p', { class: 'state error', role: 'alert' }, pendingNotice));
     pendingNotice = null;
   }
