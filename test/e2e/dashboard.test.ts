@@ -101,13 +101,19 @@ describe('dashboard in Chromium', { timeout: 150_000 }, () => {
     const panels = await settle(page);
     const series = await api(main, 'dashboard/loop-series');
     const scope = await api(main, 'dashboard/scope');
-    const served = series.metrics.filter((m: any) => m.name === 'exposures').length;
+    // More than 6 versions (the demo retrains daily): only the pooled line, with a note; else one per version and all pooled.
+    const many = scope.versions.length > 6;
+    const served = series.metrics.filter((m: any) => m.name === 'exposures' && (!many || m.group.policy_version === undefined)).length;
+    expect(served).toBeGreaterThan(0);
     for (const id of ['overview-traffic', 'overview-outcome-rate']) {
       expect(panels[id]!.state).toBe('ready');
       expect(panels[id]!.canvas).toBeGreaterThan(0);
-      expect(panels[id]!.series).toBe(scope.versions.length + 1); // one per version and all pooled
+      expect(panels[id]!.series).toBe(many ? 1 : scope.versions.length + 1);
       expect(panels[id]!.points).toBe(served);
+      if (many) expect(panels[id]!.text).toContain(`${scope.versions.length} versions pooled; choose up to 6 versions in the filter to see them apart`);
     }
+    // The pooled exposures line sums to the store's exposures.
+    expect(series.metrics.filter((m: any) => m.name === 'exposures' && m.group.policy_version === undefined).reduce((a: number, m: any) => a + m.value, 0)).toBe(scope.total_exposures);
     // The loop-health card shows the worst status of the loop-health route's own verdicts.
     const lh = await api(main, 'loop-health');
     const rank: Record<string, number> = { ok: 0, unknown: 1, warn: 2, fail: 3 };
@@ -139,7 +145,23 @@ describe('dashboard in Chromium', { timeout: 150_000 }, () => {
       expect(panels[id]!.canvas, id).toBeGreaterThan(0);
       expect(panels[id]!.points, id).toBeGreaterThan(0);
     }
-    expect(panels['lh-lorenz']!.series).toBe(scope.versions.length + 1); // and the line of equality
+    const many = scope.versions.length > 6;
+    const series = await api(main, 'dashboard/loop-series');
+    const lorenz = await api(main, 'dashboard/lorenz');
+    expect(lorenz.curves.length).toBe(scope.versions.length);
+    if (many) {
+      // Every per-version chart draws the pooled line alone, holding the served pooled points, and says so.
+      for (const [id, metric] of [['lh-gini', 'gini'], ['lh-entropy', 'entropy_norm'], ['lh-coverage', 'coverage'], ['lh-exploration', 'exploration_share']] as const) {
+        expect(panels[id]!.series, id).toBe(1);
+        expect(panels[id]!.points, id).toBe(series.metrics.filter((m: any) => m.name === metric && m.group.policy_version === undefined && m.value !== null).length);
+        expect(panels[id]!.text, id).toContain(`${scope.versions.length} versions pooled`);
+      }
+      expect(panels['lh-lorenz']!.series).toBe(2); // the pooled curve and the line of equality
+      expect(panels['lh-lorenz']!.points).toBe(lorenz.pooled.x.length + lorenz.pooled.y.filter((y: number | null) => y !== null).length);
+      expect(panels['lh-lorenz']!.text).toContain(`all versions (Gini`);
+    } else {
+      expect(panels['lh-lorenz']!.series).toBe(scope.versions.length + 1); // and the line of equality
+    }
     expect(panels['lh-checks']!.state).toBe('ready');
     expect(await page.$$eval('[data-panel="lh-checks"] li.verdict', (l) => l.length)).toBe((await api(main, 'loop-health')).verdicts.length);
     await shot(page, 'loop-health');
@@ -170,7 +192,11 @@ describe('dashboard in Chromium', { timeout: 150_000 }, () => {
     await page.dispatchEvent('input[name="since"]', 'change');
     await page.waitForURL((u) => u.searchParams.get('since') === since);
     panels = await settle(page);
-    const kept = (await api(main, `dashboard/loop-series?since=${since}`)).metrics.filter((m: any) => m.name === 'gini').length;
+    // What the chart draws of the served rows: every row, or the pooled ones alone when more than 6 versions remain.
+    const servedGini = (await api(main, `dashboard/loop-series?since=${since}`)).metrics.filter((m: any) => m.name === 'gini');
+    const remaining = new Set(servedGini.map((m: any) => m.group.policy_version).filter(Boolean)).size;
+    const kept = servedGini.filter((m: any) => remaining <= 6 || m.group.policy_version === undefined).length;
+    expect(panels['lh-gini']!.series).toBe(remaining > 6 ? 1 : remaining + (remaining > 1 ? 1 : 0));
     expect(panels['lh-gini']!.points).toBe(kept);
     expect(kept).toBeLessThan(before);
     await shot(page, 'loop-health-filtered');

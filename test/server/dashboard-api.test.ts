@@ -160,6 +160,13 @@ describe('dashboard routes on the OBD sample', { timeout: 150_000 }, () => {
       expect(1 - 2 * area).toBeCloseTo(giniMad([...counts.values()], 34), 12);
       expect(c.gini).toBeCloseTo(giniMad([...counts.values()], 34), 12);
     }
+    // The pooled curve: both versions' exposures summed per item.
+    const pooled = new Map<string, number>();
+    for (const v of ['bts', 'random'] as const) for (const d of raw[v].values()) for (const [k, n] of d.items) pooled.set(k, (pooled.get(k) ?? 0) + n);
+    expect(body.pooled.policy_version).toBe('all versions');
+    expect(body.pooled.exposures).toBe([...pooled.values()].reduce((a, b) => a + b, 0));
+    expect(body.pooled.gini).toBeCloseTo(giniMad([...pooled.values()], 34), 12);
+    expect((await get('/v1/projects/shop/dashboard/lorenz?versions=bts')).body.pooled).toBeUndefined();
   });
 
   it('cached analyses equal the analysis routes, and the overview reports each one\'s worst status', async () => {

@@ -42,5 +42,6 @@ export interface Scope {
   project: string; computed_at: string; total_exposures: number; catalog_size: number; catalog_source: string;
   first_day: string | null; last_day: string | null; versions: Array<{ name: string; first_day: string; last_day: string; exposures: number }>;
 }
-export interface Lorenz { computed_at: string; catalog_size: number; curves: Array<{ policy_version: string; exposures: number; gini: number; x: number[]; y: Array<number | null> }> }
+export interface LorenzCurve { policy_version: string; exposures: number; gini: number; x: number[]; y: Array<number | null> }
+export interface Lorenz { computed_at: string; catalog_size: number; curves: LorenzCurve[]; pooled?: LorenzCurve }
 export interface Cached { computed_at: string; result: Result }

@@ -106,18 +106,28 @@ export function pivot(ms: Metric[], name: string, xKey: string, seriesKey: strin
   return { x, series: names.map((n) => ({ name: n, ...by.get(n)! })) };
 }
 
+/** Above this many policy versions in a selection, charts draw them pooled instead of one line each. */
+export const MAX_VERSION_LINES = 6;
+
+/** The note under a chart that pooled `n` versions. */
+export const pooledNote = (n: number, max = MAX_VERSION_LINES) =>
+  h('p', { class: 'muted pooled-note', 'data-pooled': String(n) }, `${n} versions pooled; choose up to ${max} versions in the filter to see them apart.`);
+
 /**
  * The loop series of one metric: a line per policy version and, when there are several, a grey line of all of them
- * pooled (the server's rows grouped by the window alone).
+ * pooled (the server's rows grouped by the window alone). With more than `max` versions (a loop that retrains daily
+ * has one per day) only the pooled line is drawn, and `pooled` says how many versions it holds.
  */
-export function versionSeries(ms: Metric[], name: string, window: string, bands = false) {
+export function versionSeries(ms: Metric[], name: string, window: string, bands = false, max = MAX_VERSION_LINES) {
   const per = pivot(ms, name, window, 'policy_version');
   const pooledRows = ms.filter((m) => m.name === name && m.group && m.group.policy_version === undefined && m.group[window] !== undefined);
   const x = [...new Set([...per.x, ...pooledRows.map((m) => m.group![window]!)])].sort();
   const again = pivot(ms, name, window, 'policy_version', x);
   const pooled = pivot(pooledRows, name, window, 'none', x).series[0];
-  const series: Array<{ name: string; values: Array<number | null>; lo?: Array<number | null>; hi?: Array<number | null>; color?: string; dash?: number[] }> =
-    again.series.map((s) => ({ name: s.name, values: s.values, ...(bands && s.hasCi ? { lo: s.lo, hi: s.hi } : {}) }));
-  if (pooled && again.series.length > 1) series.push({ name: 'all versions', values: pooled.values, ...(bands && pooled.hasCi ? { lo: pooled.lo, hi: pooled.hi } : {}), color: '#6e7781', dash: [2, 3] });
-  return { x, series };
+  type S = { name: string; values: Array<number | null>; lo?: Array<number | null>; hi?: Array<number | null>; color?: string; dash?: number[] };
+  const pooledLine = (): S | undefined => pooled && { name: 'all versions', values: pooled.values, ...(bands && pooled.hasCi ? { lo: pooled.lo, hi: pooled.hi } : {}), color: '#6e7781', dash: [2, 3] };
+  if (pooled && again.series.length > max) return { x, series: [{ ...pooledLine()!, color: '#0072B2' }] as S[], pooled: again.series.length };
+  const series: S[] = again.series.map((s) => ({ name: s.name, values: s.values, ...(bands && s.hasCi ? { lo: s.lo, hi: s.hi } : {}) }));
+  if (pooled && again.series.length > 1) series.push(pooledLine()!);
+  return { x, series, pooled: 0 };
 }

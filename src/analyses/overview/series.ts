@@ -141,20 +141,20 @@ export interface LorenzSeries {
  * Lorenz curve of item exposure per policy version over the filter's days. Curves over large catalogs are sampled at
  * evenly spaced item ranks; the curve is piecewise linear between ranks, so the sampled points lie on it exactly.
  */
-export function exposureLorenz(r: Rollup, f: SeriesFilter = {}, points = 200): { catalog_size: number; curves: LorenzSeries[] } {
+export function exposureLorenz(r: Rollup, f: SeriesFilter = {}, points = 200): { catalog_size: number; curves: LorenzSeries[]; pooled?: LorenzSeries } {
   const { dayOk, versionOk } = masks(r, f);
   const accs = new Map<number, Acc>();
+  const all = newAcc();
   for (let i = 0; i < r.day.length; i++) {
     const d = r.day[i]!, v = r.version[i]!;
     if (!dayOk[d] || !versionOk[v]) continue;
     let acc = accs.get(v);
     if (!acc) accs.set(v, (acc = newAcc()));
     add(acc, r, i);
+    add(all, r, i);
   }
   const K = r.catalogSize;
-  const curves: LorenzSeries[] = [];
-  for (const v of [...accs.keys()].sort((a, b) => a - b)) {
-    const acc = accs.get(v)!;
+  const curveOf = (name: string, acc: Acc): LorenzSeries => {
     const counts = Float64Array.from(acc.counts.values());
     const curve = lorenzCurve(counts, K);
     const n = curve.x.length - 1;
@@ -162,7 +162,9 @@ export function exposureLorenz(r: Rollup, f: SeriesFilter = {}, points = 200): {
     const x: number[] = [], y: number[] = [];
     for (let i = 0; i <= n; i += step) x.push(curve.x[i]!), y.push(curve.y[i]!);
     if (x[x.length - 1] !== curve.x[n]) x.push(curve.x[n]!), y.push(curve.y[n]!);
-    curves.push({ policy_version: r.versions[v]!, exposures: acc.exposures, gini: gini(counts, K), x, y });
-  }
-  return { catalog_size: K, curves };
+    return { policy_version: name, exposures: acc.exposures, gini: gini(counts, K), x, y };
+  };
+  const curves = [...accs.keys()].sort((a, b) => a - b).map((v) => curveOf(r.versions[v]!, accs.get(v)!));
+  // Every chosen version pooled: the curve to draw when there are too many versions to tell apart.
+  return { catalog_size: K, curves, ...(curves.length > 1 ? { pooled: curveOf('all versions', all) } : {}) };
 }

@@ -16,7 +16,7 @@ import { ErrorBody, ProjectName } from '../../events/schemas.js';
 import { UserError } from '../../errors.js';
 import type { Result } from '../../analyses/result.js';
 import { exposureRollup, type Rollup } from '../../analyses/overview/rollup.js';
-import { exposureLorenz, loopSeries, type SeriesFilter } from '../../analyses/overview/series.js';
+import { exposureLorenz, loopSeries, type LorenzSeries, type SeriesFilter } from '../../analyses/overview/series.js';
 import { DASHBOARD_ANALYSES, computeScope, narrowToVersions, runDashboardAnalysis, summarize, type DashboardAnalysis, type Scope } from '../../analyses/overview/analyses.js';
 import type { AppContext } from '../app.js';
 import { authorizeProject, projectOf } from '../auth.js';
@@ -62,10 +62,13 @@ const ScopeResponse = Type.Object({
   last_day: Type.Union([Type.String(), Type.Null()]),
   versions: Type.Array(Type.Object({ name: Type.String(), first_day: Type.String(), last_day: Type.String(), exposures: Type.Number() })),
 });
+const LorenzCurve = Type.Object({ policy_version: Type.String(), exposures: Type.Number(), gini: Type.Number(), x: Type.Array(Type.Number()), y: Type.Array(Type.Union([Type.Number(), Type.Null()])) });
 const LorenzResponse = Type.Object({
   computed_at: Type.String(),
   catalog_size: Type.Number(),
-  curves: Type.Array(Type.Object({ policy_version: Type.String(), exposures: Type.Number(), gini: Type.Number(), x: Type.Array(Type.Number()), y: Type.Array(Type.Union([Type.Number(), Type.Null()])) })),
+  curves: Type.Array(LorenzCurve),
+  /** Every chosen version pooled (when there are several). */
+  pooled: Type.Optional(LorenzCurve),
 });
 const OverviewEntry = Type.Object({
   analysis: Type.String(),
@@ -166,7 +169,8 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
     if (!(await guard(req, reply))) return reply;
     const r = (await rollup(req.params.project)).value;
     const l = exposureLorenz(r, seriesFilter(req.query));
-    return { computed_at: r.computedAt, ...l, curves: l.curves.map((c) => ({ ...c, y: c.y.map((y) => (Number.isFinite(y) ? y : null)) })) };
+    const finite = (c: LorenzSeries) => ({ ...c, y: c.y.map((y) => (Number.isFinite(y) ? y : null)) });
+    return { computed_at: r.computedAt, catalog_size: l.catalog_size, curves: l.curves.map(finite), ...(l.pooled ? { pooled: finite(l.pooled) } : {}) };
   });
 
   app.get<{ Params: Static<typeof Params> & { analysis: string }; Querystring: FilterQ }>('/v1/projects/:project/dashboard/analyses/:analysis', {

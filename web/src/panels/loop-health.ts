@@ -3,7 +3,7 @@ import { h, fmt } from '../dom.js';
 import { COLORS, lineChart } from '../charts.js';
 import { registerPage, registerPanel, type PanelContext } from '../registry.js';
 import type { Lorenz } from '../api.js';
-import { metricsTable, pivot, verdictList, versionSeries } from '../widgets.js';
+import { MAX_VERSION_LINES, metricsTable, pivot, pooledNote, verdictList, versionSeries } from '../widgets.js';
 import { asOf, cachedAnalysis, loopSeries } from './common.js';
 
 registerPage({
@@ -19,6 +19,7 @@ function seriesPanel(id: string, metric: string, title: string, help: string, or
       const p = versionSeries(r.metrics, metric, ctx.filter.window);
       if (!p.x.length) return { empty: 'No exposures in this time range and these versions. Widen the filters.' };
       lineChart(body, { id: metric, x: p.x, xKind: 'day', series: p.series, yLabel: metric, ...o });
+      if (p.pooled) body.append(pooledNote(p.pooled));
     },
   });
 }
@@ -35,7 +36,7 @@ registerPanel({
   async render(ctx, body) {
     const r = await loopSeries(ctx);
     const w = ctx.filter.window;
-    const a = versionSeries(r.metrics, 'exploit_rate', w, true), e = versionSeries(r.metrics, 'explore_rate', w, true);
+    const a = versionSeries(r.metrics, 'exploit_rate', w, true, Infinity), e = versionSeries(r.metrics, 'explore_rate', w, true, Infinity);
     const days = [...new Set([...a.x, ...e.x])].sort();
     if (!days.length) return { empty: 'No outcomes to compare in this range.' };
     const realign = (src: typeof a, x: string[]) => src.series.map((s) => {
@@ -54,8 +55,8 @@ registerPanel({
       ...erS.map((s) => ({ ...s, name: `${s.name} explore`, color: color(s.name), dash: [6, 4] })),
     ].map(({ dash, ...s }) => (dash ? { ...s, dash } : s));
     if (!erS.length) body.append(h('p', { class: 'warning' }, 'No exploration traffic in this selection: there is nothing to check the exploited outcome rate against.'));
-    if (pooledOnly) body.append(h('p', { class: 'muted' }, `${a.series.length - 1} versions pooled; choose up to four versions in the filter to see them apart.`));
     lineChart(body, { id: 'explore_exploit', x: days, xKind: 'day', percent: true, series, yLabel: 'outcome rate', height: 260 });
+    if (pooledOnly) body.append(pooledNote(a.series.length - 1, 4));
   },
 });
 
@@ -66,14 +67,18 @@ registerPanel({
   async render(ctx, body) {
     const l = await ctx.api<Lorenz>('dashboard/lorenz', ctx.params(), ctx.signal);
     if (!l.curves.length) return { empty: 'No exposures in this time range and these versions.' };
-    const x = l.curves[0]!.x;
+    // Many versions: the curve of all of them pooled instead of one each.
+    const pooled = l.pooled && l.curves.length > MAX_VERSION_LINES;
+    const curves = pooled ? [l.pooled!] : l.curves;
+    const x = curves[0]!.x;
     lineChart(body, {
       id: 'lorenz', x, xKind: 'number', xLabel: 'share of items', yLabel: 'share of exposures', percent: true, yRange: [0, 1], height: 260,
       series: [
         { name: 'equality', values: x, color: '#8c959f', dash: [4, 4] },
-        ...l.curves.map((c, i) => ({ name: `${c.policy_version} (Gini ${fmt(c.gini)})`, values: c.y, color: COLORS[i % COLORS.length]! })),
+        ...curves.map((c, i) => ({ name: `${c.policy_version} (Gini ${fmt(c.gini)})`, values: c.y, color: COLORS[i % COLORS.length]! })),
       ],
     });
+    if (pooled) body.append(pooledNote(l.curves.length));
   },
 });
 

@@ -3,7 +3,7 @@ import { h } from '../dom.js';
 import { lineChart } from '../charts.js';
 import { registerPage, registerPanel } from '../registry.js';
 import { ApiError } from '../api.js';
-import { badge, checkAnchor, verdictList, versionSeries, worst } from '../widgets.js';
+import { badge, checkAnchor, pooledNote, verdictList, versionSeries, worst } from '../widgets.js';
 import { asOf, cachedAnalysis, loopSeries } from './common.js';
 
 registerPage({ id: 'overview', title: 'Overview', order: 0, filters: ['range', 'versions'] });
@@ -19,6 +19,7 @@ registerPanel({
     const p = versionSeries(r.metrics, 'exposures', ctx.filter.window);
     if (!p.x.length) return { empty: 'No exposures in this time range and these versions. Widen the filters.' };
     lineChart(body, { id: 'exposures', x: p.x, xKind: 'day', series: p.series, yLabel: 'exposures' });
+    if (p.pooled) body.append(pooledNote(p.pooled));
   },
 });
 
@@ -33,6 +34,7 @@ registerPanel({
     const p = versionSeries(r.metrics, 'outcome_rate', ctx.filter.window, true);
     if (!p.x.length) return { empty: 'No exposures in this time range and these versions. Widen the filters.' };
     lineChart(body, { id: 'outcome_rate', x: p.x, xKind: 'day', percent: true, series: p.series, yLabel: 'outcome rate' });
+    if (p.pooled) body.append(pooledNote(p.pooled));
   },
 });
 
