@@ -34,11 +34,22 @@ import { bootstrapRoundTerms, DEFAULT_RESAMPLES } from './bootstrap.js';
 import { roundTermsShared } from './estimators/define.js';
 import { DEFAULT_SHRINKAGE_LAMBDA, DEFAULT_SWITCH_TAU, dm, dr, drOs, iips, ipw, pbm, sndr, snipw, switchDr } from './estimators/index.js';
 import { loggedRounds, type RewardMode, type RoundColumns, type RoundScope } from './query.js';
-import { fitRewardModel, type RewardModelKind } from './reward-model.js';
+import { assignFolds, contextClasses, fitRewardModelTerms, MAX_MODEL_EVALUATIONS, RewardModelTooLarge, type RewardModelKind } from './reward-model.js';
 import { attributeNumber, buildRounds, type LoggedRounds } from './rounds.js';
-import { perRoundVectors, slateMarginals, targetActions, targetName, targetPolicy, type TargetFunction, type TargetSpec } from './targets.js';
+import {
+  checkDenseSize,
+  DENSE_TARGET_ADVICE,
+  isDenseTarget,
+  perRoundVectors,
+  slateMarginals,
+  targetActions,
+  targetName,
+  targetPolicy,
+  type TargetFunction,
+  type TargetSpec,
+} from './targets.js';
 import { SharedTerms, summarizeTerms } from './terms.js';
-import type { Estimator, LoggedBandit, LoggedSlates, RoundTerms, SlateEstimator, TargetPolicy } from './types.js';
+import type { Estimator, LoggedBandit, LoggedSlates, RewardModel, RoundTerms, SlateEstimator, TargetPolicy } from './types.js';
 import { validateLoggedBandit, validateLoggedSlates } from './validate.js';
 import { comparisonVerdict, DEFAULT_OPE_THRESHOLDS, diagnosticVerdicts, type OpeThresholds, type Ranked, type TargetDiagnostics } from './verdicts.js';
 
@@ -169,6 +180,7 @@ function buildEstimator(name: string, o: OpeOptions): Estimator {
  */
 export function predictionColumnValues(r: LoggedRounds, column: string): Float64Array {
   const K = r.actions.length;
+  checkDenseSize(`predictions column '${column}'`, r.n, K, 'let ope fit its reward model (drop the predictions column), which needs no such matrix');
   const out = new Float64Array(r.n * K);
   for (let i = 0; i < r.n; i++) {
     const d = r.decision[i]!;
@@ -359,8 +371,12 @@ export async function opeOnRounds(o: OpeOptions, rounds: (scope: RoundScope) => 
     throw new UserError(String((err as Error).message).replace(/^ope: /, 'logged rounds: '));
   }
 
-  // Bandit mode: reward predictions q_hat(x_i, a) at the logged position, n x K, when an estimator needs them.
-  let q: Float64Array | undefined;
+  // Sizes first: a request too large to hold fails now, with its sizes, not minutes later (checkDenseSize).
+  for (const spec of targets) if (isDenseTarget(spec)) checkDenseSize(`target '${targetName(spec)}'`, n, K, DENSE_TARGET_ADVICE);
+
+  // Bandit mode: the reward model q_hat(x_i, a) at the logged position, when an estimator needs it: the n x K
+  // predictions of a column or function, or the fitted model's per-round terms (no n x K matrix).
+  let q: RewardModel | undefined;
   if (!slate && names.some((e) => !MODEL_FREE.has(e))) q = rewardPredictions(r, o, choice, seed, inputs);
   else if (!slate) inputs.reward_model = 'none';
 
@@ -414,7 +430,12 @@ export async function opeOnRounds(o: OpeOptions, rounds: (scope: RoundScope) => 
       named = slateEstimators.map((e) => ({ name: e.name, terms: e.roundTerms(slates!, target) }));
     } else {
       const shared = new SharedTerms(bandit, target, q);
-      named = estimators.map((e) => ({ name: e.name, terms: roundTermsShared(e, shared) }));
+      try {
+        named = estimators.map((e) => ({ name: e.name, terms: roundTermsShared(e, shared) }));
+      } catch (err) {
+        if (err instanceof RewardModelTooLarge) throw tooManyEvaluations(err, `target '${name}'`);
+        throw err;
+      }
     }
     const summaries = named.map(({ terms }) => summarizeTerms(terms));
     let boot: ReturnType<typeof bootstrapRoundTerms> | undefined;
@@ -479,8 +500,20 @@ export async function opeOnRounds(o: OpeOptions, rounds: (scope: RoundScope) => 
   return result;
 }
 
-/** q_hat(x_i, a) from the options' source: a predictions column, a function, or the cross-fitted model. */
-function rewardPredictions(r: LoggedRounds, o: OpeOptions, choice: RewardModelChoice, seed: number, inputs: Record<string, unknown>): Float64Array {
+const count = (x: number): string => x.toLocaleString('en-US');
+
+/** The UserError of a reward model too costly to evaluate, with its sizes and what to do. */
+function tooManyEvaluations(e: { groups: number; nActions: number; limit: number; n: number }, what: string): UserError {
+  return new UserError(
+    `reward model: the value of ${what} needs q_hat at ${count(e.groups)} distinct (fold, context) groups of the ${count(e.n)} rounds x ${count(e.nActions)} actions = ${count(e.groups * e.nActions)} predictions, more than the limit of ${count(e.limit)} (about a minute of work); narrow the rounds with --since/--until or --policy-version, evaluate on a sample of the logs, use fewer or coarser --context features (the model is evaluated once per distinct context), or run only ipw, snipw (--reward-model none)`,
+  );
+}
+
+/**
+ * The reward model from the options' source: the n x K predictions of a predictions column or a function, or the
+ * cross-fitted model's per-round terms (reward-model.ts crossFittedTerms), which never hold n x K numbers.
+ */
+function rewardPredictions(r: LoggedRounds, o: OpeOptions, choice: RewardModelChoice, seed: number, inputs: Record<string, unknown>): RewardModel {
   if (o.predictionsColumn !== undefined) {
     inputs.reward_model = `column ${o.predictionsColumn}`;
     return predictionColumnValues(r, o.predictionsColumn);
@@ -492,12 +525,18 @@ function rewardPredictions(r: LoggedRounds, o: OpeOptions, choice: RewardModelCh
   if (r.n < 2) throw new UserError('a reward model needs at least 2 logged rounds; run ipw and snipw only (--reward-model none)');
   const { context, dim } = modelContext(r);
   const data: LoggedBandit = { n: r.n, nActions: r.actions.length, action: r.action, reward: r.reward, pscore: r.pscore, ...(context ? { context, dim } : {}) };
+  const folds = Math.min(5, r.n);
+  // Before fitting: a target the same on every round needs q_hat once per distinct (fold, context); too many fail now.
+  const classes = contextClasses(data, assignFolds(r.n, folds, seed)).count;
+  if (classes * data.nActions > MAX_MODEL_EVALUATIONS) {
+    throw tooManyEvaluations({ groups: classes, nActions: data.nActions, limit: MAX_MODEL_EVALUATIONS, n: r.n }, 'each target');
+  }
   try {
-    const fit = fitRewardModel(data, { kind: choice === 'auto' || choice === 'none' ? 'auto' : choice, folds: Math.min(5, r.n), seed });
+    const fit = fitRewardModelTerms(data, { kind: choice === 'auto' || choice === 'none' ? 'auto' : choice, folds, seed });
     inputs.reward_model = `${fit.kind}, ${fit.nFolds}-fold cross-fitted, features: ${[...r.contextNames, ...(r.positions.length > 1 ? ['position'] : [])].join(', ') || 'action only'}`;
-    return fit.predictions;
+    return fit.terms;
   } catch (err) {
-    if (err instanceof RangeError) throw new UserError(`reward model: ${err.message.replace(/^fitRewardModel: /, '')}; choose --reward-model ridge for rewards outside [0, 1]`);
+    if (err instanceof RangeError) throw new UserError(`reward model: ${err.message.replace(/^fitRewardModelTerms: /, '')}; choose --reward-model ridge for rewards outside [0, 1]`);
     throw err;
   }
 }

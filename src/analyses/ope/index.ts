@@ -8,6 +8,8 @@ export type {
   Estimator,
   LoggedBandit,
   LoggedSlates,
+  RewardModel,
+  RewardModelTerms,
   RewardPredictions,
   RoundTerms,
   SlateEstimator,
@@ -19,8 +21,15 @@ export { SharedTerms, summarizeTerms, type TermsSummary } from './terms.js';
 export { weightDiagnostics, type WeightDiagnostics } from './diagnostics.js';
 export {
   assignFolds,
+  contextClasses,
+  crossFittedTerms,
   fitRewardModel,
+  fitRewardModelTerms,
   fitRewardRegression,
+  MAX_MODEL_EVALUATIONS,
+  MAX_PREDICTION_CELLS,
+  RewardModelTooLarge,
+  type CrossFittedRewardModel,
   predictReward,
   rewardLinearPredictor,
   type RewardModelFit,
@@ -40,7 +49,7 @@ export {
   type ResampleOptions,
   type ResampleReport,
 } from './bootstrap.js';
-export { PROB_SUM_TOLERANCE } from './validate.js';
+export { MAX_DENSE_CELLS, PROB_SUM_TOLERANCE } from './validate.js';
 
 // The analysis over the store: `ope(db, options) -> Result`.
 export {

@@ -27,8 +27,19 @@
  */
 import { createRng } from '../../stats/rng.js';
 import { choleskyInPlace, choleskySolveInPlace, spdInverse } from './internal/linalg.js';
-import type { LoggedBandit } from './types.js';
-import { validateLoggedBandit } from './validate.js';
+import type { LoggedBandit, RewardModelTerms, TargetPolicy } from './types.js';
+import { MAX_DENSE_CELLS, validateLoggedBandit } from './validate.js';
+
+/**
+ * Largest n x K matrix of predictions `fitRewardModel` materialises (2^27 numbers, 1 GiB). Beyond it, use
+ * `fitRewardModelTerms`, whose per-round terms need O(n) memory whatever K.
+ */
+export const MAX_PREDICTION_CELLS = MAX_DENSE_CELLS;
+/**
+ * Default cap on the model evaluations q_hat(x, a) one `policyValue` of `crossFittedTerms` may need (distinct
+ * (fold, context, target row) groups x K); about a minute of work. Beyond it, it throws `RewardModelTooLarge` at once.
+ */
+export const MAX_MODEL_EVALUATIONS = 4e9;
 
 export type RewardModelKind = 'logistic' | 'ridge';
 
@@ -63,6 +74,18 @@ export interface RewardModelOptions extends Omit<RewardRegressionOptions, 'rows'
   folds?: number;
   /** Seed of the fold assignment. Default 0. */
   seed?: number;
+}
+
+/** A cross-fitted reward model: its fold models, and the per-round terms the estimators take (no n x K matrix). */
+export interface CrossFittedRewardModel {
+  kind: RewardModelKind;
+  l2: number;
+  nFolds: number;
+  /** Fold of each round; predictions of fold f come from `models[f]`, fit on the other folds. */
+  folds: Int32Array;
+  models: RewardRegression[];
+  /** q_hat(x_i, a_i) and q_hat(x_i, pi_e) per round, computed streaming (see `crossFittedTerms`). */
+  terms: RewardModelTerms;
 }
 
 export interface RewardModelFit {
@@ -430,11 +453,41 @@ export function assignFolds(n: number, folds: number, seed: number): Int32Array 
 
 /**
  * Cross-fitted reward model: q_hat(x_i, a) for every round i and action a, each row predicted by the model fit on the
- * folds it is not in.
+ * folds it is not in. The n x K matrix is refused (RangeError) beyond MAX_PREDICTION_CELLS; `fitRewardModelTerms` fits
+ * the same models and gives the estimators what they need in O(n) memory.
  */
 export function fitRewardModel(data: LoggedBandit, options: RewardModelOptions = {}): RewardModelFit {
   const fn = 'fitRewardModel';
   validateLoggedBandit(fn, data);
+  const cells = data.n * data.nActions;
+  if (cells > MAX_PREDICTION_CELLS) {
+    throw new RangeError(
+      `${fn}: the predictions of ${data.n} rounds x ${data.nActions} actions would be ${cells} numbers, more than ${MAX_PREDICTION_CELLS}; use fitRewardModelTerms, which needs no n x K matrix`,
+    );
+  }
+  const fit = fitFolds(fn, data, options);
+  const { n, nActions: K } = data;
+  const predictions = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) {
+    const model = fit.models[fit.folds[i]!]!;
+    for (let a = 0; a < K; a++) predictions[i * K + a] = predictReward(model, data.context, i, a);
+  }
+  return { predictions, ...fit };
+}
+
+/**
+ * The same cross-fitted models as `fitRewardModel` (same folds, same coefficients), with the per-round terms the
+ * estimators need instead of the n x K predictions (`crossFittedTerms`): memory O(n + K dim) whatever K.
+ */
+export function fitRewardModelTerms(data: LoggedBandit, options: RewardModelOptions & { maxEvaluations?: number } = {}): CrossFittedRewardModel {
+  const fn = 'fitRewardModelTerms';
+  validateLoggedBandit(fn, data);
+  const fit = fitFolds(fn, data, options);
+  const terms = crossFittedTerms(data, fit.models, fit.folds, options.maxEvaluations === undefined ? {} : { maxEvaluations: options.maxEvaluations });
+  return { ...fit, terms };
+}
+
+function fitFolds(fn: string, data: LoggedBandit, options: RewardModelOptions): Omit<RewardModelFit, 'predictions'> {
   const nFolds = options.folds ?? 5;
   if (!Number.isInteger(nFolds) || nFolds < 2 || nFolds > data.n) {
     throw new RangeError(`${fn}: folds must be an integer in [2, n = ${data.n}], got ${nFolds}`);
@@ -442,9 +495,8 @@ export function fitRewardModel(data: LoggedBandit, options: RewardModelOptions =
   const seed = options.seed ?? 0;
   if (!Number.isFinite(seed)) throw new RangeError(`${fn}: seed must be a finite number, got ${seed}`);
   const { l2, maxIterations, kind } = resolveOptions(fn, data, options);
-  const { n, nActions: K } = data;
+  const n = data.n;
   const folds = assignFolds(n, nFolds, seed);
-  const predictions = new Float64Array(n * K);
   const models: RewardRegression[] = [];
   const counts = new Int32Array(nFolds);
   for (let i = 0; i < n; i++) counts[folds[i]!] = counts[folds[i]!]! + 1;
@@ -452,12 +504,190 @@ export function fitRewardModel(data: LoggedBandit, options: RewardModelOptions =
     const rows = new Int32Array(n - counts[f]!);
     let j = 0;
     for (let i = 0; i < n; i++) if (folds[i] !== f) rows[j++] = i;
-    const model = fitOnRows(data, rows, kind, l2, maxIterations);
-    models.push(model);
-    for (let i = 0; i < n; i++) {
-      if (folds[i] !== f) continue;
-      for (let a = 0; a < K; a++) predictions[i * K + a] = predictReward(model, data.context, i, a);
-    }
+    models.push(fitOnRows(data, rows, kind, l2, maxIterations));
   }
-  return { predictions, kind, l2, nFolds, folds, models };
+  return { kind, l2, nFolds, folds, models };
+}
+
+/** Thrown when a `policyValue` would need more model evaluations than allowed; carries the sizes. */
+export class RewardModelTooLarge extends RangeError {
+  constructor(
+    readonly groups: number,
+    readonly nActions: number,
+    readonly limit: number,
+    readonly n: number,
+  ) {
+    super(
+      `the reward model would have to be evaluated on ${groups} distinct (fold, context, target) groups of the ${n} rounds x ${nActions} actions = ${groups * nActions} predictions, more than the limit of ${limit}`,
+    );
+    this.name = 'RewardModelTooLarge';
+  }
+}
+
+/**
+ * Rounds that share a fold and a context row (bit for bit) have the same q_hat(x_i, .): their "context class".
+ * Returns the class of every round and one representative round per class. An open-addressing hash table over the
+ * fold and the context's 32-bit words; O(n dim). With dim 0 the class is the fold.
+ */
+export function contextClasses(data: LoggedBandit, folds: Int32Array): { classOf: Int32Array; representative: Int32Array; count: number } {
+  const n = data.n;
+  const d = data.context === undefined ? 0 : (data.dim ?? 0);
+  const classOf = new Int32Array(n);
+  if (d === 0) {
+    let count = 0;
+    for (let i = 0; i < n; i++) count = Math.max(count, folds[i]! + 1);
+    const representative = new Int32Array(count).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const f = folds[i]!;
+      classOf[i] = f;
+      if (representative[f] === -1) representative[f] = i;
+    }
+    return { classOf, representative, count };
+  }
+  const ctx = data.context!;
+  const bits = new Uint32Array(ctx.buffer, ctx.byteOffset, ctx.length * 2);
+  const w = 2 * d;
+  let mask = 1023;
+  let table = new Int32Array(mask + 1).fill(-1); // class ids
+  let reps = new Int32Array(256);
+  let hashes = new Int32Array(256);
+  let count = 0;
+  const hashOf = (i: number): number => {
+    let h = Math.imul(folds[i]! ^ 0x9e3779b9, 0x85ebca6b);
+    const o = i * w;
+    for (let k = 0; k < w; k++) {
+      h = Math.imul(h ^ bits[o + k]!, 0xcc9e2d51);
+      h = (h << 15) | (h >>> 17);
+    }
+    h ^= h >>> 16;
+    return Math.imul(h, 0x27d4eb2d) ^ (h >>> 13);
+  };
+  const same = (i: number, j: number): boolean => {
+    if (folds[i] !== folds[j]) return false;
+    const oi = i * w;
+    const oj = j * w;
+    for (let k = 0; k < w; k++) if (bits[oi + k] !== bits[oj + k]) return false;
+    return true;
+  };
+  for (let i = 0; i < n; i++) {
+    const h = hashOf(i);
+    let slot = h & mask;
+    let c = -1;
+    for (;;) {
+      const t = table[slot]!;
+      if (t === -1) break;
+      if (hashes[t] === h && same(reps[t]!, i)) {
+        c = t;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+    if (c === -1) {
+      c = count++;
+      if (c >= reps.length) {
+        const r2 = new Int32Array(reps.length * 2);
+        r2.set(reps);
+        reps = r2;
+        const h2 = new Int32Array(hashes.length * 2);
+        h2.set(hashes);
+        hashes = h2;
+      }
+      reps[c] = i;
+      hashes[c] = h;
+      table[slot] = c;
+      if (count * 2 > mask) {
+        // Grow and rehash the classes so far.
+        mask = mask * 2 + 1;
+        table = new Int32Array(mask + 1).fill(-1);
+        for (let t = 0; t < count; t++) {
+          let s2 = hashes[t]! & mask;
+          while (table[s2] !== -1) s2 = (s2 + 1) & mask;
+          table[s2] = t;
+        }
+      }
+    }
+    classOf[i] = c;
+  }
+  return { classOf, representative: reps.slice(0, count), count };
+}
+
+/**
+ * The per-round terms of a cross-fitted reward model (types.ts RewardModelTerms), without n x K predictions.
+ *
+ * - factual: q_hat(x_i, a_i) = predictReward(models[folds[i]], x_i, a_i), one evaluation per round.
+ * - policyValue(target): q_hat(x_i, pi_e) = sum_a pi_e(a | x_i) q_hat(x_i, a). It depends on round i only through its
+ *   context class (fold and context row, `contextClasses`) and its target row, so it is computed once per distinct
+ *   (class, target row) pair, streaming over a = 0..K-1, and copied to the rounds of the pair. A target that is the
+ *   same on every round (`rowOf` all 0) and a context of positions only (the default model) make a handful of pairs,
+ *   whatever n. The sum runs over the actions in the same order with the same products as over a matrix of
+ *   predictions, so it equals `directMethodTerms` on `fitRewardModel`'s predictions bit for bit.
+ * Work: pairs x K evaluations; beyond `maxEvaluations` (default MAX_MODEL_EVALUATIONS) it throws RewardModelTooLarge
+ * before computing anything. Memory: O(n) per call plus O(pairs).
+ */
+export function crossFittedTerms(
+  data: LoggedBandit,
+  models: readonly RewardRegression[],
+  folds: Int32Array,
+  options: { maxEvaluations?: number } = {},
+): RewardModelTerms & { classes: number } {
+  const { n, nActions: K, action } = data;
+  const ctx = data.context;
+  const limit = options.maxEvaluations ?? MAX_MODEL_EVALUATIONS;
+  const { classOf, representative, count } = contextClasses(data, folds);
+  let factual: Float64Array | undefined;
+  const valueAt = (i: number, probs: Float64Array, t: number): number => {
+    const model = models[folds[i]!]!;
+    let s = 0;
+    for (let a = 0; a < K; a++) s += probs[t + a]! * predictReward(model, ctx, i, a);
+    return s;
+  };
+  return {
+    n,
+    nActions: K,
+    classes: count,
+    factual(): Float64Array {
+      if (factual === undefined) {
+        factual = new Float64Array(n);
+        for (let i = 0; i < n; i++) factual[i] = predictReward(models[folds[i]!]!, ctx, i, action[i]!);
+      }
+      return factual;
+    },
+    policyValue(target: TargetPolicy): Float64Array {
+      const { probs, rowOf } = target;
+      const out = new Float64Array(n);
+      if (rowOf === undefined) {
+        // A row per round: nothing to share, n x K evaluations streamed round by round.
+        if (n * K > limit) throw new RewardModelTooLarge(n, K, limit, n);
+        for (let i = 0; i < n; i++) out[i] = valueAt(i, probs, i * K);
+        return out;
+      }
+      const rows = Math.floor(probs.length / K);
+      if (rows === 1) {
+        if (count * K > limit) throw new RewardModelTooLarge(count, K, limit, n);
+        const v = new Float64Array(count);
+        for (let c = 0; c < count; c++) v[c] = valueAt(representative[c]!, probs, 0);
+        for (let i = 0; i < n; i++) out[i] = v[classOf[i]!]!;
+        return out;
+      }
+      // Distinct (class, target row) pairs, keyed class * rows + row (exact below 2^53), in first-seen order.
+      const pairOf = new Int32Array(n);
+      const ids = new Map<number, number>();
+      const reps: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const key = classOf[i]! * rows + rowOf[i]!;
+        let p = ids.get(key);
+        if (p === undefined) {
+          p = reps.length;
+          ids.set(key, p);
+          reps.push(i);
+        }
+        pairOf[i] = p;
+      }
+      if (reps.length * K > limit) throw new RewardModelTooLarge(reps.length, K, limit, n);
+      const v = new Float64Array(reps.length);
+      for (let p = 0; p < reps.length; p++) v[p] = valueAt(reps[p]!, probs, rowOf[reps[p]!]! * K);
+      for (let i = 0; i < n; i++) out[i] = v[pairOf[i]!]!;
+      return out;
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { UserError } from '../../errors.js';
 import type { LoggedRounds } from './rounds.js';
 import { rowKey, type TargetTable } from './target-table.js';
 import type { TargetPolicy } from './types.js';
-import { PROB_SUM_TOLERANCE } from './validate.js';
+import { MAX_DENSE_CELLS, PROB_SUM_TOLERANCE } from './validate.js';
 
 /** What a target-policy function sees of a logged round. */
 export interface RoundView {
@@ -87,10 +87,34 @@ function tableRow(t: TargetTable, r: LoggedRounds, d: number, position: number):
   return row;
 }
 
+const count = (x: number): string => x.toLocaleString('en-US');
+
+/**
+ * Refuses, with a UserError naming the sizes and what to do, an n x K matrix larger than MAX_DENSE_CELLS: `what` is
+ * e.g. "target 'v2'", `why` how to avoid the matrix altogether.
+ */
+export function checkDenseSize(what: string, n: number, K: number, why: string): void {
+  const cells = n * K;
+  if (cells <= MAX_DENSE_CELLS) return;
+  const gb = (cells * 8) / 1e9;
+  throw new UserError(
+    `${what}: ${count(n)} rounds x ${count(K)} actions = ${count(cells)} numbers (${gb >= 10 ? Math.round(gb) : +gb.toPrecision(2)} GB), more than the ${count(MAX_DENSE_CELLS)} (1 GiB) ope holds in memory; narrow the rounds with --since/--until or --policy-version, evaluate on a sample of the logs, or ${why}`,
+  );
+}
+
+/** Why a target is held as an n x K matrix, and how to avoid it (for `checkDenseSize`). */
+export const DENSE_TARGET_ADVICE = 'give a target that is the same on every round (uniform, or a function declared sameForEveryRound)';
+
+/** Whether `targetPolicy` holds this target as an n x K matrix (else as one shared row). */
+export function isDenseTarget(spec: TargetSpec): boolean {
+  return !(spec.kind === 'uniform' || (spec.kind === 'function' && !!spec.sameForEveryRound));
+}
+
 /** pi_e(. | x_i, position_i) for every logged row, row-major n x K. */
 export function targetProbabilities(spec: TargetSpec, r: LoggedRounds): Float64Array {
   const K = r.actions.length;
   const n = r.n;
+  checkDenseSize(`target '${targetName(spec)}'`, n, K, DENSE_TARGET_ADVICE);
   const probs = new Float64Array(n * K);
   const name = targetName(spec);
   if (spec.kind === 'uniform') {
@@ -141,6 +165,7 @@ export function targetPolicy(spec: TargetSpec, r: LoggedRounds): TargetPolicy {
 export function perRoundVectors(r: LoggedRounds, fn: TargetFunction, label: string, probabilities: boolean): Float64Array {
   const K = r.actions.length;
   const n = r.n;
+  checkDenseSize(label, n, K, probabilities ? DENSE_TARGET_ADVICE : 'let ope fit its reward model, which needs no such matrix');
   const out = new Float64Array(n * K);
   const index = new Map(r.actions.map((a, k) => [a, k]));
   for (let i = 0; i < n; i++) {

@@ -6,7 +6,7 @@
  * q_hat(x_i, a_i) the model's prediction for the logged action.
  */
 import { normalQuantile } from '../../stats/normal.js';
-import type { Estimate, LoggedBandit, RewardPredictions, RoundTerms, TargetPolicy } from './types.js';
+import type { Estimate, LoggedBandit, RewardModel, RewardPredictions, RoundTerms, TargetPolicy } from './types.js';
 
 /** w_i = pi_e(a_i | x_i) / pscore_i (inputs assumed validated). */
 export function importanceWeights(data: LoggedBandit, target: TargetPolicy): Float64Array {
@@ -44,7 +44,8 @@ export function factualResiduals(data: LoggedBandit, q: RewardPredictions): Floa
 /**
  * Lazily computed, memoised per-round quantities of one (data, target, rewardModel) triple, so that a set of
  * estimators computes w_i, q_hat(x_i, pi_e) and r_i - q_hat(x_i, a_i) once. Inputs are assumed validated.
- * The arrays are shared: estimators must not modify them.
+ * The reward model is either the n x K predictions or their per-round terms (types.ts RewardModelTerms, which never
+ * hold n x K numbers); both give the same arrays, bit for bit. The arrays are shared: estimators must not modify them.
  */
 export class SharedTerms {
   private w: Float64Array | undefined;
@@ -53,20 +54,35 @@ export class SharedTerms {
   constructor(
     readonly data: LoggedBandit,
     readonly target: TargetPolicy,
-    readonly rewardModel: RewardPredictions | undefined,
+    readonly rewardModel: RewardModel | undefined,
   ) {}
   weights(): Float64Array {
     return (this.w ??= importanceWeights(this.data, this.target));
   }
   /** q_hat(x_i, pi_e); needs the reward model. */
   directMethod(): Float64Array {
-    return (this.dm ??= directMethodTerms(this.data, this.target, this.model()));
+    if (this.dm === undefined) {
+      const m = this.model();
+      this.dm = m instanceof Float64Array ? directMethodTerms(this.data, this.target, m) : m.policyValue(this.target);
+    }
+    return this.dm;
   }
   /** r_i - q_hat(x_i, a_i); needs the reward model. */
   residuals(): Float64Array {
-    return (this.resid ??= factualResiduals(this.data, this.model()));
+    if (this.resid === undefined) {
+      const m = this.model();
+      if (m instanceof Float64Array) this.resid = factualResiduals(this.data, m);
+      else {
+        const { n, reward } = this.data;
+        const qa = m.factual();
+        const out = new Float64Array(n);
+        for (let i = 0; i < n; i++) out[i] = reward[i]! - qa[i]!;
+        this.resid = out;
+      }
+    }
+    return this.resid;
   }
-  private model(): RewardPredictions {
+  private model(): RewardModel {
     if (this.rewardModel === undefined) throw new RangeError('SharedTerms: no reward model given');
     return this.rewardModel;
   }

@@ -45,6 +45,27 @@ export interface TargetPolicy {
 export type RewardPredictions = Float64Array;
 
 /**
+ * A reward model as the estimators use it, without an n x K matrix of predictions. Every estimator here needs per
+ * round only two numbers of the model: q_hat(x_i, a_i), its prediction for the logged action, and
+ * q_hat(x_i, pi_e) = sum_a pi_e(a | x_i) q_hat(x_i, a), its value of the target on round i's context (the clipped,
+ * switched and shrunk corrections of dr, switch-dr and dr-os are functions of these and of w_i). An implementation
+ * computes them streaming over the actions, so its memory is O(n) whatever K (reward-model.ts, `crossFittedTerms`).
+ * `policyValue` must sum over a = 0..K-1 in that order, so that it equals the same sum over a matrix of predictions
+ * bit for bit.
+ */
+export interface RewardModelTerms {
+  readonly n: number;
+  readonly nActions: number;
+  /** q_hat(x_i, a_i) per round (length n). Shared: callers must not modify it. */
+  factual(): Float64Array;
+  /** q_hat(x_i, pi_e) per round (length n) for a validated target. */
+  policyValue(target: TargetPolicy): Float64Array;
+}
+
+/** A reward model in either form: the n x K predictions, or their per-round terms. */
+export type RewardModel = RewardPredictions | RewardModelTerms;
+
+/**
  * The per-round contributions of an estimator. Its point estimate is
  *
  *     value = mean_i(additive_i) + sum_i(numerator_i) / sum_i(denominator_i)
@@ -88,8 +109,8 @@ export interface Estimator {
   /** Whether `rewardModel` must be given. */
   readonly requiresRewardModel: boolean;
   /** Per-round contributions, validated inputs; see `RoundTerms`. */
-  roundTerms(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions): RoundTerms;
-  estimate(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions, options?: EstimateOptions): Estimate;
+  roundTerms(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardModel): RoundTerms;
+  estimate(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardModel, options?: EstimateOptions): Estimate;
 }
 
 /**

@@ -2,10 +2,16 @@
  * Input checks shared by every OPE function. Bad input throws a RangeError that names the function, the field and,
  * where there is one, the first offending round, so that a user can find the row in their log.
  */
-import type { LoggedBandit, LoggedSlates, RewardPredictions, SlateTargetPolicy, TargetPolicy } from './types.js';
+import type { LoggedBandit, LoggedSlates, RewardModel, SlateTargetPolicy, TargetPolicy } from './types.js';
 
 /** Tolerance on sum_a pi_e(a | x_i) = 1. */
 export const PROB_SUM_TOLERANCE = 1e-6;
+
+/**
+ * Largest n x K matrix (of target probabilities or reward predictions) the OPE layer materialises: 2^27 numbers,
+ * 1 GiB. Targets that are the same on every round and the fitted reward model never need one.
+ */
+export const MAX_DENSE_CELLS = 2 ** 27;
 
 function checkCount(fn: string, name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: ${name} must be an integer >= ${min}, got ${v}`);
@@ -81,9 +87,18 @@ export function validateTarget(fn: string, data: LoggedBandit, target: TargetPol
   }
 }
 
-/** Checks that a reward model is n x K and finite. */
-export function validateRewardModel(fn: string, data: LoggedBandit, q: RewardPredictions): void {
+/**
+ * Checks that a reward model is n x K and finite, or, given as per-round terms, that they are of these n rounds and
+ * K actions (their values are checked where they are computed).
+ */
+export function validateRewardModel(fn: string, data: LoggedBandit, q: RewardModel): void {
   const { n, nActions: K } = data;
+  if (!(q instanceof Float64Array)) {
+    if (q.n !== n || q.nActions !== K) {
+      throw new RangeError(`${fn}: rewardModel terms are of ${q.n} rounds x ${q.nActions} actions, expected n x K = ${n} x ${K}`);
+    }
+    return;
+  }
   checkLength(fn, 'rewardModel', q.length, n * K, `n x K = ${n} x ${K}, row-major q_hat(x_i, a)`);
   for (let j = 0; j < q.length; j++) {
     const v = q[j]!;

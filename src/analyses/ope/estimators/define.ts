@@ -3,7 +3,7 @@
  * are the same for every estimator, so each estimator file only states its formula.
  */
 import { estimateFromTerms, SharedTerms } from '../terms.js';
-import type { Estimate, EstimateOptions, Estimator, LoggedBandit, RewardPredictions, RoundTerms, TargetPolicy } from '../types.js';
+import type { Estimate, EstimateOptions, Estimator, LoggedBandit, RewardModel, RoundTerms, TargetPolicy } from '../types.js';
 import { validateConfidence, validateLoggedBandit, validateRewardModel, validateTarget } from '../validate.js';
 
 /** The metric names users see; stable (users' CI scripts read them). */
@@ -33,13 +33,13 @@ const SPECS = new WeakMap<Estimator, EstimatorSpec>();
 
 function missingModel(name: string): RangeError {
   return new RangeError(
-    `${name}: needs a reward model, an n x K array of q_hat(x_i, a) (fit one with fitRewardModel or pass predictions)`,
+    `${name}: needs a reward model, an n x K array of q_hat(x_i, a) or its per-round terms (crossFittedTerms, fitRewardModelTerms)`,
   );
 }
 
 export function defineEstimator(spec: EstimatorSpec): Estimator {
   const { name } = spec;
-  const roundTerms = (data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions): RoundTerms => {
+  const roundTerms = (data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardModel): RoundTerms => {
     validateLoggedBandit(name, data);
     validateTarget(name, data, target);
     if (spec.requiresRewardModel) {
@@ -53,7 +53,7 @@ export function defineEstimator(spec: EstimatorSpec): Estimator {
     params: Object.freeze({ ...spec.params }),
     requiresRewardModel: spec.requiresRewardModel,
     roundTerms,
-    estimate(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardPredictions, options?: EstimateOptions): Estimate {
+    estimate(data: LoggedBandit, target: TargetPolicy, rewardModel?: RewardModel, options?: EstimateOptions): Estimate {
       const confidence = options?.confidence ?? DEFAULT_CONFIDENCE;
       validateConfidence(name, confidence);
       return estimateFromTerms(name, roundTerms(data, target, rewardModel), confidence);
