@@ -282,8 +282,23 @@ export class DuckDbStore implements Store {
     return { project, totals, by_day: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)) };
   }
 
+  /** Reads under way on readConn; close() interrupts and awaits them, since closing a connection mid-query crashes. */
+  private readonly reads = new Set<Promise<unknown>>();
+  private closing = false;
+
+  private read(sql: string, params: readonly unknown[]) {
+    if (this.closing) return Promise.reject(new UserError('the store is closing; the query was not run'));
+    const p = this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
+    this.reads.add(p);
+    void p.then(
+      () => this.reads.delete(p),
+      () => this.reads.delete(p),
+    );
+    return p;
+  }
+
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const reader = await this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
+    const reader = await this.read(sql, params);
     const rows = reader.getRowObjectsJS() as Row[];
     // Counts and sums come back as BIGINT/HUGEINT; analyses want plain numbers.
     for (const r of rows) for (const k in r) if (typeof r[k] === 'bigint') r[k] = Number(r[k]);
@@ -298,7 +313,7 @@ export class DuckDbStore implements Store {
   }
 
   async queryColumns(sql: string, params: readonly unknown[] = []): Promise<Record<string, Column>> {
-    const reader = await this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
+    const reader = await this.read(sql, params);
     const names = reader.columnNames();
     const types = reader.columnTypes();
     const out: Record<string, Column> = {};
@@ -320,6 +335,12 @@ export class DuckDbStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.reads.size) {
+      // An analysis still reading (a dashboard prewarm, say) is stopped: its caller gets an error, not a crash.
+      this.readConn.interrupt();
+      await Promise.allSettled([...this.reads]);
+    }
     await this.writeLock.run(async () => {
       this.readConn.closeSync();
       this.writeConn.closeSync();
