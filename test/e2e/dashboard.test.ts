@@ -163,7 +163,35 @@ describe('dashboard in Chromium', { timeout: 150_000 }, () => {
       expect(panels['lh-lorenz']!.series).toBe(scope.versions.length + 1); // and the line of equality
     }
     expect(panels['lh-checks']!.state).toBe('ready');
-    expect(await page.$$eval('[data-panel="lh-checks"] li.verdict', (l) => l.length)).toBe((await api(main, 'loop-health')).verdicts.length);
+    // One row per check name with its worst status and the count per status; the per-version results collapsed beneath.
+    const verdicts = (await api(main, 'loop-health')).verdicts as Array<{ check: string; status: string; message: string }>;
+    const byCheck = new Map<string, typeof verdicts>();
+    for (const v of verdicts) byCheck.set(v.check, [...(byCheck.get(v.check) ?? []), v]);
+    const rows = await page.$$eval('[data-panel="lh-checks"] ul.grouped > li.verdict', (ls) => (ls as HTMLElement[]).map((l) => ({
+      check: l.dataset.check!, count: Number(l.dataset.count), status: l.querySelector(':scope > .badge')!.getAttribute('data-status')!,
+      counts: Object.fromEntries([...l.querySelectorAll<HTMLElement>(':scope .counts .count')].map((c) => [c.dataset.status!, Number(c.dataset.n)])),
+      text: l.querySelector(':scope > div > p')!.textContent!, open: l.querySelector('details.members')?.hasAttribute('open') ?? false,
+    })));
+    expect(rows.map((r) => r.check).sort()).toEqual([...byCheck.keys()].sort());
+    expect(rows.length).toBeLessThan(verdicts.length); // the demo runs checks per version: grouping shortens the list
+    const rank: Record<string, number> = { ok: 0, unknown: 1, warn: 2, fail: 3 };
+    for (const r of rows) {
+      const vs = byCheck.get(r.check)!;
+      const worstOf = vs.reduce((w, v) => (rank[v.status]! > rank[w.status]! ? v : w));
+      expect(r.count, r.check).toBe(vs.length);
+      expect(r.status, r.check).toBe(worstOf.status);
+      expect(r.text, r.check).toContain(worstOf.message);
+      for (const s of ['ok', 'warn', 'fail', 'unknown']) expect(r.counts[s] ?? 0, `${r.check} ${s}`).toBe(vs.filter((v) => v.status === s).length);
+      expect(r.open).toBe(false);
+    }
+    // Worst first.
+    expect(rows.map((r) => rank[r.status]!)).toEqual(rows.map((r) => rank[r.status]!).sort((a, b) => b - a));
+    // A group's results open on demand, a page at a time.
+    const big = rows.reduce((a, b) => (b.count > a.count ? b : a));
+    await page.click(`[data-panel="lh-checks"] li[data-check="${big.check}"] details.members summary`);
+    expect(await page.$$eval(`[data-panel="lh-checks"] li[data-check="${big.check}"] li.verdict-row`, (l) => l.length)).toBe(Math.min(10, big.count));
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    expect(height).toBeLessThan(6000);
     await shot(page, 'loop-health');
   });
 

@@ -39,6 +39,63 @@ export function verdictList(vs: Verdict[], evidence?: (v: Verdict) => string | u
   );
 }
 
+/** Anchor of a check's grouped row (see checkList): one per check name. */
+export const checkGroupAnchor = (check: string) => `check-${check}`.replace(/[^A-Za-z0-9_-]+/g, '_');
+
+/**
+ * Verdicts grouped by check: one row per check with its worst status, how many verdicts have each status, and the
+ * worst one's sentence; the group's own verdicts (one per version, day or column) are collapsed beneath it and shown a
+ * page at a time, so a check that runs for each of 28 policy versions is one line, not 28. Checks worst first (in the
+ * order they come among equals). `evidence` gives the link to where a check's numbers are shown.
+ */
+export function checkList(vs: Verdict[], evidence?: (v: Verdict) => string | undefined, pageSize = 10): HTMLElement {
+  const groups = new Map<string, Verdict[]>();
+  for (const v of vs) {
+    const g = groups.get(v.check);
+    if (g) g.push(v);
+    else groups.set(v.check, [v]);
+  }
+  const rows = [...groups.entries()].map(([check, list]) => {
+    const sorted = [...list].sort((a, b) => RANK[b.status] - RANK[a.status]);
+    return { check, list: sorted, top: sorted[0]!, status: sorted[0]!.status };
+  }).sort((a, b) => RANK[b.status] - RANK[a.status]);
+  const order: Status[] = ['fail', 'warn', 'unknown', 'ok'];
+  return h('ul', { class: 'verdicts grouped', 'data-checks': String(rows.length), 'data-verdicts': String(vs.length) }, rows.map((g) => {
+    const counts = order.map((s) => [s, g.list.filter((v) => v.status === s).length] as const).filter(([, n]) => n > 0);
+    const link = evidence?.(g.top);
+    const item = h('li', { id: checkGroupAnchor(g.check), class: `verdict ${g.status}`, 'data-check': g.check, 'data-count': String(g.list.length) },
+      badge(g.status),
+      h('div', null,
+        h('strong', null, g.check.replace(/_/g, ' ')),
+        h('span', { class: 'muted counts' }, ' ', counts.map(([s, n]) => h('span', { class: `count ${s}`, 'data-status': s, 'data-n': String(n) }, `${n} ${LABEL[s].toLowerCase()}`)).flatMap((e, i) => (i ? [', ', e] : [e]))),
+        h('p', null, g.list.length > 1 && g.top.group ? h('span', { class: 'muted' }, `${groupText(g.top.group)}: `) : null, g.top.message),
+        link ? h('a', { href: link, 'data-link': '' }, 'See the evidence →') : null,
+        g.list.length > 1 ? groupDetails(g.list, pageSize) : null),
+    );
+    return item;
+  }));
+}
+
+/** The verdicts of one check, collapsed, a page at a time. */
+function groupDetails(list: Verdict[], pageSize: number): HTMLElement {
+  const inner = h('div');
+  const pages = Math.ceil(list.length / pageSize);
+  let page = 0;
+  const draw = () => {
+    clear(inner);
+    inner.append(h('ul', { class: 'verdicts members' }, list.slice(page * pageSize, (page + 1) * pageSize).map((v) =>
+      h('li', { class: `verdict-row ${v.status}`, 'data-anchor': checkAnchor(v), 'data-status': v.status },
+        badge(v.status), h('div', null, v.group ? h('span', { class: 'muted' }, groupText(v.group)) : null, h('p', null, v.message))))));
+    if (pages > 1)
+      inner.append(h('div', { class: 'pager' },
+        h('button', { type: 'button', disabled: page === 0, onclick: () => ((page = Math.max(0, page - 1)), draw()) }, '← Previous'),
+        h('span', { 'data-page': String(page + 1) }, ` Page ${page + 1} of ${pages} (${list.length} results) `),
+        h('button', { type: 'button', disabled: page >= pages - 1, onclick: () => ((page = Math.min(pages - 1, page + 1)), draw()) }, 'Next →')));
+  };
+  draw();
+  return h('details', { class: 'members' }, h('summary', null, `All ${list.length} results`), inner);
+}
+
 export interface Column<T> {
   title: string;
   value: (row: T) => string | number | Node | null;

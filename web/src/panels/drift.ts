@@ -3,7 +3,7 @@ import { h } from '../dom.js';
 import { lineChart } from '../charts.js';
 import { registerPage, registerPanel } from '../registry.js';
 import { ApiError, type Cached } from '../api.js';
-import { badge, metricsTable, pagedTable, pivot, verdictList } from '../widgets.js';
+import { badge, checkList, metricsTable, pagedTable, pivot } from '../widgets.js';
 import { asOf, cachedAnalysis } from './common.js';
 
 registerPage({
@@ -62,7 +62,7 @@ registerPanel({
     const order = { fail: 0, warn: 1, unknown: 2, ok: 3 } as const;
     const cols = vs.filter((v) => v.group?.column).sort((a, b) => order[a.status] - order[b.status]);
     const dataset = vs.filter((v) => !v.group?.column);
-    if (dataset.length) body.append(verdictList(dataset));
+    if (dataset.length) body.append(checkList(dataset));
     body.append(pagedTable(cols, [
       { title: 'status', value: (v) => badge(v.status) },
       { title: 'column', value: (v) => v.group!.column! },
@@ -85,6 +85,6 @@ registerPanel({
       const p = pivot(rates, 'outcome_rate', 'users', 'none');
       lineChart(body, { id: 'decay_rates', x: p.x, xKind: 'category', percent: true, series: p.series.map((s) => ({ name: 'outcome rate', values: s.values, lo: s.lo, hi: s.hi })), height: 200 });
     }
-    body.append(verdictList(result.verdicts), metricsTable(result.metrics.filter((m) => !m.group?.user), 'decay-metrics'), h('p', { class: 'muted' }, asOf(computed_at)));
+    body.append(checkList(result.verdicts), metricsTable(result.metrics.filter((m) => !m.group?.user), 'decay-metrics'), h('p', { class: 'muted' }, asOf(computed_at)));
   },
 });

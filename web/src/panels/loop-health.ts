@@ -3,7 +3,7 @@ import { h, fmt } from '../dom.js';
 import { COLORS, lineChart } from '../charts.js';
 import { registerPage, registerPanel, type PanelContext } from '../registry.js';
 import type { Lorenz } from '../api.js';
-import { MAX_VERSION_LINES, metricsTable, pivot, pooledNote, verdictList, versionSeries } from '../widgets.js';
+import { MAX_VERSION_LINES, checkList, metricsTable, pivot, pooledNote, verdictList, versionSeries } from '../widgets.js';
 import { asOf, cachedAnalysis, loopSeries } from './common.js';
 
 registerPage({
@@ -111,10 +111,10 @@ registerPanel({
 registerPanel({
   id: 'lh-checks', page: 'loop-health', order: 7, wide: true,
   title: 'Loop-health checks',
-  help: 'Every check of loopguard loop-health on this range, worst first.',
+  help: 'Every check of loopguard loop-health on this range, worst first: one line per check with its worst result; open it for each version\'s.',
   async render(ctx, body) {
     const { computed_at, result } = await cachedAnalysis(ctx, 'loop-health');
     if (!result.verdicts.length) return { empty: 'No checks apply to this selection.' };
-    body.append(verdictList(result.verdicts), h('h3', null, 'All metrics'), metricsTable(result.metrics, 'loop-health-metrics'), h('p', { class: 'muted' }, asOf(computed_at)));
+    body.append(checkList(result.verdicts), h('h3', null, 'All metrics'), metricsTable(result.metrics, 'loop-health-metrics'), h('p', { class: 'muted' }, asOf(computed_at)));
   },
 });

@@ -3,7 +3,7 @@ import { h } from '../dom.js';
 import { lineChart } from '../charts.js';
 import { registerPage, registerPanel } from '../registry.js';
 import { ApiError } from '../api.js';
-import { badge, checkAnchor, pooledNote, verdictList, versionSeries, worst } from '../widgets.js';
+import { badge, checkGroupAnchor, checkList, pooledNote, versionSeries, worst } from '../widgets.js';
 import { asOf, cachedAnalysis, loopSeries } from './common.js';
 
 registerPage({ id: 'overview', title: 'Overview', order: 0, filters: ['range', 'versions'] });
@@ -65,7 +65,7 @@ registerPanel({
         card.replaceChildren(
           h('h3', null, badge(result.verdicts.length ? status : 'unknown'), ' ', h('a', { href: ctx.href(a.page), 'data-link': '' }, a.title)),
           h('p', { class: 'summary' }, !result.verdicts.length ? 'No checks apply to this data.' : status === 'ok' ? `All ${result.verdicts.length} checks passed.` : top[0]!.message),
-          h('details', null, h('summary', null, `${result.verdicts.length} checks`), verdictList(result.verdicts, (v) => ctx.href(a.page, checkAnchor(v)))),
+          h('details', null, h('summary', null, `${result.verdicts.length} checks`), checkList(result.verdicts, (v) => ctx.href(a.page, checkGroupAnchor(v.check)))),
           h('p', { class: 'muted' }, asOf(computed_at)),
         );
         card.dataset.status = result.verdicts.length ? status : 'unknown';
