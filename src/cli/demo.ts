@@ -62,9 +62,8 @@ export function registerDemo(program: Command): void {
         process.stderr.write(`Demo store built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${info.projects.map((x) => x.project).join(', ')}.\n`);
       }
       const { startServer } = await import('../server/serve.js');
-      // No dashboard prewarm: stopping the server while the prewarm still queries the store crashed or hung it (seen with
-      // `serve` too); the dashboard computes on first request instead.
-      const server = await startServer({ dbPath, host: o.host, port: p }).catch((err: NodeJS.ErrnoException) => {
+      // The dashboard's summaries are computed at start, so the demo's first page is served from them.
+      const server = await startServer({ dbPath, host: o.host, port: p, dashboard: { prewarm: true } }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);
         throw err;
       });
