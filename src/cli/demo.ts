@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
 import { dbPathOf } from './common.js';
 import { progressBar } from './progress.js';
+import { serveUntilSignal } from './serve.js';
 import { DEMO_DEFAULTS } from '../sim/demo.js';
 
 function port(value: string): number {
@@ -61,28 +62,8 @@ export function registerDemo(program: Command): void {
         }
         process.stderr.write(`Demo store built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${info.projects.map((x) => x.project).join(', ')}.\n`);
       }
-      const { startServer } = await import('../server/serve.js');
       // The dashboard's summaries are computed at start, so the demo's first page is served from them.
-      const server = await startServer({ dbPath, host: o.host, port: p, dashboard: { prewarm: true } }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);
-        throw err;
-      });
-      // Handlers first: a supervisor may signal as soon as it reads the dashboard line.
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stderr.write(`Stopping on ${signal}...\n`);
-        server.close().then(
-          () => process.exit(0),
-          (err: Error) => {
-            process.stderr.write(`loopguard: error while stopping: ${err.message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      const server = await serveUntilSignal({ dbPath, host: o.host, port: p, dashboard: { prewarm: true } }, 'closing the store');
       const keys = info.projects.map((x) => x.key);
       process.stderr.write(`Loopguard serving the demo store ${dbPath} on ${server.url}. Ctrl-C stops it.\n`);
       process.stderr.write(`Dashboard: ${server.url}/#keys=${keys.join(',')}\n`);

@@ -1,12 +1,42 @@
 import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
 import { dbPathOf } from './common.js';
+import type { RunningServer, ServeOptions } from '../server/serve.js';
 
 function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${name} must be a whole number from ${min} to ${max} (got '${value}')`);
   return n;
+}
+
+/**
+ * Starts the server that owns the store and stops it cleanly on SIGINT or SIGTERM (in-flight batches committed, the
+ * store closed, the discovery file removed). Handlers are installed before the caller prints anything, so a supervisor
+ * may signal as soon as it reads the start-up line.
+ */
+export async function serveUntilSignal(opts: ServeOptions, stopping: string): Promise<RunningServer> {
+  const { startServer } = await import('../server/serve.js');
+  const server = await startServer(opts).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new UserError(`port ${opts.port} on ${opts.host} is in use; pass another --port`);
+    throw err;
+  });
+  let stopped = false;
+  const stop = (signal: string) => {
+    if (stopped) return;
+    stopped = true;
+    process.stderr.write(`Stopping on ${signal}: ${stopping}...\n`);
+    server.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`loopguard: error while stopping: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return server;
 }
 
 export function registerServe(program: Command): void {
@@ -24,36 +54,20 @@ export function registerServe(program: Command): void {
     .option('--no-prewarm', 'do not compute the dashboard\'s summaries of every project at start')
     .action(async (o: { db?: string; host: string; port: string; bodyLimit: string; maxBatchEvents: string; maxPendingEvents: string; maxInFlight: string; log?: boolean; prewarm: boolean }) => {
       const dbPath = dbPathOf(o.db);
-      const { startServer } = await import('../server/serve.js');
-      const server = await startServer({
-        dbPath,
-        host: o.host,
-        port: intOption('--port', o.port, 0, 65535)!,
-        bodyLimit: intOption('--body-limit', o.bodyLimit, 1024, 1024 ** 3)!,
-        maxBatchEvents: intOption('--max-batch-events', o.maxBatchEvents, 1, 1_000_000)!,
-        maxPendingEvents: intOption('--max-pending-events', o.maxPendingEvents, 1, 100_000_000)!,
-        maxInFlight: intOption('--max-in-flight', o.maxInFlight, 1, 100_000)!,
-        logger: !!o.log,
-        dashboard: { prewarm: o.prewarm },
-      }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EADDRINUSE') throw new UserError(`port ${o.port} on ${o.host} is in use; pass another --port`);
-        throw err;
-      });
+      const server = await serveUntilSignal(
+        {
+          dbPath,
+          host: o.host,
+          port: intOption('--port', o.port, 0, 65535)!,
+          bodyLimit: intOption('--body-limit', o.bodyLimit, 1024, 1024 ** 3)!,
+          maxBatchEvents: intOption('--max-batch-events', o.maxBatchEvents, 1, 1_000_000)!,
+          maxPendingEvents: intOption('--max-pending-events', o.maxPendingEvents, 1, 100_000_000)!,
+          maxInFlight: intOption('--max-in-flight', o.maxInFlight, 1, 100_000)!,
+          logger: !!o.log,
+          dashboard: { prewarm: o.prewarm },
+        },
+        'finishing in-flight batches',
+      );
       process.stderr.write(`Loopguard serving ${dbPath} on ${server.url} (dashboard: ${server.url}/, health: ${server.url}/v1/health). Ctrl-C stops it.\n`);
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        process.stderr.write(`Stopping on ${signal}: finishing in-flight batches...\n`);
-        server.close().then(
-          () => process.exit(0),
-          (err: Error) => {
-            process.stderr.write(`loopguard: error while stopping: ${err.message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
     });
 }
