@@ -26,7 +26,7 @@
  * other folds only, so no row's prediction uses its own reward (nor its own context in the standardisation).
  */
 import { createRng } from '../../stats/rng.js';
-import { choleskyInPlace, choleskySolveInPlace, spdInverse } from './internal/linalg.js';
+import { choleskyInPlace, choleskySolveInPlace, spdInverseInto } from './internal/linalg.js';
 import type { LoggedBandit, RewardModelTerms, TargetPolicy } from './types.js';
 import { MAX_DENSE_CELLS, validateLoggedBandit } from './validate.js';
 
@@ -255,6 +255,10 @@ function fitOnRows(
   const du = new Float64Array(K * q);
   const trialV = new Float64Array(q);
   const trialU = new Float64Array(K * q);
+  // Per action a, D_a^{-1} (q x q), refreshed each Newton step without allocating.
+  const dinvAll = new Float64Array(K * q * q);
+  const scratchL = new Float64Array(q * q);
+  const scratchCol = new Float64Array(q);
 
   const penalty = (vv: Float64Array, uu: Float64Array): number => {
     let s = 0;
@@ -334,7 +338,6 @@ function fitOnRows(
     for (let k = 1; k < q; k++) schur[k * q + k] = l2;
     const rhs = new Float64Array(q);
     for (let k = 0; k < q; k++) rhs[k] = -gv[k]!;
-    const dinv: Float64Array[] = [];
     const block = new Float64Array(q * q);
     for (let a = 0; a < K; a++) {
       const ho = a * q * q;
@@ -345,13 +348,14 @@ function fitOnRows(
           block[l * q + k] = s;
         }
       }
-      const inv = spdInverse(block, q);
-      if (inv === null) throw new Error('fitRewardRegression: non-positive-definite Hessian block (numerical breakdown)');
-      dinv.push(inv);
+      const io = a * q * q;
+      if (!spdInverseInto(block, q, dinvAll, io, scratchL, scratchCol)) {
+        throw new Error('fitRewardRegression: non-positive-definite Hessian block (numerical breakdown)');
+      }
       for (let k = 0; k < q; k++) {
         let r = 0;
         for (let l = 0; l < q; l++) {
-          const mkl = eye(k, l) - l2 * inv[k * q + l]!;
+          const mkl = eye(k, l) - l2 * dinvAll[io + k * q + l]!;
           schur[k * q + l] = schur[k * q + l]! + l2 * mkl;
           r += mkl * gu[a * q + l]!;
         }
@@ -375,12 +379,12 @@ function fitOnRows(
     let decrement = 0;
     for (let k = 0; k < q; k++) decrement -= gv[k]! * dv[k]!;
     for (let a = 0; a < K; a++) {
-      const inv = dinv[a]!;
+      const io = a * q * q;
       for (let k = 0; k < q; k++) {
         let s = 0;
         for (let l = 0; l < q; l++) {
-          s -= inv[k * q + l]! * gu[a * q + l]!;
-          s -= (eye(k, l) - l2 * inv[k * q + l]!) * dv[l]!;
+          s -= dinvAll[io + k * q + l]! * gu[a * q + l]!;
+          s -= (eye(k, l) - l2 * dinvAll[io + k * q + l]!) * dv[l]!;
         }
         du[a * q + k] = s;
         decrement -= gu[a * q + k]! * s;

@@ -36,15 +36,22 @@ export function choleskySolveInPlace(l: Float64Array, p: number, b: Float64Array
 
 /** Inverse of a symmetric positive-definite matrix (full symmetric input), or null if it is not positive definite. */
 export function spdInverse(a: Float64Array, p: number): Float64Array | null {
-  const l = Float64Array.from(a);
-  if (!choleskyInPlace(l, p)) return null;
   const inv = new Float64Array(p * p);
-  const col = new Float64Array(p);
+  return spdInverseInto(a, p, inv, 0, new Float64Array(p * p), new Float64Array(p)) ? inv : null;
+}
+
+/**
+ * `spdInverse` without allocating (the same operations, so the same result bit for bit): writes the inverse to
+ * out[o .. o + p^2), using `l` (p^2) and `col` (p) as scratch. Returns false when `a` is not positive definite.
+ */
+export function spdInverseInto(a: Float64Array, p: number, out: Float64Array, o: number, l: Float64Array, col: Float64Array): boolean {
+  for (let k = 0; k < p * p; k++) l[k] = a[k]!;
+  if (!choleskyInPlace(l, p)) return false;
   for (let j = 0; j < p; j++) {
     col.fill(0);
     col[j] = 1;
     choleskySolveInPlace(l, p, col);
-    for (let i = 0; i < p; i++) inv[i * p + j] = col[i]!;
+    for (let i = 0; i < p; i++) out[o + i * p + j] = col[i]!;
   }
-  return inv;
+  return true;
 }
