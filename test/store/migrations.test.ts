@@ -23,7 +23,9 @@ describe('migrations', () => {
     await s.writeEvents([{ project: 'p', events: validateBatch([three, decision()]).valid }]);
     // Put the store back to how version 3 left it.
     await s.writeConn.run('ALTER TABLE exposures DROP COLUMN n_shown');
-    await s.writeConn.run('DELETE FROM schema_migrations WHERE version = 4');
+    // (and undo the later migrations too: the store runs those after the highest version recorded)
+    for (const t of ['dashboard_rollup', 'dashboard_rollup_days', 'dashboard_rollup_state']) await s.writeConn.run(`DROP TABLE ${t}`);
+    await s.writeConn.run('DELETE FROM schema_migrations WHERE version >= 4');
     await s.close();
     const again = await DuckDbStore.open(db);
     const rows = await again.query('SELECT n_shown, count(*) AS n FROM exposures GROUP BY n_shown ORDER BY n_shown');

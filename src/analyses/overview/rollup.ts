@@ -37,13 +37,10 @@ function dayText(n: number): string {
   return new Date(n * DAY_SECONDS * 1000).toISOString().slice(0, 10);
 }
 
-/**
- * Builds the rollup of one project. Success is an outcome of a kind that is not negative with a positive value, as in
- * loop health's default (so the rates agree with `loopguard loop-health`).
- */
-export async function exposureRollup(db: Queryable, project: string): Promise<Rollup> {
+/** Success as in loop health's default: an outcome of a kind that is not negative, with a positive value. */
+function rollupSelect(db: Queryable, where = ''): string {
   const negative = NEGATIVE_OUTCOME_KINDS.map(lit).join(', ');
-  const sql = `SELECT CAST(floor(${db.dialect.epochSeconds('e.ts')} / ${DAY_SECONDS}) AS DOUBLE) AS day,
+  return `SELECT CAST(floor(${db.dialect.epochSeconds('e.ts')} / ${DAY_SECONDS}) AS INTEGER) AS day,
       coalesce(CAST(e.policy_version AS VARCHAR), '(none)') AS version, e.item_id AS item,
       CASE WHEN ${EXPLORE_SQL} THEN 1 ELSE 0 END AS explore, count(*) AS exposures, count(o.n) AS hits
     FROM exposures e
@@ -51,9 +48,130 @@ export async function exposureRollup(db: Queryable, project: string): Promise<Ro
                  WHERE project = $1 AND item_id IS NOT NULL AND value > 0 AND kind NOT IN (${negative})
                  GROUP BY request_id, item_id) o
         ON o.request_id = e.request_id AND o.item_id = e.item_id
-    WHERE e.project = $1
+    WHERE e.project = $1${where}
     GROUP BY 1, 2, 3, 4`;
-  const cols = await db.queryColumns(sql, [project]);
+}
+
+/** Scans of the raw tables (for tests and benchmarks): full rollups, and rollups of some days only. */
+export const rollupScans = { full: 0, days: 0, servedFromTable: 0 };
+
+async function catalogOf(db: Queryable, project: string): Promise<number> {
+  const cand = await db.query('SELECT count(DISTINCT item_id) AS n FROM candidates WHERE project = $1', [project]);
+  return Number(cand[0]?.n ?? 0);
+}
+
+/**
+ * Builds the rollup of one project with one GROUP BY over the raw tables. Success is an outcome of a kind that is not
+ * negative with a positive value, as in loop health's default (so the rates agree with `loopguard loop-health`).
+ */
+export async function exposureRollup(db: Queryable, project: string): Promise<Rollup> {
+  rollupScans.full++;
+  const cols = await db.queryColumns(rollupSelect(db), [project]);
+  return buildRollup(project, cols, await catalogOf(db, project), new Date().toISOString());
+}
+
+/** Where the store keeps the rollup (migration 5 creates the tables) and commits its updates. */
+export interface RollupWriter {
+  /** Runs one statement on a connection of its own (it keeps the transaction of BEGIN ... COMMIT). */
+  run(sql: string, params?: never[]): Promise<unknown>;
+  close(): void;
+}
+
+const dayStartText = (d: number) => new Date(d * DAY_SECONDS * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+/** `ts` within any of the days (runs of consecutive days become one range, so zone maps can skip the rest). */
+function daysWhere(column: string, days: number[]): string {
+  const sorted = [...new Set(days)].sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const d of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === d) last[1] = d + 1;
+    else ranges.push([d, d + 1]);
+  }
+  return ranges.map(([a, b]) => `(${column} >= TIMESTAMP '${dayStartText(a)}' AND ${column} < TIMESTAMP '${dayStartText(b)}')`).join(' OR ');
+}
+
+async function countsPerDay(db: Queryable, table: 'exposures' | 'outcomes', project: string): Promise<Map<number, number>> {
+  const rows = await db.query(`SELECT CAST(floor(${db.dialect.epochSeconds('ts')} / ${DAY_SECONDS}) AS INTEGER) AS day, count(*) AS n FROM ${table} WHERE project = $1 GROUP BY 1`, [project]);
+  return new Map(rows.map((r) => [Number(r.day), Number(r.n)]));
+}
+
+/**
+ * The rollup kept in the store (tables dashboard_rollup, dashboard_rollup_days, dashboard_rollup_state; migration 5),
+ * brought up to date incrementally. Its watermark is the count of the project's exposures and outcomes it covers, in
+ * total and per UTC day: when the totals are unchanged the table is served as it is (no scan of the raw tables);
+ * otherwise only the days whose counts changed are recomputed: the days of new exposures, the days of new outcomes,
+ * and the decision days of those outcomes (a late outcome changes the hits of an earlier day). Counts are taken before
+ * the days are recomputed, so rows that arrive meanwhile make the next read recompute their days again.
+ */
+export async function persistedRollup(db: Queryable, writer: () => Promise<RollupWriter>, project: string): Promise<Rollup> {
+  const [state] = await db.query('SELECT exposure_rows, outcome_rows, catalog, CAST(computed_at AS VARCHAR) AS computed_at FROM dashboard_rollup_state WHERE project = $1', [project]);
+  const [tot] = await db.query('SELECT (SELECT count(*) FROM exposures WHERE project = $1) AS e, (SELECT count(*) FROM outcomes WHERE project = $1) AS o', [project]);
+  const eRows = Number(tot?.e ?? 0), oRows = Number(tot?.o ?? 0);
+  if (state && Number(state.exposure_rows) === eRows && Number(state.outcome_rows) === oRows) {
+    rollupScans.servedFromTable++;
+    return readPersisted(db, project, Number(state.catalog), new Date(`${String(state.computed_at).replace(' ', 'T')}Z`).toISOString());
+  }
+  const eDays = await countsPerDay(db, 'exposures', project);
+  const oDays = await countsPerDay(db, 'outcomes', project);
+  let redo: number[] | null = null; // null: every day
+  if (state) {
+    const old = await db.query('SELECT kind, day, n FROM dashboard_rollup_days WHERE project = $1', [project]);
+    const before = { e: new Map<number, number>(), o: new Map<number, number>() };
+    for (const r of old) before[r.kind === 'e' ? 'e' : 'o'].set(Number(r.day), Number(r.n));
+    const changed = (now: Map<number, number>, was: Map<number, number>) =>
+      [...new Set([...now.keys(), ...was.keys()])].filter((d) => (now.get(d) ?? 0) !== (was.get(d) ?? 0));
+    const eChanged = changed(eDays, before.e), oChanged = changed(oDays, before.o);
+    const days = new Set([...eChanged, ...oChanged]);
+    if (oChanged.length) {
+      const decided = await db.query(
+        `SELECT DISTINCT CAST(floor(${db.dialect.epochSeconds('e.ts')} / ${DAY_SECONDS}) AS INTEGER) AS day
+         FROM outcomes o JOIN exposures e ON e.project = o.project AND e.request_id = o.request_id
+         WHERE o.project = $1 AND (${daysWhere('o.ts', oChanged)})`,
+        [project],
+      );
+      for (const r of decided) days.add(Number(r.day));
+    }
+    redo = [...days];
+  }
+  const catalog = await catalogOf(db, project);
+  const computedAt = new Date().toISOString();
+  const w = await writer();
+  const run = (sql: string, params: unknown[] = []) => w.run(sql, params as never[]);
+  await run('BEGIN TRANSACTION');
+  try {
+    if (redo === null) {
+      rollupScans.full++;
+      await run('DELETE FROM dashboard_rollup WHERE project = $1', [project]);
+      await run(`INSERT INTO dashboard_rollup SELECT $1 AS project, r.day, r.version, r.item, r.explore, r.exposures, r.hits FROM (${rollupSelect(db)}) r`, [project]);
+    } else if (redo.length) {
+      rollupScans.days++;
+      await run(`DELETE FROM dashboard_rollup WHERE project = $1 AND day IN (${redo.join(', ')})`, [project]);
+      await run(`INSERT INTO dashboard_rollup SELECT $1 AS project, r.day, r.version, r.item, r.explore, r.exposures, r.hits FROM (${rollupSelect(db, ` AND (${daysWhere('e.ts', redo)})`)}) r`, [project]);
+    }
+    await run('DELETE FROM dashboard_rollup_days WHERE project = $1', [project]);
+    const values = [...[...eDays].map(([d, n]) => `('e', ${d}, ${n})`), ...[...oDays].map(([d, n]) => `('o', ${d}, ${n})`)];
+    for (let i = 0; i < values.length; i += 1000)
+      await run(`INSERT INTO dashboard_rollup_days SELECT $1 AS project, v.kind, v.day, v.n FROM (VALUES ${values.slice(i, i + 1000).join(', ')}) v(kind, day, n)`, [project]);
+    await run('DELETE FROM dashboard_rollup_state WHERE project = $1', [project]);
+    await run('INSERT INTO dashboard_rollup_state VALUES ($1, $2, $3, $4, CAST($5 AS TIMESTAMP))', [project, eRows, oRows, catalog, computedAt.replace('T', ' ').replace('Z', '')]);
+    await run('COMMIT');
+  } catch (err) {
+    await run('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    w.close();
+  }
+  return readPersisted(db, project, catalog, computedAt);
+}
+
+async function readPersisted(db: Queryable, project: string, catalog: number, computedAt: string): Promise<Rollup> {
+  const cols = await db.queryColumns('SELECT day, version, item, explore, exposures, hits FROM dashboard_rollup WHERE project = $1', [project]);
+  return buildRollup(project, cols, catalog, computedAt);
+}
+
+/** The rollup from its rows (day numbers since the epoch, version and item texts, counts), as typed arrays. */
+export function buildRollup(project: string, cols: Record<string, unknown>, candidates: number, computedAt: string): Rollup {
   // No rows come back as no column arrays at all.
   const num = (c: string) => (cols[c] ?? new Float64Array(0)) as Float64Array;
   const text = (c: string) => (cols[c] ?? []) as Array<string | null>;
@@ -100,8 +218,6 @@ export async function exposureRollup(db: Queryable, project: string): Promise<Ro
   order.forEach((old, r) => (rank[old] = r));
   for (let i = 0; i < rows; i++) out.version[i] = rank[out.version[i]!]!;
 
-  const cand = await db.query('SELECT count(DISTINCT item_id) AS n FROM candidates WHERE project = $1', [project]);
-  const candidates = Number(cand[0]?.n ?? 0);
   return {
     project,
     days,
@@ -110,7 +226,7 @@ export async function exposureRollup(db: Queryable, project: string): Promise<Ro
     catalogSize: candidates > 0 ? Math.max(candidates, itemIndex.size) : itemIndex.size,
     catalogSource: candidates > 0 ? 'candidates' : 'exposed',
     ...out,
-    computedAt: new Date().toISOString(),
+    computedAt,
     totalExposures: total,
   };
 }

@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorBody, ProjectName } from '../../events/schemas.js';
 import { UserError } from '../../errors.js';
 import type { Result } from '../../analyses/result.js';
-import { exposureRollup, type Rollup } from '../../analyses/overview/rollup.js';
+import { exposureRollup, persistedRollup, type Rollup, type RollupWriter } from '../../analyses/overview/rollup.js';
 import { exposureLorenz, loopSeries, type LorenzSeries, type SeriesFilter } from '../../analyses/overview/series.js';
 import { DASHBOARD_ANALYSES, computeScope, narrowToVersions, runDashboardAnalysis, summarize, type DashboardAnalysis, type Scope } from '../../analyses/overview/analyses.js';
 import type { AppContext } from '../app.js';
@@ -108,7 +108,15 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
     if (url === '/v1/events' || url.startsWith('/v1/admin/') || url.endsWith('/offline-metrics')) rollups.bump(), analyses.bump();
   });
 
-  const rollup = (project: string) => rollups.get<Rollup>(`rollup\u0000${project}`, rollupLane, () => exposureRollup(ctx.store, project));
+  // A store that gives connections of its own (DuckDB) keeps the rollup in a table, brought up to date incrementally, so a
+  // restarted server serves its first chart without scanning the exposures; any other store computes it in memory.
+  const store = ctx.store as typeof ctx.store & { connect?: () => Promise<{ run(sql: string, params?: never[]): Promise<unknown>; closeSync(): void }> };
+  const writer = async (): Promise<RollupWriter> => {
+    const c = await store.connect!();
+    return { run: (sql, params) => c.run(sql, params), close: () => c.closeSync() };
+  };
+  const computeRollup = (project: string) => (typeof store.connect === 'function' ? persistedRollup(ctx.store, writer, project) : exposureRollup(ctx.store, project));
+  const rollup = (project: string) => rollups.get<Rollup>(`rollup\u0000${project}`, rollupLane, () => computeRollup(project));
   const analysis = async (project: string, name: DashboardAnalysis, scope: Scope) => {
     const computed = computeScope(name, scope);
     // The rollup first: it feeds the first charts of every page, and an analysis computed beside it would slow it down.

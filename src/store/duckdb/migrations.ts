@@ -79,4 +79,19 @@ export const MIGRATIONS: Migration[] = [
       `UPDATE exposures SET n_shown = d.n_shown FROM decisions d WHERE d.project = exposures.project AND d.event_id = exposures.decision_id`,
     ],
   },
+  {
+    version: 5,
+    name: 'dashboard rollup kept in the store',
+    // The dashboard's rollup (src/analyses/overview/rollup.ts): counts per (day, version, item, kind of traffic), and its
+    // watermark, the project's exposure and outcome counts it covers, in total and per UTC day (kind 'e' or 'o').
+    statements: [
+      `CREATE TABLE dashboard_rollup (
+        project VARCHAR NOT NULL, day INTEGER NOT NULL, version VARCHAR NOT NULL, item VARCHAR NOT NULL,
+        explore INTEGER NOT NULL, exposures BIGINT NOT NULL, hits BIGINT NOT NULL)`,
+      `CREATE TABLE dashboard_rollup_days (project VARCHAR NOT NULL, kind VARCHAR NOT NULL, day INTEGER NOT NULL, n BIGINT NOT NULL)`,
+      `CREATE TABLE dashboard_rollup_state (
+        project VARCHAR NOT NULL, exposure_rows BIGINT NOT NULL, outcome_rows BIGINT NOT NULL, catalog BIGINT NOT NULL,
+        computed_at TIMESTAMP NOT NULL)`,
+    ],
+  },
 ];
