@@ -208,6 +208,18 @@ describe('ope with the fitted reward model on an n x K that would not fit in mem
     expect(Math.abs(value('dr') - (sum / n + corr / n))).toBeLessThanOrEqual(1e-12);
   }, 120_000);
 
+  it('a fitted model needing more than 4e9 predictions (continuous context) fails before fitting, naming the sizes', async () => {
+    const n = 200_000;
+    const cols = columns(n, 60_000, 3, 5);
+    const rng = createRng(8);
+    cols.attributes = Array.from({ length: n }, () => JSON.stringify({ age: rng.next() * 80 }));
+    const run = opeOnRounds({ project: 'p', bootstrap: 0, context: ['age'] }, async () => cols);
+    await expect(run).rejects.toThrow(UserError);
+    await expect(opeOnRounds({ project: 'p', bootstrap: 0, context: ['age'] }, async () => cols)).rejects.toThrow(
+      /^reward model: the value of each target needs q_hat at 200,000 distinct \(fold, context\) groups of the 200,000 rounds x 60,000 actions = 12,000,000,000 predictions, more than the limit of 4,000,000,000 .*--since\/--until.*fewer or coarser --context features.*--reward-model none/,
+    );
+  });
+
   it('a table target of that size fails at once with a UserError naming the sizes and what to do', async () => {
     const cols = columns(200_000, 60_000, 3, 5);
     const table = { source: 'big.csv', key: 'round' as const, actions: ['0'], rows: new Map(), lines: new Map(), maxRound: 0 };
