@@ -110,11 +110,24 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
 
   // A store that gives connections of its own (DuckDB) keeps the rollup in a table, brought up to date incrementally, so a
   // restarted server serves its first chart without scanning the exposures; any other store computes it in memory.
-  const store = ctx.store as typeof ctx.store & { connect?: () => Promise<{ run(sql: string, params?: never[]): Promise<unknown>; closeSync(): void }> };
+  const store = ctx.store as typeof ctx.store & { connect?: () => Promise<{ run(sql: string, params?: never[]): Promise<unknown>; closeSync(): void; interrupt(): void }> };
+  // Connections writing the rollup: on close they are interrupted (the update rolls back) and awaited, so the store
+  // never closes under a running statement.
+  const writing = new Set<{ interrupt(): void; done: Promise<void> }>();
+  let closing = false;
   const writer = async (): Promise<RollupWriter> => {
+    if (closing) throw new UserError('the server is closing; the dashboard rollup was not updated');
     const c = await store.connect!();
-    return { run: (sql, params) => c.run(sql, params), close: () => c.closeSync() };
+    let finish!: () => void;
+    const entry = { interrupt: () => c.interrupt(), done: new Promise<void>((r) => (finish = r)) };
+    writing.add(entry);
+    return { run: (sql, params) => c.run(sql, params), close: () => (c.closeSync(), writing.delete(entry), finish()) };
   };
+  app.addHook('onClose', async () => {
+    closing = true;
+    for (const w of writing) w.interrupt();
+    await Promise.all([...writing].map((w) => w.done));
+  });
   const computeRollup = (project: string) => (typeof store.connect === 'function' ? persistedRollup(ctx.store, writer, project) : exposureRollup(ctx.store, project));
   const rollup = (project: string) => rollups.get<Rollup>(`rollup\u0000${project}`, rollupLane, () => computeRollup(project));
   const analysis = async (project: string, name: DashboardAnalysis, scope: Scope) => {
