@@ -11,3 +11,14 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/**
+ * The store is shutting down and refused a read. Not the caller's fault: the HTTP face answers 503 with Retry-After,
+ * so clients (the SDK among them) retry against the restarted server instead of dropping their events.
+ */
+export class StoreClosingError extends Error {
+  constructor() {
+    super('the store is closing; the query was not run');
+    this.name = 'StoreClosingError';
+  }
+}

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { UserError, type Store } from '../store/store.js';
+import { StoreClosingError } from '../errors.js';
 import { WriteQueue } from './write-queue.js';
 import { eventsPlugin } from './plugins/events.js';
 import { projectsPlugin } from './plugins/projects.js';
@@ -72,6 +73,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof UserError) return reply.code(400).send({ error: 'bad_request', message: err.message });
+    if (err instanceof StoreClosingError)
+      return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', message: 'the server is stopping; retry shortly' });
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply.code(413).send({ error: 'payload_too_large', message: `request body exceeds ${bodyLimit} bytes; send smaller batches` });
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')

@@ -43,6 +43,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     async close() {
       if (closed) return;
       closed = true;
+      // Analyses reading the store are interrupted, so closing waits only for the event batches in flight.
+      await store.stopReads();
       await app.close();
       await store.close();
       const d = readDiscovery(store.dbPath);

@@ -33,3 +33,28 @@ describe('DuckDbStore.close with a read under way', () => {
     await b.close();
   });
 });
+
+describe('a stopping server', () => {
+  it('interrupts an analysis reading the store instead of waiting for it, and still commits the batch in flight', async () => {
+    const { startTestServer } = await import('../helpers.js');
+    const server = await startTestServer();
+    const key = await server.key('p');
+    // The key is looked up once before the analysis starts (reads share one connection; lookups are cached).
+    expect((await fetch(`${server.url}/v1/projects/p/stats`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    const slow = server.store.query('SELECT sum(a.range * b.range) FROM range(100000000) a, range(1000) b').then(
+      () => 'finished',
+      (err: Error) => err.message,
+    );
+    const body = JSON.stringify([{ type: 'outcome', event_id: 'o-1', ts: new Date().toISOString(), request_id: 'r-1', kind: 'click', value: 1 }]);
+    const post = fetch(`${server.url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+    const answer = await post;
+    expect(answer.status).toBe(200);
+    const t0 = Date.now();
+    await server.close();
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(await slow).toMatch(/interrupt/i);
+    const again = await DuckDbStore.open(path.join(server.dir, 'lg.duckdb'));
+    expect((await again.query("SELECT count(*) AS n FROM outcomes WHERE project = 'p'"))[0]!.n).toBe(1);
+    await again.close();
+  });
+});

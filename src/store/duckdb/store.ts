@@ -19,6 +19,7 @@ import {
   type WriteBatch,
   type WriteCounts,
 } from '../store.js';
+import { StoreClosingError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   ColumnBuffer,
@@ -287,7 +288,7 @@ export class DuckDbStore implements Store {
   private closing = false;
 
   private read(sql: string, params: readonly unknown[]) {
-    if (this.closing) return Promise.reject(new UserError('the store is closing; the query was not run'));
+    if (this.closing) return Promise.reject(new StoreClosingError());
     const p = this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
     this.reads.add(p);
     void p.then(
@@ -334,13 +335,22 @@ export class DuckDbStore implements Store {
     return out;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops reads: those under way are interrupted (their callers get an error) and new ones are refused, while writes
+   * still go through. A server that is stopping calls it first, so that it does not wait for a long analysis to finish
+   * before it can commit the batches in flight and close.
+   */
+  async stopReads(): Promise<void> {
     this.closing = true;
     if (this.reads.size) {
-      // An analysis still reading (a dashboard prewarm, say) is stopped: its caller gets an error, not a crash.
       this.readConn.interrupt();
       await Promise.allSettled([...this.reads]);
     }
+  }
+
+  async close(): Promise<void> {
+    // An analysis still reading (a dashboard prewarm, say) is stopped: its caller gets an error, not a crash.
+    await this.stopReads();
     await this.writeLock.run(async () => {
       this.readConn.closeSync();
       this.writeConn.closeSync();
