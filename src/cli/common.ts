@@ -12,6 +12,15 @@ export const EXIT = { ok: 0, checkFailed: 1, usage: 2 } as const;
 
 export type Format = 'text' | 'json' | 'html';
 
+/** A whole-number flag within [min, max] (no upper bound when max is omitted); undefined stays undefined. */
+export function wholeNumberOption(name: string, value: string | undefined, min: number, max?: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || (max !== undefined && n > max))
+    throw new UserError(`${name} must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`} (got '${value}')`);
+  return n;
+}
+
 export function dbPathOf(option: string | undefined): string {
   return path.resolve(option ?? process.env.LOOPGUARD_DB ?? DEFAULT_DB_PATH);
 }

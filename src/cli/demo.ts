@@ -6,16 +6,10 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
-import { dbPathOf } from './common.js';
+import { dbPathOf, wholeNumberOption } from './common.js';
 import { progressBar } from './progress.js';
 import { serveUntilSignal } from './serve.js';
 import { DEMO_DEFAULTS } from '../sim/demo.js';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--port must be a whole number from 0 to 65535 (got '${value}')`);
-  return n;
-}
 
 export function registerDemo(program: Command): void {
   program
@@ -31,13 +25,11 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', `seed of a new demo store (default ${DEMO_DEFAULTS.seed})`)
     .action(async (o: { db?: string; host: string; port: string; rebuild?: boolean; days?: string; users?: string; items?: string; seed?: string }) => {
       const dbPath = dbPathOf(o.db);
-      const p = port(o.port);
+      const p = wholeNumberOption('--port', o.port, 0, 65535)!;
       const size: { days?: number; users?: number; items?: number; seed?: number } = {};
       for (const k of ['days', 'users', 'items', 'seed'] as const) {
-        if (o[k] === undefined) continue;
-        const n = Number(o[k]);
-        if (!Number.isInteger(n) || n < 0) throw new UserError(`--${k} must be a whole number (got '${o[k]}')`);
-        size[k] = n;
+        const n = wholeNumberOption(`--${k}`, o[k], 0);
+        if (n !== undefined) size[k] = n;
       }
       const { buildDemoStore, readDemoInfo, demoInfoPath } = await import('../sim/demo.js');
       let info = readDemoInfo(dbPath);

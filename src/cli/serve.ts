@@ -1,14 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
-import { dbPathOf } from './common.js';
+import { dbPathOf, wholeNumberOption } from './common.js';
 import type { RunningServer, ServeOptions } from '../server/serve.js';
-
-function intOption(name: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UserError(`${name} must be a whole number from ${min} to ${max} (got '${value}')`);
-  return n;
-}
 
 /**
  * Starts the server that owns the store and stops it cleanly on SIGINT or SIGTERM (in-flight batches committed, the
@@ -58,11 +51,11 @@ export function registerServe(program: Command): void {
         {
           dbPath,
           host: o.host,
-          port: intOption('--port', o.port, 0, 65535)!,
-          bodyLimit: intOption('--body-limit', o.bodyLimit, 1024, 1024 ** 3)!,
-          maxBatchEvents: intOption('--max-batch-events', o.maxBatchEvents, 1, 1_000_000)!,
-          maxPendingEvents: intOption('--max-pending-events', o.maxPendingEvents, 1, 100_000_000)!,
-          maxInFlight: intOption('--max-in-flight', o.maxInFlight, 1, 100_000)!,
+          port: wholeNumberOption('--port', o.port, 0, 65535)!,
+          bodyLimit: wholeNumberOption('--body-limit', o.bodyLimit, 1024, 1024 ** 3)!,
+          maxBatchEvents: wholeNumberOption('--max-batch-events', o.maxBatchEvents, 1, 1_000_000)!,
+          maxPendingEvents: wholeNumberOption('--max-pending-events', o.maxPendingEvents, 1, 100_000_000)!,
+          maxInFlight: wholeNumberOption('--max-in-flight', o.maxInFlight, 1, 100_000)!,
           logger: !!o.log,
           dashboard: { prewarm: o.prewarm },
         },

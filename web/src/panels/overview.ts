@@ -13,7 +13,7 @@ registerPanel({
   page: 'overview',
   title: 'Exposures per day',
   order: 0,
-  help: 'Items shown per day, one line per policy version (grey: all of them together).',
+  help: 'Items shown per day or week: one line per policy version when up to six are selected, all of them pooled otherwise (grey: all together).',
   async render(ctx, body) {
     const r = await loopSeries(ctx);
     const p = versionSeries(r.metrics, 'exposures', ctx.filter.window);
