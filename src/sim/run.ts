@@ -9,7 +9,9 @@
  * Same seed, same numbers: the world, every loop's choices and every click come from seeded generators; users' visit and
  * click coins are common random numbers (drawn from (seed, day, user), the same for every loop), so loops differ only by
  * what they show. Simulated day d is stamped baseDate + d days, so analyses split by `--window day` see one group per
- * simulated day; a learning loop's policy_version is `day-NN` for the model trained on the logs before day NN.
+ * simulated day; a learning loop's policy_version is `day-NN` for the model trained on the logs before day NN. Within
+ * the day, a visit's time follows the hourly traffic curve of context.ts, and each decision carries the request context
+ * (segment, device, tenure_days, new_user, hour, visits_7d) as its attributes, for drift monitoring.
  *
  * Metrics, per loop and day (group {loop, day}):
  * - true_utility: expected wanted clicks (world.ts; habit clicks excluded) per user in the world that day (users who
@@ -37,6 +39,7 @@ import { ope } from '../analyses/ope/analyze.js';
 import { DEFAULT_MODEL, type ModelParams } from './model.js';
 import { DEFAULT_GUARD, LOOP_NAMES, Loop, prelaunch, type GuardParams, type LoopName } from './loops.js';
 import { DEFAULT_WORLD, World, mix, type WorldParams } from './world.js';
+import { UserContext, VisitHistory, secondOfDay } from './context.js';
 
 /** Simulated day 0 (UTC). Fixed, so the same seed gives the same timestamps. */
 export const BASE_DATE = '2025-01-01';
@@ -56,6 +59,8 @@ export interface SimulationOptions {
   pairs?: number;
   /** Run loop-health and OPE on the store at the end (default true). */
   analyses?: boolean;
+  /** Log each decision's request context as its attributes (context.ts; default true). */
+  attributes?: boolean;
   onProgress?: (done: number, total: number, stage: string) => void;
 }
 
@@ -148,6 +153,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
     const pre = prelaunch(world, o.seed, modelParams);
     const loops = LOOP_NAMES.map((name) => new Loop(name, world, o.seed, modelParams, guard, pre.model, pre.popularity));
     const byName = new Map(loops.map((l) => [l.name, l]));
+    const context = o.attributes === false ? null : new UserContext(world, o.seed);
+    const visits = context ? loops.map(() => new VisitHistory(context)) : null;
     for (const p of projects)
       clients.push(
         createClient({
@@ -172,6 +179,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
       const pairs = new Int32Array(2 * pairCount);
       for (let j = 0; j < pairs.length; j++) pairs[j] = pairRng.int(nUsers);
       const jaccard = new Map<LoopName, number | null>();
+      context?.sync();
       for (let li = 0; li < loops.length; li++) {
         const loop = loops[li]!;
         const client = clients[li]!;
@@ -183,7 +191,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
           // Common random numbers: the same coins for this user and day in every loop.
           const coins = createRng(mix(o.seed, d, u, 0x7e5));
           const visit = coins.next();
-          const second = Math.floor(coins.next() * 86_000);
+          const second = secondOfDay(coins.next());
           const clickCoins = Array.from({ length: 3 * k }, () => coins.next());
           if (visit >= worldParams.visitRate * loop.engagement[u]!) continue;
           const choice = loop.choose(u);
@@ -202,6 +210,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
           client.logDecision({
             event_id: `d-${requestId}`, ts: new Date(ts), request_id: requestId, user_id: world.users[u]!.id, surface: 'home',
             policy: `sim-${loop.name}`, policy_version: version, strategy: choice.slate.strategy, shown: choice.slate.shown,
+            ...(context ? { attributes: context.attributes(u, second, visits![li]!) } : {}),
             // The catalog of the day rides on the day's first decision, so loop-health knows what was never shown.
             ...(first ? { candidates: world.items.map((it) => it.id) } : {}),
           });
@@ -218,7 +227,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationOut
           const er = worldParams.engagementRate;
           loop.engagement[u] = Math.max(worldParams.minEngagement, (1 - er) * loop.engagement[u]! + er * (satisfied ? 1 : 0));
           loop.record(u, choice, clicked, loop.groupOf(u) === 'holdout');
+          visits?.[li]!.visit(u);
         }
+        visits?.[li]!.endDay();
         sent[loop.name].clicks += clicks;
         let shown = 0;
         for (let i = 0; i < nItems; i++) if (counts[i]! > 0) shown++;

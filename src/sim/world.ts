@@ -277,6 +277,21 @@ export class World {
     this.addItems(this.p.newItemsPerDay);
   }
 
+  /**
+   * The taste cluster whose centre is nearest (largest dot product; vectors are unit length) to user u's current
+   * preference: the cluster the user was born in until drift carries them elsewhere. Draws no random numbers.
+   */
+  nearestCluster(user: number): number {
+    const D = this.D, a = user * D;
+    let best = 0, bestDot = -Infinity;
+    for (let c = 0; c < this.p.clusters; c++) {
+      let dot = 0;
+      for (let d = 0; d < D; d++) dot += this.userVec[a + d]! * this.centres[c * D + d]!;
+      if (dot > bestDot) (bestDot = dot), (best = c);
+    }
+    return best;
+  }
+
   /** rel(u, i): probability that user u wants item i once looking at it. */
   relevance(user: number, item: number): number {
     const D = this.D, a = user * D, b = item * D;
