@@ -233,7 +233,7 @@ function typedExpr(spec: FieldSpec, source: string): string {
 
 interface Rule {
   field: string;
-  /** SQL condition over lg_typed that is true for a bad row. */
+  /** SQL condition over lg_checked that is true for a bad row. */
   cond: string;
   /** SQL expression giving the reason. */
   reason: string;
@@ -276,7 +276,8 @@ function fieldRules(spec: FieldSpec): Rule[] {
       out.push(r(`${n} > CAST(now() AS TIMESTAMP) + INTERVAL 1 DAY`, `'more than 24 hours in the future' || ${got(raw)} || '; check the clock and time zone'`));
       break;
     case 'enum': {
-      const inList = `${n} IN (${(spec.values ?? []).map(ql).join(', ')})`;
+      // list_contains rather than IN: DuckDB plans a long IN list as a hash join, which loses the file's row order.
+      const inList = `list_contains([${(spec.values ?? []).map(ql).join(', ')}], ${n})`;
       const pat = spec.pattern ? ` OR regexp_full_match(${n}, ${ql(spec.pattern)})` : '';
       out.push(r(`${present} AND NOT (${inList}${pat})`, `${ql(`expected one of ${(spec.values ?? []).join(', ')}${spec.pattern ? ' or custom:<name>' : ''}`)} || ${got(raw)}`));
       break;
@@ -344,7 +345,7 @@ async function ingestFlat(
   const resolved = resolveMapping(opts.path, kind, available, opts);
   const specs = FIELDS[kind];
   const cleanup = async () => {
-    for (const sql of ['DROP VIEW IF EXISTS lg_typed', 'DROP TABLE IF EXISTS lg_skip', 'DROP TABLE IF EXISTS lg_raw'])
+    for (const sql of ['DROP TABLE IF EXISTS lg_typed', 'DROP VIEW IF EXISTS lg_checked', 'DROP TABLE IF EXISTS lg_skip', 'DROP TABLE IF EXISTS lg_raw'])
       await c.run(sql).catch(() => undefined);
   };
   try {
@@ -373,21 +374,25 @@ async function ingestFlat(
     const attrs = resolved.attributeColumns.length
       ? `json_object(${resolved.attributeColumns.map((a) => `${ql(a)}, ${qi(a)}`).join(', ')})`
       : 'NULL';
-    // A view: the typed values are computed where they are read, never stored twice.
+    // lg_checked (a view) has each field typed and as given, for the rules and their messages; lg_typed holds the typed
+    // values once, with whether the row breaks a rule, for the dedup and the INSERTs to read instead of recomputing them.
     await c.run(
-      `CREATE TEMP VIEW lg_typed AS SELECT rowid AS row_idx, ${fields
+      `CREATE TEMP VIEW lg_checked AS SELECT rowid AS row_idx, ${fields
         .map((x) => `${x.typed} AS ${x.spec.name}, ${x.raw} AS ${x.spec.name}__raw`)
         .join(', ')}, ${attrs} AS attributes FROM lg_raw`,
     );
-    await c.run('CREATE TEMP TABLE lg_skip (row_idx BIGINT)');
     const rules = specs.flatMap(fieldRules);
     const anyBad = rules.map((r) => `(${r.cond})`).join(' OR ');
-    const counts = (await c.runAndReadAll(`SELECT count(*), count_if(${anyBad}) FROM lg_typed`)).getRows()[0]!;
+    await c.run(
+      `CREATE TEMP TABLE lg_typed AS SELECT row_idx, ${fields.map((x) => x.spec.name).join(', ')}, attributes, ${anyBad} AS lg_bad FROM lg_checked`,
+    );
+    await c.run('CREATE TEMP TABLE lg_skip (row_idx BIGINT)');
+    const counts = (await c.runAndReadAll('SELECT count(*), count_if(lg_bad) FROM lg_typed')).getRows()[0]!;
     const rows = Number(counts[0]);
     const errorCount = Number(counts[1]);
     let rejectsFile: string | undefined;
     if (errorCount > 0) {
-      const detail = rules.map((r) => `SELECT row_idx, ${ql(r.field)} AS field, ${r.reason} AS reason FROM lg_typed WHERE ${r.cond}`).join(' UNION ALL ');
+      const detail = rules.map((r) => `SELECT row_idx, ${ql(r.field)} AS field, ${r.reason} AS reason FROM lg_checked WHERE ${r.cond}`).join(' UNION ALL ');
       const errors = (await c.runAndReadAll(`SELECT row_idx, field, reason FROM (${detail}) ORDER BY row_idx, field LIMIT 1000`))
         .getRows()
         .map((r) => ({ row: Number(r[0]) + 1, field: String(r[1]), reason: String(r[2]) }));
@@ -395,10 +400,10 @@ async function ingestFlat(
       rejectsFile = path.resolve(opts.rejectsPath ?? `${file}.rejects.csv`);
       await c.run(
         `COPY (SELECT r.row_idx + 1 AS row, e.field, e.reason, r.* EXCLUDE (row_idx) FROM (${detail}) e
-                JOIN (SELECT rowid AS row_idx, * FROM lg_raw) r ON r.row_idx = e.row_idx ORDER BY r.row_idx)
+                JOIN (SELECT rowid AS row_idx, * FROM lg_raw) r ON r.row_idx = e.row_idx ORDER BY r.row_idx, e.field, e.reason)
          TO ${ql(rejectsFile)} (HEADER, DELIMITER ',')`,
       );
-      await c.run(`INSERT INTO lg_skip SELECT row_idx FROM lg_typed WHERE ${anyBad}`);
+      await c.run('INSERT INTO lg_skip SELECT row_idx FROM lg_typed WHERE lg_bad');
     }
     progress(2, 'deduplicating');
     const target = kind === 'exposures' ? 'decisions' : kind;
