@@ -62,8 +62,13 @@ export function sdkRng(): Rng {
   return defaultRng;
 }
 
-export function checkCandidates(fn: string, candidates: readonly Candidate[]): void {
+/** The list itself (a non-empty array), without looking at the scores. */
+export function checkCandidateList(fn: string, candidates: readonly Candidate[]): void {
   if (!Array.isArray(candidates) || candidates.length === 0) throw new RangeError(`${fn}: candidates must be a non-empty array`);
+}
+
+export function checkCandidates(fn: string, candidates: readonly Candidate[]): void {
+  checkCandidateList(fn, candidates);
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
     if (!Number.isFinite(c.score)) throw new RangeError(`${fn}: candidates[${i}].score must be a finite number (got ${String(c.score)})`);

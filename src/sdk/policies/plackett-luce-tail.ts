@@ -105,8 +105,11 @@ export class LightTail {
   private C = 0;
   private readonly mpow = new Float64Array(CM + 1);
 
-  /** Sorts the nb bulk weights bw (all > 0) into buckets and computes the suffix moments for slates of D + 1. */
-  build(bw: Float64Array, nb: number, D: number): void {
+  /**
+   * Sorts the nb bulk weights bw (all > 0) into buckets and computes the suffix moments for slates of D + 1. `max`:
+   * the largest of them, when the caller has it.
+   */
+  build(bw: Float64Array, nb: number, D: number, max?: number): void {
     const C = tailTerms(D);
     if (C !== this.C) {
       this.C = C;
@@ -114,8 +117,8 @@ export class LightTail {
     }
     if (this.sorted.length < nb) this.sorted = new Float64Array(Math.max(nb, 2 * this.sorted.length));
     const { count, bucketStart, upper, moments, sorted } = this;
-    let wmax = 0;
-    for (let b = 0; b < nb; b++) if (bw[b]! > wmax) wmax = bw[b]!;
+    let wmax = max ?? 0;
+    if (max === undefined) for (let b = 0; b < nb; b++) if (bw[b]! > wmax) wmax = bw[b]!;
     if (this.bucket.length < nb) this.bucket = new Uint8Array(Math.max(nb, 2 * this.bucket.length));
     const bucket = this.bucket;
     count.fill(0);

@@ -28,13 +28,14 @@
  *   whole line, step h = ln 2 / R (R nodes per doubling of t). In s the integrand is analytic in a strip around the
  *   real axis and decays like e^{j s} as s -> -inf and double-exponentially as s -> +inf, the case where the
  *   trapezoidal rule converges geometrically in 1/h (Trefethen & Weideman 2014, "The exponentially convergent
- *   trapezoidal rule", SIAM Review 56(3), section 5). Nodes are evaluated from W t = 0.01 upward; the infinitely many
- *   nodes below are summed in closed form from the two-term expansion f(s) = A e^{j s} + B e^{(j+1) s} fitted to the
- *   first two nodes; evaluation stops once P(N_bulk(t) <= k - 1) e^{-w_i t}, which bounds the integrand from there on,
- *   is below 1e-13. The rank-j integrand narrows like 1/sqrt(j), so R grows with the slate: R = max(2, ceil(sqrt(k) /
- *   1.75)). Cost O(nodes * n * k), about 25 nodes for 10 slots. Measured error (tests: exact enumeration on hundreds
- *   of random weight vectors; a 12x finer grid for 1,000 candidates and 10, 20 and 40 slots): relative error below
- *   1e-5 at the default R, below 1e-9 with one more node per octave.
+ *   trapezoidal rule", SIAM Review 56(3), section 5). Nodes are evaluated from W t = 0.04 upward; the infinitely many
+ *   nodes below are summed in closed form from the three-term expansion f(s) = A e^{j s} + B e^{(j+1) s} +
+ *   C e^{(j+2) s} fitted to the first three nodes; evaluation stops once P(N_bulk(t) <= k - 1) e^{-w_i t}, which
+ *   bounds the integrand from there on, is below 1e-13. The rank-j integrand narrows like 1/sqrt(j), so R grows with
+ *   the slate: R = max(2, ceil(sqrt(k) / 1.75)). Cost O(nodes * n * k), about 22 nodes for 10 slots. Measured error
+ *   (tests: exact enumeration on hundreds of random weight vectors; a 12x finer grid for 1,000 candidates and 10, 20
+ *   and 40 slots): relative error below 1e-5 at the default R (3e-6 on 1,000 candidates), about 1e-9 with one more
+ *   node per octave (1.5e-9).
  *   Only the k shown (item, position) pairs are integrated (the not-shown items form one "bulk" polynomial per node),
  *   and the bulk's light items (most of them, for 1,000 candidates) enter in closed form from their weight moments,
  *   within a relative error per coefficient checked at every node (default 1e-12; plackett-luce-tail.ts); the heavy
@@ -45,6 +46,7 @@
  * explored = (j != greedy position of i), the slots where sampling departed from the ranking.
  */
 import {
+  checkCandidateList,
   checkCandidates,
   checkDistinctShown,
   checkSlateSize,
@@ -138,7 +140,7 @@ export function plackettLuceExact(w: Float64Array, k: number): Float64Array {
   return out;
 }
 
-const START_MASS = 1e-2;
+const START_MASS = 4e-2;
 const TAIL_TOL = 1e-13;
 const MAX_NODES = 20_000;
 /** Squarings before a chain's e^{-w t} is recomputed, bounding its relative rounding error by about 2^16 ulp. */
@@ -250,7 +252,8 @@ function foldBulk(base: Float64Array, D: number, cq: Float64Array, cp: Float64Ar
  * Implementation: nodes t_m = t_0 2^{m/R}. Node m + R has twice node m's time, so e^{-w t} is carried from one to the
  * next by squaring (q' = q^2, p' = 1 - q'^2 = p (1 + q), no cancellation) and recomputed by exp every 16 doublings;
  * the bulk (non-query) items are folded into one truncated polynomial per node, the query items through prefix and
- * suffix products.
+ * suffix products. `totalWeight`, when the caller has it, is sum_i w_i summed from i = 0 up (what the integral would
+ * compute itself).
  */
 export function plackettLuceIntegral(
   w: Float64Array,
@@ -259,6 +262,7 @@ export function plackettLuceIntegral(
   maxPosition: number,
   nodesPerOctave = 3,
   tailTolerance = DEFAULT_TAIL_TOLERANCE,
+  totalWeight?: number,
 ): Float64Array {
   const n = w.length;
   const m = items.length;
@@ -266,16 +270,23 @@ export function plackettLuceIntegral(
   const all = positions === null;
   const out = new Float64Array(all ? m * K : m);
   let W = 0;
-  for (let i = 0; i < n; i++) W += w[i]!;
+  if (totalWeight !== undefined) W = totalWeight;
+  else for (let i = 0; i < n; i++) W += w[i]!;
   const ws = workspace(n, m, K, nodesPerOctave);
   const isQuery = ws.isQuery; // all 0 between calls
   for (let a = 0; a < m; a++) isQuery[items[a]!] = 1;
   // Bulk items lighter than 1e-60 W arrive by any node with probability below 1e-56 (W t stays below ~100 before the
   // stopping rule fires) and are left out; this keeps every product in the kernel a normal number.
   const wMin = 1e-60 * W;
-  let nb = 0;
+  let nb = 0, bulkMax = 0;
   const bw0 = ws.bw;
-  for (let i = 0; i < n; i++) if (!isQuery[i] && w[i]! > wMin) bw0[nb++] = w[i]!;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i]!;
+    if (!isQuery[i] && wi > wMin) {
+      bw0[nb++] = wi;
+      if (wi > bulkMax) bulkMax = wi;
+    }
+  }
   for (let a = 0; a < m; a++) isQuery[items[a]!] = 0;
   const qw = ws.qw;
   for (let a = 0; a < m; a++) qw[a] = w[items[a]!]!;
@@ -298,7 +309,7 @@ export function plackettLuceIntegral(
   const useTail = tailTolerance > 0 && nb > 0 && D < tailTerms(D);
   let bw = bw0;
   if (useTail) {
-    tail.build(bw0, nb, D);
+    tail.build(bw0, nb, D, bulkMax);
     bw = tail.sorted;
   }
   let hb = 0, headEnd = useTail ? 0 : nb;
@@ -309,11 +320,15 @@ export function plackettLuceIntegral(
   };
   const base = ws.base;
   const ps = ws.ps;
+  // The degree each query reads (its position - 1), so that the suffix products stop there.
+  const need = all ? undefined : ws.need;
+  if (need) for (let a = 0; a < m; a++) need[a] = positions![a]! - 1;
   const qq = ws.qq, qp = ws.qp;
-  // The first two nodes, kept for the left tail.
-  const f0 = ws.f0, f1 = ws.f1, sum = ws.sum;
+  // The first three nodes, kept for the left tail.
+  const f0 = ws.f0, f1 = ws.f1, f2 = ws.f2, sum = ws.sum;
   f0.fill(0, 0, out.length);
   f1.fill(0, 0, out.length);
+  f2.fill(0, 0, out.length);
   sum.fill(0, 0, out.length);
   for (let node = 0; node < MAX_NODES; node++) {
     const r = node % R;
@@ -347,7 +362,7 @@ export function plackettLuceIntegral(
       if (qw[a]! > 0 && q > maxQ) maxQ = q;
       advance(dq, dp, qo + a, q, p);
     }
-    ps.build(base, qq, qp);
+    ps.build(base, qq, qp, need);
     for (let a = 0; a < m; a++) {
       const wi = qw[a]!;
       if (wi === 0) continue;
@@ -358,28 +373,32 @@ export function plackettLuceIntegral(
         const f = scale * ps.without(a, j - 1);
         if (node === 0) f0[o] = f;
         else if (node === 1) f1[o] = f;
+        else if (node === 2) f2[o] = f;
         sum[o] = sum[o]! + f;
       }
     }
     // Beyond t the integrand of every query is at most P(N_bulk(t) <= K - 1) e^{-w_i t}, which only falls.
     let below = 0;
     for (let d = 0; d <= D; d++) below += base[d]!;
-    if (node >= 2 && below * maxQ < TAIL_TOL) break;
+    if (node >= 3 && below * maxQ < TAIL_TOL) break;
   }
   // The trapezoidal sum over the whole line, h * sum_{m in Z} f(s_0 + m h): the nodes left of s_0 are summed in
-  // closed form from the expansion f(s) = A e^{j s} + B e^{(j+1) s} + O(e^{(j+2) s}) near t = 0, with A and B fitted to
-  // the first two nodes (sum_{m>=1} e^{-c m h} = 1 / (e^{c h} - 1)).
+  // closed form from the expansion f(s) = A e^{j s} + B e^{(j+1) s} + C e^{(j+2) s} + O(e^{(j+3) s}) near t = 0 (the
+  // integrand is w t e^{-w t} P(N = j - 1), a power series in t from t^j on), with A, B and C fitted to the first three
+  // nodes (sum_{m>=1} e^{-c m h} = 1 / (e^{c h} - 1)).
   const eh = Math.exp(h);
   for (let a = 0; a < m; a++) {
     const jFrom = all ? 2 : positions![a]!, jTo = all ? K : positions![a]!;
     for (let j = Math.max(2, jFrom); j <= jTo; j++) {
       const o = all ? a * K + j - 1 : a;
-      const y0 = f0[o]!, y1 = f1[o]!;
-      // y0 = A + B, y1 = A e^{jh} + B e^{(j+1)h}, with A and B the two terms' values at s_0
-      const ej = Math.exp(j * h);
-      const B = (y1 - y0 * ej) / (ej * eh - ej);
-      const A = y0 - B;
-      out[o] = h * (sum[o]! + A / (ej - 1) + B / (ej * eh - 1));
+      const y0 = f0[o]!, y1 = f1[o]!, y2 = f2[o]!;
+      // y_k = A x^k + B y^k + C z^k (k = 0, 1, 2) with x = e^{jh}, y = x e^h, z = x e^{2h}: A, B and C are the three
+      // terms' values at s_0, by elimination (the Vandermonde system in Newton form).
+      const x = Math.exp(j * h), y = x * eh, z = y * eh;
+      const C = (y2 - (x + y) * y1 + x * y * y0) / ((z - x) * (z - y));
+      const B = (y1 - x * y0 - C * (z - x)) / (y - x);
+      const A = y0 - B - C;
+      out[o] = h * (sum[o]! + A / (x - 1) + B / (y - 1) + C / (z - 1));
     }
   }
   return out;
@@ -392,8 +411,8 @@ interface Workspace {
   n: number; m: number; K: number; R: number;
   isQuery: Uint8Array; bw: Float64Array; qw: Float64Array;
   cq: Float64Array; cp: Float64Array; dq: Float64Array; dp: Float64Array;
-  base: Float64Array; ps: PrefixSuffix; qq: Float64Array; qp: Float64Array;
-  f0: Float64Array; f1: Float64Array; sum: Float64Array; tail: LightTail;
+  base: Float64Array; ps: PrefixSuffix; qq: Float64Array; qp: Float64Array; need: Int32Array;
+  f0: Float64Array; f1: Float64Array; f2: Float64Array; sum: Float64Array; tail: LightTail;
 }
 let ws: Workspace | null = null;
 /**
@@ -411,26 +430,43 @@ function workspace(n: number, m: number, K: number, R: number): Workspace {
     n: N, m: M, K: KK, R: RR,
     isQuery: new Uint8Array(N), bw: new Float64Array(N), qw: new Float64Array(M),
     cq: new Float64Array(RR * N), cp: new Float64Array(RR * N), dq: new Float64Array(RR * M), dp: new Float64Array(RR * M),
-    base: new Float64Array(KK + 1), ps: new PrefixSuffix(m, K - 1), qq: new Float64Array(M), qp: new Float64Array(M),
-    f0: new Float64Array(out), f1: new Float64Array(out), sum: new Float64Array(out), tail: ws?.tail ?? new LightTail(),
+    base: new Float64Array(KK + 1), ps: new PrefixSuffix(m, K - 1), qq: new Float64Array(M), qp: new Float64Array(M), need: new Int32Array(M),
+    f0: new Float64Array(out), f1: new Float64Array(out), f2: new Float64Array(out), sum: new Float64Array(out), tail: ws?.tail ?? new LightTail(),
   };
   return ws;
 }
 
 let wBuf = new Float64Array(0), sBuf = new Float64Array(0);
-/** scoresOf into a buffer kept between calls (a view of length n). */
+/** Largest score of the last scoresInto, and sum of the weights of the last weightsInto. */
+let lastMax = -Infinity, lastSum = 0;
+/**
+ * scoresOf into a buffer kept between calls (a view of length n), checking each score as checkCandidates does (same
+ * message) in the same pass, and keeping the largest in lastMax.
+ */
 function scoresInto(candidates: readonly Candidate[], n: number): Float64Array {
   if (sBuf.length < n) sBuf = new Float64Array(Math.max(n, 2 * sBuf.length));
-  for (let i = 0; i < n; i++) sBuf[i] = candidates[i]!.score;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const s = candidates[i]!.score;
+    if (!Number.isFinite(s)) throw new RangeError(`${FN}: candidates[${i}].score must be a finite number (got ${String(s)})`);
+    sBuf[i] = s;
+    if (s > max) max = s;
+  }
+  lastMax = max;
   return sBuf.subarray(0, n);
 }
-/** plackettLuceWeights into a buffer kept between calls (a view of length n). */
+/** plackettLuceWeights of scoresInto's scores (max = lastMax) into a buffer kept between calls; their sum in lastSum. */
 function weightsInto(scores: Float64Array, temperature: number, n: number): Float64Array {
   if (wBuf.length < n) wBuf = new Float64Array(Math.max(n, 2 * wBuf.length));
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) if (scores[i]! > max) max = scores[i]!;
+  const max = lastMax;
   const inv = 1 / temperature;
-  for (let i = 0; i < n; i++) wBuf[i] = Math.exp((scores[i]! - max) * inv);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = Math.exp((scores[i]! - max) * inv);
+    wBuf[i] = v;
+    sum += v;
+  }
+  lastSum = sum;
   return wBuf.subarray(0, n);
 }
 
@@ -497,8 +533,10 @@ function raceTopK(w: Float64Array, k: number, rng: Rng): number[] {
   return idx.slice(0, filled);
 }
 
-function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions) {
-  checkCandidates(FN, candidates);
+/** `scoresChecked`: the caller checks every score itself (scoresInto) when no pool is asked for. */
+function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, scoresChecked = false) {
+  if (scoresChecked && o.pool === undefined) checkCandidateList(FN, candidates);
+  else checkCandidates(FN, candidates);
   checkSlateSize(FN, o.slateSize);
   if (o.pool !== undefined && (!Number.isInteger(o.pool) || o.pool < o.slateSize))
     throw new RangeError(`${FN}: pool must be an integer >= slateSize (got ${o.pool})`);
@@ -519,7 +557,7 @@ function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions) {
 }
 
 export function plackettLuce(candidates: readonly Candidate[], options: PlackettLuceOptions): Slate {
-  const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options);
+  const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options, true);
   if (pooled) return plackettLuce(pooled, { ...options, pool: undefined });
   const rng = options.rng ?? sdkRng();
   const scores = scoresInto(candidates, n);
@@ -533,7 +571,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
   } else {
     const positions = new Int32Array(k);
     for (let j = 0; j < k; j++) positions[j] = j + 1;
-    prop.set(plackettLuceIntegral(w, chosen, positions, k, R, tailTolerance));
+    prop.set(plackettLuceIntegral(w, chosen, positions, k, R, tailTolerance, lastSum));
   }
   const shown: ShownSlot[] = chosen.map((i, j) => ({
     item_id: candidates[i]!.item_id,

@@ -39,6 +39,7 @@ export class PrefixSuffix {
   readonly stride: number;
   pre: Float64Array;
   suf: Float64Array;
+  private readonly rowTop: Int32Array;
   constructor(
     readonly m: number,
     readonly D: number,
@@ -46,13 +47,19 @@ export class PrefixSuffix {
     this.stride = D + 1;
     this.pre = new Float64Array((m + 1) * this.stride);
     this.suf = new Float64Array((m + 1) * this.stride);
+    this.rowTop = new Int32Array(m + 1);
   }
 
-  /** base: polynomial of degree <= D (length >= D + 1); q, p: the m query factors. */
-  build(base: Float64Array, q: ArrayLike<number>, p: ArrayLike<number>): void {
+  /**
+   * base: polynomial of degree <= D (length >= D + 1); q, p: the m query factors.
+   *
+   * `need` (optional): need[a] = the highest degree `without(a, .)` will be asked for. Suffix row b then only carries
+   * degrees up to max_{a < b} need[a] (a truncated product's low coefficients do not depend on its high ones), which
+   * halves the suffix work when query a asks for degree a, as a slate's shown items do; coefficients above that are
+   * left unspecified and must not be read (and cumulativeAll, which reads prefix rows only, is unaffected).
+   */
+  build(base: Float64Array, q: ArrayLike<number>, p: ArrayLike<number>, need?: ArrayLike<number>): void {
     const { m, D, stride, pre, suf } = this;
-    pre.fill(0);
-    suf.fill(0);
     for (let d = 0; d <= D; d++) pre[d] = base[d]!;
     for (let a = 0; a < m; a++) {
       const from = a * stride, to = from + stride;
@@ -60,12 +67,19 @@ export class PrefixSuffix {
       pre[to] = flush(pre[from]! * qa);
       for (let d = 1; d <= D; d++) pre[to + d] = flush(pre[from + d]! * qa + pre[from + d - 1]! * pa);
     }
-    suf[m * stride] = 1;
+    // rowTop[b] = degree kept in suffix row b = max_{a < b} need[a] (D without `need`); row m is the constant 1.
+    const rowTop = this.rowTop;
+    rowTop[0] = 0;
+    for (let b = 1; b <= m; b++) rowTop[b] = need ? Math.min(D, Math.max(rowTop[b - 1]!, need[b - 1]!)) : D;
+    const sm = m * stride;
+    suf[sm] = 1;
+    for (let d = 1; d <= rowTop[m]!; d++) suf[sm + d] = 0;
     for (let a = m - 1; a >= 0; a--) {
+      const top = rowTop[a]!;
       const from = (a + 1) * stride, to = a * stride;
       const qa = flush(q[a]!), pa = flush(p[a]!);
       suf[to] = flush(suf[from]! * qa);
-      for (let d = 1; d <= D; d++) suf[to + d] = flush(suf[from + d]! * qa + suf[from + d - 1]! * pa);
+      for (let d = 1; d <= top; d++) suf[to + d] = flush(suf[from + d]! * qa + suf[from + d - 1]! * pa);
     }
   }
 
