@@ -31,8 +31,9 @@ export function registerDemo(program: Command): void {
         const n = wholeNumberOption(`--${k}`, o[k], 0);
         if (n !== undefined) size[k] = n;
       }
-      const { buildDemoStore, readDemoInfo, demoInfoPath } = await import('../sim/demo.js');
-      let info = readDemoInfo(dbPath);
+      const { buildDemoStore, loadDemoInfo, demoInfoPath } = await import('../sim/demo.js');
+      // <store file>.demo.json, or a demo.json of this store left in its folder by an earlier version (moved over).
+      let info = await loadDemoInfo(dbPath);
       if (o.rebuild) {
         if (fs.existsSync(dbPath) && !info) throw new UserError(`${dbPath} is not a demo store (no ${demoInfoPath(dbPath)}); --rebuild only replaces a demo store`);
         for (const f of [dbPath, `${dbPath}.wal`, demoInfoPath(dbPath)]) fs.rmSync(f, { force: true });
@@ -44,7 +45,7 @@ export function registerDemo(program: Command): void {
         const bar = progressBar('demo');
         const t0 = Date.now();
         try {
-          info = await buildDemoStore({ dbPath, ...size, onProgress: bar.onProgress });
+          info = await buildDemoStore({ dbPath, ...size, attributes: true, onProgress: bar.onProgress });
         } catch (err) {
           // A half-built new store is removed; an existing store keeps what it had (the demo projects are not there).
           if (!existed) for (const f of [dbPath, `${dbPath}.wal`]) fs.rmSync(f, { force: true });

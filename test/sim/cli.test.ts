@@ -65,8 +65,11 @@ describe('loopguard demo', () => {
     const first = await startDemo(['--db', db, '--port', '0', ...SMALL]);
     try {
       expect(first.stderr).toMatch(/Building the demo store/);
-      const info = JSON.parse(fs.readFileSync(path.join(dir, 'demo.json'), 'utf8')) as { projects: Array<{ project: string; key: string }>; main: string };
-      expect(fs.statSync(path.join(dir, 'demo.json')).mode & 0o777).toBe(0o600);
+      // The keys are kept beside the store, one file per store.
+      const infoFile = `${db}.demo.json`;
+      const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { projects: Array<{ project: string; key: string }>; main: string };
+      expect(fs.statSync(infoFile).mode & 0o777).toBe(0o600);
+      expect(fs.existsSync(path.join(dir, 'demo.json'))).toBe(false);
       expect(info.main).toBe('demo-naive');
       expect(info.projects.map((p) => p.project)).toEqual(['demo-naive', 'demo-guarded', 'demo-random', 'demo-popularity', 'demo-oracle']);
       expect(first.keys).toEqual(info.projects.map((p) => p.key));
@@ -77,13 +80,23 @@ describe('loopguard demo', () => {
         expect(stats.totals.decision).toBeGreaterThan(0);
         expect(stats.by_day).toHaveLength(3);
       }
+      // The demo logs the request context as decision attributes, so the dashboard's drift has columns to watch.
+      const res = await fetch(`${first.url}/v1/projects/demo-naive/dashboard/analyses/drift`, { headers: { authorization: `Bearer ${info.projects[0]!.key}` } });
+      expect(res.status).toBe(200);
+      const drift = (await res.json()) as { result: Result };
+      expect(drift.result.inputs.columns).toBe(6);
+      expect(new Set(drift.result.verdicts.map((v) => v.group?.column).filter(Boolean))).toEqual(new Set(['segment', 'device', 'tenure_days', 'new_user', 'hour', 'visits_7d']));
     } finally {
       expect(await first.stop()).toBe('exit 0');
     }
+    // A store of an earlier version kept its keys in <store dir>/demo.json: the next start moves them beside the store.
+    fs.renameSync(`${db}.demo.json`, path.join(dir, 'demo.json'));
     const second = await startDemo(['--db', db, '--port', '0']);
     try {
       expect(second.stderr).not.toMatch(/Building/);
       expect(second.keys).toEqual(first.keys);
+      expect(fs.existsSync(path.join(dir, 'demo.json'))).toBe(false);
+      expect(fs.statSync(`${db}.demo.json`).mode & 0o777).toBe(0o600);
     } finally {
       expect(await second.stop()).toBe('exit 0');
     }
