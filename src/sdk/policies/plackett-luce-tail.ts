@@ -101,6 +101,9 @@ export class LightTail {
   private readonly lam = new Float64Array(CM + 1);
   private readonly dlam = new Float64Array(CM + 1);
   private readonly err = new Float64Array(CM + 1);
+  private readonly ml = new Float64Array(CM + 1);
+  private readonly mal = new Float64Array(CM + 1);
+  private readonly mdl = new Float64Array(CM + 1);
   /** Taylor terms of this build, and m^{C+1} / (C+1)! for m = 0..C. */
   private C = 0;
   private readonly mpow = new Float64Array(CM + 1);
@@ -235,14 +238,22 @@ export class LightTail {
     out[0] = Math.exp(-y1);
     err[0] = U * (2 + y1);
     if (out[0]! < TINY_P) return false;
+    // m lambda_m, m |lambda_m| and m |delta lambda_m|, once for every degree
+    const ml = this.ml, mal = this.mal, mdl = this.mdl;
+    for (let m = 1; m <= D; m++) {
+      const l = m * lam[m]!;
+      ml[m] = l;
+      mal[m] = Math.abs(l);
+      mdl[m] = m * dlam[m]!;
+    }
     for (let d = 1; d <= D; d++) {
       let v = 0, a = 0, e = 0;
       for (let m = 1; m <= d; m++) {
         const pm = out[d - m]!;
-        v += m * lam[m]! * pm;
-        const al = m * Math.abs(lam[m]!) * pm;
+        v += ml[m]! * pm;
+        const al = mal[m]! * pm;
         a += al;
-        e += m * dlam[m]! * pm + al * err[d - m]!;
+        e += mdl[m]! * pm + al * err[d - m]!;
       }
       v /= d;
       const abs = (e + 4 * (d + 1) * U * a) / d;

@@ -51,7 +51,6 @@ import {
   checkDistinctShown,
   checkSlateSize,
   clampPropensity,
-  greedyPositions,
   scoresOf,
   sdkRng,
   topK,
@@ -437,6 +436,8 @@ function workspace(n: number, m: number, K: number, R: number): Workspace {
 }
 
 let wBuf = new Float64Array(0), sBuf = new Float64Array(0);
+/** Positions 1, 2, 3, ... (slotBuf[j] = j + 1), kept between calls. */
+let slotBuf = new Int32Array(0);
 /** Largest score of the last scoresInto, and sum of the weights of the last weightsInto. */
 let lastMax = -Infinity, lastSum = 0;
 /**
@@ -563,21 +564,22 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
   const scores = scoresInto(candidates, n);
   const w = weightsInto(scores, temperature, n);
   const chosen = raceTopK(w, k, rng);
-  const greedy = greedyPositions(topK(scores, k));
-  const prop = new Float64Array(k);
+  // The greedy top k: item i is at its greedy position j + 1 when greedy[j] === i.
+  const greedy = topK(scores, k);
+  let prop: Float64Array;
   if (exact) {
     const table = plackettLuceExact(w, k);
+    prop = new Float64Array(k);
     chosen.forEach((i, j) => (prop[j] = table[i * k + j]!));
   } else {
-    const positions = new Int32Array(k);
-    for (let j = 0; j < k; j++) positions[j] = j + 1;
-    prop.set(plackettLuceIntegral(w, chosen, positions, k, R, tailTolerance, lastSum));
+    if (slotBuf.length < k) slotBuf = Int32Array.from({ length: k }, (_, j) => j + 1);
+    prop = plackettLuceIntegral(w, chosen, slotBuf.subarray(0, k), k, R, tailTolerance, lastSum);
   }
   const shown: ShownSlot[] = chosen.map((i, j) => ({
     item_id: candidates[i]!.item_id,
     position: j + 1,
     propensity: clampPropensity(prop[j]!),
-    explored: greedy.get(i) !== j + 1,
+    explored: greedy[j] !== i,
     score: candidates[i]!.score,
   }));
   checkDistinctShown(FN, shown);
