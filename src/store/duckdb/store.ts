@@ -1,6 +1,6 @@
 /**
  * The embedded store: one DuckDB file (./.loopguard/loopguard.duckdb by default). Only one process may open it; that
- * process serializes writes through one connection and reads through another (DuckDB's MVCC keeps reads consistent).
+ * process serializes writes through one connection and reads through a few others (DuckDB's MVCC keeps reads consistent).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -74,6 +74,13 @@ export function hashKey(key: string): string {
   return crypto.createHash('sha256').update(key).digest('hex');
 }
 
+/**
+ * Read connections per store: one for a long analysis, the others for the short reads that must not wait behind it
+ * (API key lookups, stats, the dashboard's cached pages). More would not make one analysis faster: DuckDB runs a
+ * statement on the instance's threads whatever the connection.
+ */
+const READ_CONNECTIONS = 3;
+
 export class DuckDbStore implements Store {
   private readonly writeLock = new Mutex();
   private readonly keyCache = new Map<string, string>();
@@ -89,8 +96,10 @@ export class DuckDbStore implements Store {
     readonly dbPath: string,
     private readonly instance: DuckDBInstance,
     readonly writeConn: DuckDBConnection,
-    private readonly readConn: DuckDBConnection,
-  ) {}
+    private readonly readConns: readonly DuckDBConnection[],
+  ) {
+    this.inFlight = new Array<number>(readConns.length).fill(0);
+  }
 
   readonly dialect: SqlDialect = {
     day: (c) => `strftime(${c}, '%Y-%m-%d')`,
@@ -113,9 +122,10 @@ export class DuckDbStore implements Store {
       throw new UserError(`Could not open the store ${resolved}: ${msg}`);
     }
     const writeConn = await instance.connect();
-    const readConn = await instance.connect();
-    for (const c of [writeConn, readConn]) await c.run("SET TimeZone = 'UTC'");
-    const store = new DuckDbStore(resolved, instance, writeConn, readConn);
+    const readConns: DuckDBConnection[] = [];
+    for (let i = 0; i < READ_CONNECTIONS; i++) readConns.push(await instance.connect());
+    for (const c of [writeConn, ...readConns]) await c.run("SET TimeZone = 'UTC'");
+    const store = new DuckDbStore(resolved, instance, writeConn, readConns);
     await store.migrate();
     for (const t of Object.values(TABLES)) await writeConn.run(createStagingSql(t));
     return store;
@@ -283,18 +293,29 @@ export class DuckDbStore implements Store {
     return { project, totals, by_day: [...days.values()].sort((a, b) => a.day.localeCompare(b.day)) };
   }
 
-  /** Reads under way on readConn; close() interrupts and awaits them, since closing a connection mid-query crashes. */
+  /** Reads under way; close() interrupts and awaits them, since closing a connection mid-query crashes. */
   private readonly reads = new Set<Promise<unknown>>();
+  /** Reads under way per read connection. */
+  private readonly inFlight: number[];
   private closing = false;
 
+  /**
+   * A read goes to the read connection with the fewest reads under way (the first such): a connection runs one
+   * statement at a time, so a long analysis on one connection does not hold up a key lookup or a stats query, which
+   * take another. DuckDB's MVCC gives each statement a consistent snapshot whatever the connection.
+   */
   private read(sql: string, params: readonly unknown[]) {
     if (this.closing) return Promise.reject(new StoreClosingError());
-    const p = this.readConn.runAndReadAll(sql, params as DuckDBValue[]);
+    let k = 0;
+    for (let i = 1; i < this.inFlight.length; i++) if (this.inFlight[i]! < this.inFlight[k]!) k = i;
+    this.inFlight[k]!++;
+    const p = this.readConns[k]!.runAndReadAll(sql, params as DuckDBValue[]);
     this.reads.add(p);
-    void p.then(
-      () => this.reads.delete(p),
-      () => this.reads.delete(p),
-    );
+    const done = () => {
+      this.reads.delete(p);
+      this.inFlight[k]!--;
+    };
+    void p.then(done, done);
     return p;
   }
 
@@ -343,7 +364,9 @@ export class DuckDbStore implements Store {
   async stopReads(): Promise<void> {
     this.closing = true;
     if (this.reads.size) {
-      this.readConn.interrupt();
+      this.readConns.forEach((c, i) => {
+        if (this.inFlight[i]! > 0) c.interrupt();
+      });
       await Promise.allSettled([...this.reads]);
     }
   }
@@ -352,7 +375,7 @@ export class DuckDbStore implements Store {
     // An analysis still reading (a dashboard prewarm, say) is stopped: its caller gets an error, not a crash.
     await this.stopReads();
     await this.writeLock.run(async () => {
-      this.readConn.closeSync();
+      for (const c of this.readConns) c.closeSync();
       this.writeConn.closeSync();
       this.instance.closeSync();
     });
