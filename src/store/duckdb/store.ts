@@ -1,6 +1,6 @@
 /**
  * The embedded store: one DuckDB file (./.loopguard/loopguard.duckdb by default). Only one process may open it; that
- * process serializes writes through one connection and reads through a few others (DuckDB's MVCC keeps reads consistent).
+ * process serializes writes through one connection and reads through two others, one for analyses and one for its own short reads.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -75,11 +75,14 @@ export function hashKey(key: string): string {
 }
 
 /**
- * Read connections per store: one for a long analysis, the others for the short reads that must not wait behind it
- * (API key lookups, stats, the dashboard's cached pages). More would not make one analysis faster: DuckDB runs a
- * statement on the instance's threads whatever the connection.
+ * Read connections: ANALYSIS serves query() and queryColumns(), so temporary tables and views an analysis creates
+ * (drift's uploaded references, say) stay visible to its later statements, which they would not on another
+ * connection; QUICK serves the store's own short reads (API key lookups, stats), so that they do not wait behind a
+ * long analysis, since a connection runs one statement at a time. DuckDB's MVCC gives every statement a consistent
+ * snapshot whichever connection runs it.
  */
-const READ_CONNECTIONS = 3;
+const ANALYSIS = 0;
+const QUICK = 1;
 
 export class DuckDbStore implements Store {
   private readonly writeLock = new Mutex();
@@ -123,7 +126,7 @@ export class DuckDbStore implements Store {
     }
     const writeConn = await instance.connect();
     const readConns: DuckDBConnection[] = [];
-    for (let i = 0; i < READ_CONNECTIONS; i++) readConns.push(await instance.connect());
+    for (let i = 0; i <= QUICK; i++) readConns.push(await instance.connect());
     for (const c of [writeConn, ...readConns]) await c.run("SET TimeZone = 'UTC'");
     const store = new DuckDbStore(resolved, instance, writeConn, readConns);
     await store.migrate();
@@ -259,7 +262,7 @@ export class DuckDbStore implements Store {
     const h = hashKey(key);
     const cached = this.keyCache.get(h);
     if (cached) return cached;
-    const rows = await this.query('SELECT project FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [h]);
+    const rows = await this.quickQuery('SELECT project FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [h]);
     const project = rows[0] ? String(rows[0].project) : null;
     if (project) this.keyCache.set(h, project);
     return project;
@@ -280,7 +283,7 @@ export class DuckDbStore implements Store {
     const sql = tables
       .map(([k, t]) => `SELECT '${k}' AS type, strftime(ts, '%Y-%m-%d') AS day, count(*) AS n FROM ${t} WHERE project = $1 GROUP BY day`)
       .join(' UNION ALL ');
-    const rows = await this.query(sql, [project]);
+    const rows = await this.quickQuery(sql, [project]);
     const totals = { decision: 0, exposure: 0, outcome: 0, prediction: 0, label: 0 };
     const days = new Map<string, ProjectStats['by_day'][number]>();
     for (const r of rows) {
@@ -299,15 +302,9 @@ export class DuckDbStore implements Store {
   private readonly inFlight: number[];
   private closing = false;
 
-  /**
-   * A read goes to the read connection with the fewest reads under way (the first such): a connection runs one
-   * statement at a time, so a long analysis on one connection does not hold up a key lookup or a stats query, which
-   * take another. DuckDB's MVCC gives each statement a consistent snapshot whatever the connection.
-   */
-  private read(sql: string, params: readonly unknown[]) {
+  /** A read on read connection k (ANALYSIS or QUICK). */
+  private read(sql: string, params: readonly unknown[], k = ANALYSIS) {
     if (this.closing) return Promise.reject(new StoreClosingError());
-    let k = 0;
-    for (let i = 1; i < this.inFlight.length; i++) if (this.inFlight[i]! < this.inFlight[k]!) k = i;
     this.inFlight[k]!++;
     const p = this.readConns[k]!.runAndReadAll(sql, params as DuckDBValue[]);
     this.reads.add(p);
@@ -320,7 +317,15 @@ export class DuckDbStore implements Store {
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    const reader = await this.read(sql, params);
+    return this.rowsOf(await this.read(sql, params));
+  }
+
+  /** query() on the QUICK connection, for the store's own short reads. */
+  private async quickQuery(sql: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.rowsOf(await this.read(sql, params, QUICK));
+  }
+
+  private rowsOf(reader: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>): Row[] {
     const rows = reader.getRowObjectsJS() as Row[];
     // Counts and sums come back as BIGINT/HUGEINT; analyses want plain numbers.
     for (const r of rows) for (const k in r) if (typeof r[k] === 'bigint') r[k] = Number(r[k]);
