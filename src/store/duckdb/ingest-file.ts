@@ -19,7 +19,7 @@ import type { DuckDbStore } from './store.js';
 
 type FieldType = 'id' | 'text' | 'number' | 'integer' | 'propensity' | 'boolean' | 'timestamp' | 'enum';
 
-interface FieldSpec {
+export interface FieldSpec {
   name: string;
   type: FieldType;
   required: boolean;
@@ -232,10 +232,10 @@ interface TypedField {
  * DuckDB types whose text form is never empty, so a value of them is given exactly when it is not NULL: numbers,
  * booleans, dates and times (lists, structs, blobs and text can print as '').
  */
-const NEVER_EMPTY = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE)$/;
+export const NEVER_EMPTY = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE)$/;
 
 /** `source` as the field's stored type; `sourceType` is the DuckDB type of the source column, if it is one. */
-function typedExpr(spec: FieldSpec, source: string, sourceType?: string): string {
+export function typedExpr(spec: FieldSpec, source: string, sourceType?: string): string {
   switch (spec.type) {
     case 'number': case 'propensity': case 'integer': return `TRY_CAST(${source} AS DOUBLE)`;
     case 'boolean': return `TRY_CAST(${source} AS BOOLEAN)`;
@@ -269,7 +269,9 @@ function fieldRules(spec: FieldSpec): Rule[] {
     case 'id': case 'text': {
       const max = spec.type === 'id' ? LIMITS.idLength : LIMITS.nameLength;
       out.push(r(`${present} AND length(${n}) > ${max}`, `'text longer than ${max} characters (got ' || length(${n}) || ')'`));
-      out.push(r(`${present} AND regexp_matches(${n}, '[\\x00-\\x1f]')`, `'must not contain control characters'`));
+      // Not every character outside the control range, rather than some character in it: the same test, anchored, and
+      // about twice as fast in DuckDB's regex engine.
+      out.push(r(`${present} AND NOT regexp_full_match(${n}, '[^\\x00-\\x1f]*')`, `'must not contain control characters'`));
       break;
     }
     case 'number': case 'propensity': case 'integer': {
@@ -354,12 +356,13 @@ async function ingestFlat(
   progress(0, 'reading');
   const sha = await sha256File(file);
   const delim = format === 'csv' ? await sniffDelimiter(file) : ',';
-  let available: string[];
+  let described: Array<[string, string]>;
   try {
-    available = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${reader(format, file, [], delim)}`)).getRows().map((r) => String(r[0]));
+    described = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${reader(format, file, [], delim)}`)).getRows().map((r) => [String(r[0]), String(r[1])]);
   } catch (err) {
     throw await unreadable(file, opts.path, format, delim, err);
   }
+  const available = described.map(([name]) => name);
   const resolved = resolveMapping(opts.path, kind, available, opts);
   const specs = FIELDS[kind];
   const cleanup = async () => {
@@ -368,17 +371,27 @@ async function ingestFlat(
   };
   try {
     await cleanup();
-    try {
-      await c.run(`CREATE TEMP TABLE lg_raw AS SELECT * FROM ${reader(format, file, Object.values(resolved.columns), delim)}`);
-    } catch (err) {
-      throw await unreadable(file, opts.path, format, delim, err);
+    // The rows as read, and each row's index (from 0, in file order). Parquet is read where it is used, its row index
+    // from the reader; CSV and JSONL (whose readers give no row numbers) are first copied to a temp table, lg_raw.
+    const direct = format === 'parquet' && !available.includes('file_row_number');
+    const rawRows = direct ? `(SELECT * FROM read_parquet(${ql(file)}, file_row_number = true))` : 'lg_raw';
+    const rowNumber = direct ? 'file_row_number' : 'rowid';
+    /** The rows as read with their index as row_idx, for the rejects file. */
+    const rawWithIndex = direct ? `(SELECT file_row_number AS row_idx, * EXCLUDE (file_row_number) FROM ${rawRows})` : '(SELECT rowid AS row_idx, * FROM lg_raw)';
+    let rawTypes = new Map(described);
+    if (!direct) {
+      try {
+        await c.run(`CREATE TEMP TABLE lg_raw AS SELECT * FROM ${reader(format, file, Object.values(resolved.columns), delim)}`);
+      } catch (err) {
+        throw await unreadable(file, opts.path, format, delim, err);
+      }
+      rawTypes = new Map((await c.runAndReadAll('DESCRIBE lg_raw')).getRows().map((r) => [String(r[0]), String(r[1])]));
     }
     progress(1, 'checking');
     // Rows without an event_id column get one from the file's content hash and their row number, so loading the same
     // file again finds them stored.
     const idPrefix = `f${sha.slice(0, 12)}:`;
     const synthesized = resolved.columns.event_id === undefined && resolved.constants.event_id === undefined;
-    const rawTypes = new Map((await c.runAndReadAll('DESCRIBE lg_raw')).getRows().map((r) => [String(r[0]), String(r[1])]));
     const fields: TypedField[] = specs.map((spec) => {
       const col = resolved.columns[spec.name];
       const constant = resolved.constants[spec.name];
@@ -388,7 +401,7 @@ async function ingestFlat(
       const set = sourceType !== undefined && NEVER_EMPTY.test(sourceType) ? `${source} IS NOT NULL` : `${raw} IS NOT NULL AND ${raw} <> ''`;
       const field: TypedField = { spec, typed: typedExpr(spec, source, sourceType), raw, set, perRow: col !== undefined };
       if (spec.name === 'event_id') {
-        field.typed = `coalesce(${field.typed}, ${ql(idPrefix)} || CAST(rowid + 1 AS VARCHAR))`;
+        field.typed = `coalesce(${field.typed}, ${ql(idPrefix)} || CAST(${rowNumber} + 1 AS VARCHAR))`;
         field.perRow = true;
       }
       return field;
@@ -407,15 +420,21 @@ async function ingestFlat(
     // holds the typed values of the fields that vary by row once, with whether the row breaks a rule, for the dedup and
     // the INSERTs to read instead of recomputing them. Fields set to a constant (or absent) are written as constants.
     await c.run(
-      `CREATE TEMP VIEW lg_checked AS SELECT rowid AS row_idx, ${fields
+      `CREATE TEMP VIEW lg_checked AS SELECT ${rowNumber} AS row_idx, ${fields
         .map((x) => `${x.typed} AS ${x.spec.name}, ${x.raw} AS ${x.spec.name}__raw, ${x.set} AS ${x.spec.name}__set`)
-        .join(', ')}, ${attrs} AS attributes FROM lg_raw`,
+        .join(', ')}, ${attrs} AS attributes FROM ${rawRows}`,
     );
     const rules = specs.flatMap(fieldRules);
     const anyBad = rules.map((r) => `(${r.cond})`).join(' OR ');
     const perRow = fields.filter((x) => x.perRow).map((x) => x.spec.name);
     if (attrs !== 'NULL') perRow.push('attributes');
-    await c.run(`CREATE TEMP TABLE lg_typed AS SELECT row_idx, ${perRow.join(', ')}, ${anyBad} AS lg_bad FROM lg_checked`);
+    try {
+      await c.run(`CREATE TEMP TABLE lg_typed AS SELECT row_idx, ${perRow.join(', ')}, ${anyBad} AS lg_bad, false AS lg_drop FROM lg_checked`);
+    } catch (err) {
+      // Read here for the first time, a Parquet file that cannot be read fails here.
+      if (direct && !(err instanceof UserError)) throw await unreadable(file, opts.path, format, delim, err);
+      throw err;
+    }
     /** A field's value in a statement over lg_typed. */
     const v = (name: string): string => {
       if (perRow.includes(name)) return name;
@@ -435,7 +454,7 @@ async function ingestFlat(
       rejectsFile = path.resolve(opts.rejectsPath ?? `${file}.rejects.csv`);
       await c.run(
         `COPY (SELECT r.row_idx + 1 AS row, e.field, e.reason, r.* EXCLUDE (row_idx) FROM (${detail}) e
-                JOIN (SELECT rowid AS row_idx, * FROM lg_raw) r ON r.row_idx = e.row_idx ORDER BY r.row_idx, e.field, e.reason)
+                JOIN ${rawWithIndex} r ON r.row_idx = e.row_idx ORDER BY r.row_idx, e.field, e.reason)
          TO ${ql(rejectsFile)} (HEADER, DELIMITER ',')`,
       );
       await c.run('INSERT INTO lg_skip SELECT row_idx FROM lg_typed WHERE lg_bad');
@@ -460,7 +479,10 @@ async function ingestFlat(
     }
     const skipped = Number((await c.runAndReadAll('SELECT count(DISTINCT row_idx) FROM lg_skip')).getRows()[0]![0]);
     const stored = rows - skipped;
-    const keep = skipped ? 'row_idx NOT IN (SELECT row_idx FROM lg_skip)' : '';
+    // Rows left out are marked in lg_typed and the INSERTs filter on the mark: a plain filter keeps the file's row order
+    // in the tables, where an anti-join (NOT IN) against lg_skip is a hash join that does not.
+    if (skipped) await c.run('UPDATE lg_typed SET lg_drop = true WHERE row_idx IN (SELECT row_idx FROM lg_skip)');
+    const keep = skipped ? 'NOT lg_drop' : '';
     progress(3, 'writing');
     const written: Record<string, number> = {};
     const p = ql(opts.project);
