@@ -25,8 +25,7 @@ export interface DemoOptions {
   items?: number;
   /**
    * Log the request context (segment, device, tenure_days, new_user, hour, visits_7d; src/sim/context.ts) as decision
-   * attributes, for the drift pages. `loopguard demo` sets it; the library default stays false until the dashboard's
-   * e2e test, which asserts a demo without attributes, is updated.
+   * attributes, for the drift pages. Default true.
    */
   attributes?: boolean;
   onProgress?: (done: number, total: number, stage: string) => void;
@@ -104,7 +103,7 @@ export async function buildDemoStore(opts: DemoOptions): Promise<DemoInfo> {
     world: { users: opts.users ?? DEMO_DEFAULTS.users, items: opts.items ?? DEMO_DEFAULTS.items },
     projectPrefix: DEMO_PREFIX,
     analyses: false,
-    attributes: opts.attributes ?? false,
+    attributes: opts.attributes ?? true,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   const projects = [...out.projects]

@@ -122,8 +122,12 @@ describe('dashboard in Chromium', { timeout: 150_000 }, () => {
     const cards = await page.$$eval('.card', (cs) => Object.fromEntries((cs as HTMLElement[]).map((c) => [c.dataset.analysis, c.dataset.status])));
     expect(Object.keys(cards).sort()).toEqual(['drift', 'loop-health', 'ope', 'profile-decay']);
     expect(cards['loop-health']).toBe(worst);
-    // The demo logs no decision attributes: drift says so in words instead of failing.
-    expect(await page.textContent('.card[data-analysis="drift"]')).toMatch(/no decisions with attributes/);
+    // The demo logs decision attributes: the drift card judges them (its status is the worst of the drift checks).
+    const { result: dr } = await api(main, 'dashboard/analyses/drift');
+    const driftWorst = dr.verdicts.reduce((w: string, v: any) => (rank[v.status]! > rank[w]! ? v.status : w), 'ok');
+    expect(dr.verdicts.length).toBeGreaterThan(0);
+    expect(cards['drift']).toBe(driftWorst);
+    expect(await page.textContent('.card[data-analysis="drift"]')).not.toMatch(/no decisions with attributes/);
     await shot(page, 'overview');
     // Each check links to its evidence: the page that shows it, scrolled to the same check.
     const link = await page.getAttribute('.card[data-analysis="loop-health"] li.verdict a[data-link]', 'href');

@@ -75,11 +75,11 @@ describe('demo keys beside each store', () => {
     expect(fs.existsSync(path.join(dir, 'demo.json'))).toBe(true);
   });
 
-  it('the context attributes are logged when asked for, and not by default', async () => {
+  it('the context attributes are logged by default, and not when turned off', async () => {
     const dir = tmpDir('lg-demo-attr-');
     const withAttrs = path.join(dir, 'with.duckdb'), without = path.join(dir, 'without.duckdb');
-    await buildDemoStore({ dbPath: withAttrs, ...SMALL, attributes: true });
-    await buildDemoStore({ dbPath: without, ...SMALL });
+    await buildDemoStore({ dbPath: withAttrs, ...SMALL });
+    await buildDemoStore({ dbPath: without, ...SMALL, attributes: false });
     const count = async (db: string) => {
       const s = await DuckDbStore.open(db);
       try {
