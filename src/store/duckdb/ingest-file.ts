@@ -226,6 +226,8 @@ interface TypedField {
   set: string;
   /** Whether lg_typed holds the value (it comes from a column or the row number); constants are written as such. */
   perRow: boolean;
+  /** Another field of lg_typed that always holds the same value (request_id without a source is the event_id). */
+  sameAs?: string;
 }
 
 /**
@@ -410,8 +412,9 @@ async function ingestFlat(
     const idField = byName.get('event_id')!;
     const requestField = byName.get('request_id');
     if (kind === 'exposures' && requestField) {
+      if (!requestField.perRow && resolved.constants.request_id === undefined) requestField.sameAs = 'event_id';
       requestField.typed = `coalesce(${requestField.typed}, ${idField.typed})`;
-      requestField.perRow = true;
+      requestField.perRow = !requestField.sameAs;
     }
     const attrs = resolved.attributeColumns.length
       ? `json_object(${resolved.attributeColumns.map((a) => `${ql(a)}, ${qi(a)}`).join(', ')})`
@@ -438,6 +441,8 @@ async function ingestFlat(
     /** A field's value in a statement over lg_typed. */
     const v = (name: string): string => {
       if (perRow.includes(name)) return name;
+      const same = byName.get(name)?.sameAs;
+      if (same) return same;
       return name === 'attributes' ? 'NULL' : `(${byName.get(name)!.typed})`;
     };
     await c.run('CREATE TEMP TABLE lg_skip (row_idx BIGINT)');
