@@ -1,18 +1,82 @@
 /**
  * File ingest benchmark: a 1,000,000-row Parquet file of exposures made by DuckDB, loaded with
- * `loopguard ingest x.parquet --kind exposures` into a fresh store; process wall time, 3 runs, median reported.
+ * `loopguard ingest x.parquet --kind exposures` into a fresh store; process wall time, 3 runs, median reported, with
+ * the process's CPU time and peak RSS (from /usr/bin/time when installed).
  * For information, DuckDbStore.ingestFile alone (in this process, store opened beforehand, no process start) is
- * timed as well, with a per-statement breakdown.
+ * timed as well (wall and CPU time of this process, DuckDB's threads included), with a per-statement breakdown.
  *
- * Standalone: node bench/file-ingest.js [--rows 1000000] [--runs 3]
- * Needs `npm run build` first.
+ * Standalone: node bench/file-ingest.js [--rows 1000000] [--runs 3] [--baseline DIR]
+ * Needs `npm run build` first. --baseline DIR runs another build side by side (DIR holds its bin/loopguard.js and
+ * dist/, e.g. a copy of both made before a change), alternating runs so both see the same machine load, and
+ * reports the ratios.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { BIN, fmtInt, fmtMs, isMain, log, median, runNode, table, tmpDir } from './lib.js';
+import { BIN, ROOT, fmtInt, fmtMs, isMain, log, median, runNode, table, tmpDir } from './lib.js';
 import { instrument } from './instrument.js';
+
+const TIME = '/usr/bin/time';
+
+/** `node <bin> <args>` with wall time, and with CPU seconds and peak RSS when /usr/bin/time is there. */
+function runCli(bin, args) {
+  if (!fs.existsSync(TIME)) return runNode([bin, ...args]).then((r) => ({ ...r, cpu_ms: null, rss_mb: null }));
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(TIME, ['-f', 'LGTIME %U %S %M', process.execPath, bin, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [], err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - t0;
+      const stderr = Buffer.concat(err).toString('utf8');
+      const m = /LGTIME ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(stderr);
+      if (code !== 0 || !m) return reject(new Error(`node ${bin} ${args.join(' ')} exited with ${code}:\n${stderr}`));
+      resolve({ ms, stdout: Buffer.concat(out).toString('utf8'), cpu_ms: (Number(m[1]) + Number(m[2])) * 1000, rss_mb: Number(m[3]) / 1024 });
+    });
+  });
+}
+
+/** One DuckDbStore.ingestFile of `file` into a fresh store `db`, with this process's wall and CPU time. */
+async function ingestInProcess(DuckDbStore, db, file, stats) {
+  let t = performance.now();
+  const store = await DuckDbStore.open(db);
+  const open_ms = performance.now() - t;
+  if (stats) instrument(store.writeConn, stats, (sql) => sql.replace(/\s+/g, ' ').trim().slice(0, 90));
+  const stages = [];
+  let stageStart = performance.now();
+  let stage = 'start';
+  t = performance.now();
+  const cpu = process.cpuUsage();
+  let result;
+  try {
+    result = await store.ingestFile({
+      project: 'bench', path: file, kind: 'exposures', map: {}, set: {},
+      onProgress: (_d, _n, s) => {
+        const now = performance.now();
+        stages.push({ stage, ms: now - stageStart });
+        stage = s;
+        stageStart = now;
+      },
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const ms = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  t = performance.now();
+  await store.close();
+  const close_ms = performance.now() - t;
+  fs.rmSync(db, { force: true });
+  fs.rmSync(`${db}.wal`, { force: true });
+  return { result, ms, cpu_ms: (used.user + used.system) / 1000, open_ms, close_ms, stages };
+}
 
 export async function makeParquet(file, rows) {
   const instance = await DuckDBInstance.create(':memory:');
@@ -57,71 +121,71 @@ export async function runFileBench(options = {}) {
     const size = fs.statSync(file).size;
     log(`file: wrote ${fmtInt(gen.rows)} rows to ${file} (${(size / 1e6).toFixed(1)} MB) in ${fmtMs(performance.now() - t)} ms`);
 
+    const baseline = options.baseline ? path.resolve(options.baseline) : null;
+    const builds = [{ name: 'current', bin: BIN, dist: path.join(ROOT, 'dist') }];
+    if (baseline) builds.push({ name: 'baseline', bin: path.join(baseline, 'bin', 'loopguard.js'), dist: path.join(baseline, 'dist') });
+    const stores = {};
+    for (const b of builds) stores[b.name] = (await import(pathToFileURL(path.join(b.dist, 'store', 'duckdb', 'store.js')).href)).DuckDbStore;
+    const load_before = os.loadavg();
+    // Runs alternate between the builds (and which goes first), so that both meet the same load.
+    const order = (i) => (i % 2 ? [...builds].reverse() : builds);
+
     // End to end: a new process per run, fresh store each time.
-    const cli = [];
-    for (let i = 0; i < runs; i++) {
-      const db = path.join(dir, `cli-${i}.duckdb`);
-      const r = await runNode([BIN, 'ingest', file, '--kind', 'exposures', '--project', 'bench', '--db', db, '--format', 'json']);
-      const result = JSON.parse(r.stdout);
-      checkResult(result, rows, gen.clicks);
-      cli.push({ ms: r.ms, rows_per_s: rows / (r.ms / 1000) });
-      log(`file: CLI run ${i + 1}: ${fmtMs(r.ms)} ms, ${fmtInt(rows / (r.ms / 1000))} rows/s`);
-      fs.rmSync(db, { force: true });
-      fs.rmSync(`${db}.wal`, { force: true });
-    }
+    const cliBy = Object.fromEntries(builds.map((b) => [b.name, []]));
+    for (let i = 0; i < runs; i++)
+      for (const b of order(i)) {
+        const db = path.join(dir, `cli-${b.name}-${i}.duckdb`);
+        const r = await runCli(b.bin, ['ingest', file, '--kind', 'exposures', '--project', 'bench', '--db', db, '--format', 'json']);
+        checkResult(JSON.parse(r.stdout), rows, gen.clicks);
+        cliBy[b.name].push({ ms: r.ms, rows_per_s: rows / (r.ms / 1000), cpu_ms: r.cpu_ms, rss_mb: r.rss_mb });
+        log(`file: ${b.name} CLI run ${i + 1}: ${fmtMs(r.ms)} ms, ${fmtInt(rows / (r.ms / 1000))} rows/s${r.cpu_ms === null ? '' : `, CPU ${fmtMs(r.cpu_ms)} ms, peak RSS ${fmtInt(r.rss_mb)} MB`}`);
+        fs.rmSync(db, { force: true });
+        fs.rmSync(`${db}.wal`, { force: true });
+      }
+    const cli = cliBy.current;
 
     // Process start alone: the same CLI doing (almost) nothing.
     const starts = [];
     for (let i = 0; i < runs; i++) starts.push((await runNode([BIN, '--version'])).ms);
 
-    // In-process: DuckDbStore.ingestFile only (store already open), with a per-statement breakdown.
-    const { DuckDbStore } = await import('../dist/store/duckdb/store.js');
-    const inproc = [];
+    // In-process: DuckDbStore.ingestFile only (store already open), with a per-statement breakdown of the current build.
+    const inBy = Object.fromEntries(builds.map((b) => [b.name, []]));
     const opens = [], closes = [];
     let breakdown = null;
-    for (let i = 0; i < runs; i++) {
-      const db = path.join(dir, `inproc-${i}.duckdb`);
-      let to = performance.now();
-      const store = await DuckDbStore.open(db);
-      opens.push(performance.now() - to);
-      const stats = new Map();
-      instrument(store.writeConn, stats, (sql) => sql.replace(/\s+/g, ' ').trim().slice(0, 90));
-      const stages = [];
-      let stageStart = performance.now();
-      let stage = 'start';
-      t = performance.now();
-      let result;
-      try {
-        result = await store.ingestFile({
-          project: 'bench', path: file, kind: 'exposures', map: {}, set: {},
-          onProgress: (_d, _n, s) => {
-            const now = performance.now();
-            stages.push({ stage, ms: now - stageStart });
-            stage = s;
-            stageStart = now;
-          },
-        });
-      } catch (err) {
-        await store.close();
-        throw err;
+    for (let i = 0; i < runs; i++)
+      for (const b of order(i)) {
+        const stats = b.name === 'current' && i === runs - 1 ? new Map() : null;
+        const r = await ingestInProcess(stores[b.name], path.join(dir, `inproc-${b.name}-${i}.duckdb`), file, stats);
+        checkResult(r.result, rows, gen.clicks);
+        inBy[b.name].push({ ms: r.ms, rows_per_s: rows / (r.ms / 1000), cpu_ms: r.cpu_ms });
+        log(`file: ${b.name} in-process ingestFile run ${i + 1}: ${fmtMs(r.ms)} ms, ${fmtInt(rows / (r.ms / 1000))} rows/s, CPU ${fmtMs(r.cpu_ms)} ms`);
+        if (b.name !== 'current') continue;
+        opens.push(r.open_ms);
+        closes.push(r.close_ms);
+        if (stats) {
+          const sqlMs = [...stats.values()].reduce((sum, x) => sum + x.ms, 0);
+          breakdown = {
+            stages: r.stages.filter((x) => x.stage !== 'start'),
+            statements: [...stats.entries()].sort((a, b2) => b2[1].ms - a[1].ms).map(([label, x]) => ({ label, calls: x.calls, ms: x.ms })),
+            outside_sql_ms: r.ms - sqlMs,
+          };
+        }
       }
-      const ms = performance.now() - t;
-      to = performance.now();
-      await store.close();
-      closes.push(performance.now() - to);
-      checkResult(result, rows, gen.clicks);
-      inproc.push({ ms, rows_per_s: rows / (ms / 1000) });
-      log(`file: in-process ingestFile run ${i + 1}: ${fmtMs(ms)} ms, ${fmtInt(rows / (ms / 1000))} rows/s`);
-      const sqlMs = [...stats.values()].reduce((s, x) => s + x.ms, 0);
-      if (i === runs - 1)
-        breakdown = {
-          stages: stages.filter((s) => s.stage !== 'start'),
-          statements: [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([label, s]) => ({ label, calls: s.calls, ms: s.ms })),
-          outside_sql_ms: ms - sqlMs,
-        };
-      fs.rmSync(db, { force: true });
-      fs.rmSync(`${db}.wal`, { force: true });
-    }
+    const inproc = inBy.current;
+    const load_after = os.loadavg();
+    const summary = (runsOf) => ({
+      median_ms: median(runsOf.map((r) => r.ms)),
+      rows_per_s: rows / (median(runsOf.map((r) => r.ms)) / 1000),
+      cpu_median_ms: runsOf[0]?.cpu_ms == null ? null : median(runsOf.map((r) => r.cpu_ms)),
+      peak_rss_mb: runsOf[0]?.rss_mb == null ? null : Math.max(...runsOf.map((r) => r.rss_mb ?? 0)),
+    });
+    const comparison = baseline
+      ? {
+          baseline,
+          cli: { current: summary(cliBy.current), baseline: summary(cliBy.baseline), runs: cliBy },
+          inprocess: { current: summary(inBy.current), baseline: summary(inBy.baseline), runs: inBy },
+        }
+      : null;
 
     const cliMedian = median(cli.map((r) => r.ms));
     const inMedian = median(inproc.map((r) => r.ms));
@@ -137,6 +201,12 @@ export async function runFileBench(options = {}) {
       inprocess_rows_per_s: rows / (inMedian / 1000),
       store_open_fresh_median_ms: median(opens),
       store_close_median_ms: median(closes),
+      cli_cpu_median_ms: summary(cli).cpu_median_ms,
+      cli_peak_rss_mb: summary(cli).peak_rss_mb,
+      inprocess_cpu_median_ms: summary(inproc).cpu_median_ms,
+      load_before,
+      load_after,
+      comparison,
       breakdown,
     };
   } finally {
@@ -149,23 +219,42 @@ export function printFile(r) {
     ['what', 'median ms', 'rows/s', 'runs (ms)'],
     [
       ['loopguard ingest (process wall time)', fmtMs(r.cli_median_ms), fmtInt(r.cli_rows_per_s), r.cli_runs.map((x) => fmtMs(x.ms)).join(' / ')],
+      ...(r.cli_cpu_median_ms == null ? [] : [['  its CPU time (user + system), median', fmtMs(r.cli_cpu_median_ms), '', `peak RSS ${fmtInt(r.cli_peak_rss_mb)} MB`]]),
       ['DuckDbStore.ingestFile in-process', fmtMs(r.inprocess_median_ms), fmtInt(r.inprocess_rows_per_s), r.inprocess_runs.map((x) => fmtMs(x.ms)).join(' / ')],
+      ['  its CPU time (all threads), median', fmtMs(r.inprocess_cpu_median_ms), '', r.inprocess_runs.map((x) => fmtMs(x.cpu_ms)).join(' / ')],
       ['process start (loopguard --version)', fmtMs(r.process_start_median_ms), '', ''],
       ['DuckDbStore.open of a fresh store (migrations)', fmtMs(r.store_open_fresh_median_ms), '', ''],
       ['DuckDbStore.close after the ingest (checkpoint)', fmtMs(r.store_close_median_ms), '', ''],
     ],
   );
+  const load = `load average (1, 5, 15 min) before ${(r.load_before ?? []).map((x) => x.toFixed(2)).join(' ')}, after ${(r.load_after ?? []).map((x) => x.toFixed(2)).join(' ')}`;
+  let cmp = '';
+  if (r.comparison) {
+    const c = r.comparison;
+    const line = (what, k) => [
+      what,
+      fmtMs(c[k].baseline.median_ms),
+      fmtMs(c[k].current.median_ms),
+      (c[k].baseline.median_ms / c[k].current.median_ms).toFixed(2),
+      c[k].current.cpu_median_ms == null ? '' : `${fmtMs(c[k].baseline.cpu_median_ms)} -> ${fmtMs(c[k].current.cpu_median_ms)} (${(c[k].baseline.cpu_median_ms / c[k].current.cpu_median_ms).toFixed(2)}x)`,
+    ];
+    cmp = `\n\nagainst the baseline ${c.baseline} (runs alternated)\n${table(
+      ['what', 'baseline ms', 'current ms', 'speed-up', 'CPU ms (baseline -> current)'],
+      [line('loopguard ingest (process wall time)', 'cli'), line('DuckDbStore.ingestFile in-process', 'inprocess')],
+    )}`;
+    if (c.cli.current.peak_rss_mb != null) cmp += `\npeak RSS of the CLI: baseline ${fmtInt(c.cli.baseline.peak_rss_mb)} MB, current ${fmtInt(c.cli.current.peak_rss_mb)} MB`;
+  }
   const b = r.breakdown;
-  if (!b) return head;
+  if (!b) return `${head}\n${load}${cmp}`;
   const stmts = table(
     ['ingestFile: statement (last in-process run)', 'calls', 'ms'],
     [...b.statements.filter((s) => s.ms >= 1).map((s) => [s.label, String(s.calls), fmtMs(s.ms)]), ['(outside SQL: sha256 of the file, JS)', '', fmtMs(b.outside_sql_ms)]],
   );
-  return `${head}\n\n${stmts}`;
+  return `${head}\n${load}${cmp}\n\n${stmts}`;
 }
 
 if (isMain(import.meta.url)) {
-  const { values } = parseArgs({ options: { rows: { type: 'string' }, runs: { type: 'string' } } });
-  const r = await runFileBench({ rows: values.rows ? Number(values.rows) : undefined, runs: values.runs ? Number(values.runs) : undefined });
+  const { values } = parseArgs({ options: { rows: { type: 'string' }, runs: { type: 'string' }, baseline: { type: 'string' } } });
+  const r = await runFileBench({ rows: values.rows ? Number(values.rows) : undefined, runs: values.runs ? Number(values.runs) : undefined, baseline: values.baseline });
   console.log(printFile(r));
 }
