@@ -471,7 +471,12 @@ async function ingestFlat(
     );
     if (!synthesized) {
       // Repeated event ids inside the file: the first row wins.
-      await c.run(`INSERT INTO lg_skip SELECT row_idx FROM lg_typed WHERE row_idx NOT IN (SELECT min(row_idx) FROM lg_typed GROUP BY ${v('event_id')})`);
+      // Joined with the (usually few) repeated ids, rather than an anti-join with the first row of every id.
+      await c.run(
+        `INSERT INTO lg_skip SELECT t.row_idx FROM lg_typed t JOIN (
+           SELECT ${v('event_id')} AS id, min(row_idx) AS first FROM lg_typed GROUP BY ${v('event_id')} HAVING count(*) > 1
+         ) d ON ${v('event_id')} = d.id WHERE t.row_idx > d.first`,
+      );
     }
     if (!synthesized || seenFile > 0) {
       await c.run(
