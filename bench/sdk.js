@@ -17,8 +17,12 @@
  *    call. Every event must come back stored. For reference, the same mix posted as pre-built JSON bodies without the
  *    SDK: what the server itself takes on this machine.
  *
- * node bench/sdk.js [--decisions N] [--events N] [--quick] [--no-client]   (needs `npm run build`; node built-ins and
- * dist/ only; --no-client skips part 2)
+ * 3. With --baseline DIR (the dist/ of another build, e.g. of an older commit): Plackett-Luce of both builds, interleaved
+ *    in blocks of 1,000 decisions in this process so that both see the same load, p50 / p99 and their ratios. On a
+ *    shared machine whose speed drifts between runs, this is the figure to compare builds by.
+ *
+ * node bench/sdk.js [--decisions N] [--events N] [--quick] [--no-client] [--baseline DIR]   (needs `npm run build`;
+ * node built-ins and dist/ only; --no-client skips part 2)
  * Writes bench/out/sdk.json.
  */
 import { spawn } from 'node:child_process';
@@ -34,7 +38,7 @@ const sdk = await import(path.join(ROOT, 'dist', 'sdk', 'index.js'));
 const { DuckDbStore } = await import(path.join(ROOT, 'dist', 'store', 'duckdb', 'store.js'));
 
 const { values: args } = parseArgs({
-  options: { decisions: { type: 'string' }, events: { type: 'string' }, quick: { type: 'boolean' }, 'no-client': { type: 'boolean' } },
+  options: { decisions: { type: 'string' }, events: { type: 'string' }, quick: { type: 'boolean' }, 'no-client': { type: 'boolean' }, baseline: { type: 'string' } },
 });
 const DECISIONS = Number(args.decisions ?? (args.quick ? 2000 : 20_000));
 const EVENTS = Number(args.events ?? (args.quick ? 20_000 : 200_000));
@@ -99,6 +103,28 @@ process.stderr.write(`  thompson: marginal table for ${N_CAND} arms x ${SLOTS} p
 results.push(timeIt('thompson (table precomputed)', () => ts.decide(policyRng)));
 const coldArms = Array.from({ length: N_CAND }, (_, i) => ({ item_id: `item-${i}`, alpha: i < 100 ? 1 : 2 + rng.int(30), beta: i < 100 ? 19 : 50 + rng.int(500) }));
 results.push(timeIt('ucb (100 tied cold arms)', () => sdk.ucb(coldArms, { slateSize: SLOTS, rng: policyRng })));
+// ---- 3. the same Plackett-Luce under another build, interleaved -----------------------------------------------------
+let versus = null;
+if (args.baseline) {
+  const other = await import(path.join(path.resolve(args.baseline), 'sdk', 'index.js'));
+  const builds = [
+    { label: 'baseline', sdk: other, rng: other.createRng(7), us: [] },
+    { label: 'this build', sdk, rng: sdk.createRng(7), us: [] },
+  ];
+  for (const b of builds) for (let i = 0; i < 2000; i++) b.sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, rng: b.rng });
+  const blocks = Math.max(1, Math.round(DECISIONS / 1000));
+  for (let k = 0; k < blocks; k++)
+    for (const b of builds)
+      for (let i = 0; i < 1000; i++) {
+        const t = performance.now();
+        b.sdk.plackettLuce(pool[(k * 1000 + i) % 200], { slateSize: SLOTS, rng: b.rng });
+        b.us.push((performance.now() - t) * 1000);
+      }
+  const [base, mine] = builds.map((b) => ({ p50_us: percentile(b.us, 50), p99_us: percentile(b.us, 99) }));
+  versus = { baseline: path.resolve(args.baseline), decisions: blocks * 1000, baseline_p50_us: base.p50_us, baseline_p99_us: base.p99_us, p50_us: mine.p50_us, p99_us: mine.p99_us, p50_ratio: mine.p50_us / base.p50_us, p99_ratio: mine.p99_us / base.p99_us };
+  process.stderr.write(`  plackett-luce vs ${versus.baseline}: p50 ${fmt(mine.p50_us)} vs ${fmt(base.p50_us)} us (${versus.p50_ratio.toFixed(2)}x), p99 ${fmt(mine.p99_us)} vs ${fmt(base.p99_us)} us (${versus.p99_ratio.toFixed(2)}x)\n`);
+}
+
 const extras = [];
 extras.push(timeIt('assign()', (i) => sdk.assign(`user-${i}`, { salt: 'bench', holdout: 0.05, exploration: 0.1 })));
 const profiles = new sdk.MemoryProfileStore();
@@ -224,13 +250,17 @@ console.log(`${os.cpus().length} CPUs, load average ${LOAD_START.map((x) => x.to
 console.log(table(['policy', 'p50 us', 'p99 us', 'max us', 'cpu p50 us', 'cpu p99 us', 'target'], results.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p50_us), fmt(r.cpu_p99_us), verdict(r)])));
 console.log(`thompson marginal table (${N_CAND} arms x ${SLOTS} positions, once per posterior update): ${fmt(tsTableMs)} ms`);
 console.log(table(['other', 'p50 us', 'p99 us', 'max us', 'cpu p99 us'], extras.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p99_us)])));
+if (versus)
+  console.log(
+    `plackett-luce, interleaved with the build in ${versus.baseline} (${versus.decisions} decisions each): p50 ${fmt(versus.p50_us)} vs ${fmt(versus.baseline_p50_us)} us (${versus.p50_ratio.toFixed(2)}x), p99 ${fmt(versus.p99_us)} vs ${fmt(versus.baseline_p99_us)} us (${versus.p99_ratio.toFixed(2)}x)`,
+  );
 if (clients.length) {
   console.log(`\nClient throughput: ${EVENTS} events (decisions with 3 shown items and outcomes), batches of 1,000, 8 in flight`);
   console.log(table(['client', 'events/s', 'seconds', 'log() p50 us', 'log() p99 us', 'requests'], clients.map((r) => [r.client, Math.round(r.events_per_s).toLocaleString('en-US'), r.seconds.toFixed(2), Number.isNaN(r.log_p50_us) ? '-' : fmt(r.log_p50_us), Number.isNaN(r.log_p99_us) ? '-' : fmt(r.log_p99_us), r.requests])));
 }
 const out = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg_at_end: os.loadavg(), loadavg_at_start: LOAD_START },
-  policies: results, thompson_table_ms: tsTableMs, extras, clients, target_p99_us: TARGET_P99_US,
+  policies: results, thompson_table_ms: tsTableMs, extras, clients, target_p99_us: TARGET_P99_US, plackett_luce_vs_baseline: versus,
 };
 fs.mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'bench', 'out', 'sdk.json'), JSON.stringify(out, null, 2));
