@@ -449,6 +449,11 @@ async function ingestFlat(
     const counts = (await c.runAndReadAll('SELECT count(*), count_if(lg_bad) FROM lg_typed')).getRows()[0]!;
     const rows = Number(counts[0]);
     const errorCount = Number(counts[1]);
+    if (errorCount === 0 && !direct) {
+      // Only a rejects file reads the rows as given again: without bad rows, free their copy before the writes.
+      await c.run('DROP VIEW lg_checked');
+      await c.run('DROP TABLE lg_raw');
+    }
     let rejectsFile: string | undefined;
     if (errorCount > 0) {
       const detail = rules.map((r) => `SELECT row_idx, ${ql(r.field)} AS field, ${r.reason} AS reason FROM lg_checked WHERE ${r.cond}`).join(' UNION ALL ');
