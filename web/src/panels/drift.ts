@@ -38,7 +38,7 @@ registerPanel({
 registerPanel({
   id: 'drift-columns', page: 'drift', order: 1,
   title: 'Jensen-Shannon distance per column',
-  help: 'Against the reference window, for the six columns that moved most on the latest day (0 = same distribution, 1 = disjoint).',
+  help: 'Against the reference window, for the six columns that moved most on the latest day (0 = same distribution, 1 = disjoint). One scale for every column, but the checks below judge each column by the test its type and sample size call for (a numeric column by the KS test or by its Wasserstein distance in standard deviations), so a column can fail with a small distance here.',
   async render(ctx, body) {
     const d = await driftResult(ctx);
     if ('empty' in d) return d;
