@@ -56,6 +56,18 @@ describe('a file with bad rows', () => {
     expect(await tableCounts(db)).toEqual(EMPTY);
   });
 
+  it('a blank cell in a position column is a bad row naming the field (not a store constraint error)', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'blank.csv');
+    fs.writeFileSync(file, 'ts,item_id,position,propensity\n2026-01-01T00:00:00Z,a,1,0.5\n2026-01-01T00:00:01Z,b,,0.5\n');
+    const db = path.join(dir, 'lg.duckdb');
+    const r = cli(['ingest', file, '--kind', 'exposures', '--project', 'p', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('row 2 (line 3), position: no value (when the file has this column, every row needs one)');
+    expect(r.stderr).not.toMatch(/Constraint Error|unexpected error/);
+    expect(await tableCounts(db)).toEqual(EMPTY);
+  });
+
   it('with --skip-bad loads the good rows and writes the bad ones, with reasons, to the rejects file', async () => {
     const dir = tmpDir();
     const file = path.join(dir, 'bad.csv');

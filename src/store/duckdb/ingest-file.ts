@@ -36,6 +36,8 @@ export interface FieldSpec {
   pattern?: string;
   min?: number;
   max?: number;
+  /** Optional (a default stands in when no column gives it), but a column that gives it must do so on every row. */
+  noBlanks?: boolean;
 }
 
 const f = (name: string, type: FieldType, required: boolean, aliases: string[] = [name], extra: Partial<FieldSpec> = {}): FieldSpec => ({
@@ -55,7 +57,7 @@ const FIELDS: Record<'exposures' | 'outcomes' | 'predictions' | 'labels', FieldS
     f('policy_version', 'text', false),
     f('strategy', 'enum', false, ['strategy'], { values: STRATEGIES }),
     f('item_id', 'id', true, ['item_id', 'action']),
-    f('position', 'integer', false, ['position', 'slot'], { min: 0, max: 100_000 }),
+    f('position', 'integer', false, ['position', 'slot'], { min: 0, max: 100_000, noBlanks: true }),
     f('propensity', 'propensity', true, ['propensity', 'propensity_score', 'pscore']),
     f('score', 'number', false),
     f('explored', 'boolean', false),
@@ -273,6 +275,7 @@ function fieldRules(spec: FieldSpec): Rule[] {
   const r = (cond: string, reason: string): Rule => ({ field: n, cond, reason });
   const out: Rule[] = [];
   if (spec.required) out.push(r(`NOT ${present}`, `'required field is missing'`));
+  else if (spec.noBlanks) out.push(r(`NOT ${present}`, `'no value (when the file has this column, every row needs one)'`));
   switch (spec.type) {
     case 'id': case 'text': {
       const max = spec.type === 'id' ? LIMITS.idLength : LIMITS.nameLength;
