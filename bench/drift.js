@@ -17,12 +17,12 @@
  * (float64 for numbers, int32 codes for categories: a head start over reading Parquet or strings), and its compute
  * time is reported apart from its read time.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { runCommand } from './lib.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'loopguard.js');
@@ -107,21 +107,11 @@ async function generate() {
   fs.writeFileSync(metaFile, JSON.stringify({ rows: ROWS, bins: BINS, numeric: NUMERIC, categorical: CATEGORICAL }));
 }
 
-function run(cmd, argv) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = [], err = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      const stdout = Buffer.concat(out).toString('utf8');
-      if (code !== 0 && code !== 1) reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}:\n${Buffer.concat(err).toString('utf8')}`));
-      else resolve({ ms, stdout, code });
-    });
-  });
+/** Runs a command to completion (exit 1 is a failed check, not an error); rejects on any other non-zero exit. */
+async function run(cmd, argv) {
+  const r = await runCommand(cmd, argv, { allowFailure: true });
+  if (r.code !== 0 && r.code !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited with ${r.signal ?? r.code}:\n${r.stderr}`);
+  return r;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

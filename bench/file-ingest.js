@@ -10,36 +10,24 @@
  * dist/, e.g. a copy of both made before a change), alternating runs so both see the same machine load, and
  * reports the ratios.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { BIN, ROOT, fmtInt, fmtMs, isMain, log, median, runNode, table, tmpDir } from './lib.js';
+import { BIN, ROOT, fmtInt, fmtMs, isMain, log, median, runCommand, runNode, table, tmpDir } from './lib.js';
 import { instrument } from './instrument.js';
 
 const TIME = '/usr/bin/time';
 
 /** `node <bin> <args>` with wall time, and with CPU seconds and peak RSS when /usr/bin/time is there. */
-function runCli(bin, args) {
+async function runCli(bin, args) {
   if (!fs.existsSync(TIME)) return runNode([bin, ...args]).then((r) => ({ ...r, cpu_ms: null, rss_mb: null }));
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(TIME, ['-f', 'LGTIME %U %S %M', process.execPath, bin, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = [], err = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      const stderr = Buffer.concat(err).toString('utf8');
-      const m = /LGTIME ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(stderr);
-      if (code !== 0 || !m) return reject(new Error(`node ${bin} ${args.join(' ')} exited with ${code}:\n${stderr}`));
-      resolve({ ms, stdout: Buffer.concat(out).toString('utf8'), cpu_ms: (Number(m[1]) + Number(m[2])) * 1000, rss_mb: Number(m[3]) / 1024 });
-    });
-  });
+  const r = await runCommand(TIME, ['-f', 'LGTIME %U %S %M', process.execPath, bin, ...args], { allowFailure: true });
+  const m = /LGTIME ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr);
+  if (r.code !== 0 || !m) throw new Error(`node ${bin} ${args.join(' ')} exited with ${r.code}:\n${r.stderr}`);
+  return { ms: r.ms, stdout: r.stdout, cpu_ms: (Number(m[1]) + Number(m[2])) * 1000, rss_mb: Number(m[3]) / 1024 };
 }
 
 /** One DuckDbStore.ingestFile of `file` into a fresh store `db`, with this process's wall and CPU time. */

@@ -37,10 +37,15 @@ export function freePort() {
  * Runs `node <args>` to completion; resolves with stdout, stderr, exit code and wall time in ms.
  * Rejects (loudly, with stderr) on a non-zero exit unless allowFailure.
  */
-export function runNode(args, { cwd = ROOT, env = process.env, allowFailure = false } = {}) {
+export function runNode(args, opts = {}) {
+  return runCommand(process.execPath, args, opts);
+}
+
+/** runNode for any command. */
+export function runCommand(cmd, args, { cwd = ROOT, env = process.env, allowFailure = false } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [], err = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => err.push(d));
@@ -49,7 +54,7 @@ export function runNode(args, { cwd = ROOT, env = process.env, allowFailure = fa
       const ms = performance.now() - t0;
       const r = { code, signal, ms, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
       if ((code !== 0 || signal) && !allowFailure)
-        reject(new Error(`node ${args.join(' ')} exited with ${signal ?? code}:\n${r.stderr}${r.stdout}`));
+        reject(new Error(`${cmd === process.execPath ? 'node' : cmd} ${args.join(' ')} exited with ${signal ?? code}:\n${r.stderr}${r.stdout}`));
       else resolve(r);
     });
   });
