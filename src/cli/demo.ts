@@ -45,7 +45,7 @@ export function registerDemo(program: Command): void {
         const bar = progressBar('demo');
         const t0 = Date.now();
         try {
-          info = await buildDemoStore({ dbPath, ...size, attributes: true, onProgress: bar.onProgress });
+          info = await buildDemoStore({ dbPath, ...size, onProgress: bar.onProgress });
         } catch (err) {
           // A half-built new store is removed; an existing store keeps what it had (the demo projects are not there).
           if (!existed) for (const f of [dbPath, `${dbPath}.wal`]) fs.rmSync(f, { force: true });

@@ -438,13 +438,11 @@ function workspace(n: number, m: number, K: number, R: number): Workspace {
 let wBuf = new Float64Array(0), sBuf = new Float64Array(0);
 /** Positions 1, 2, 3, ... (slotBuf[j] = j + 1), kept between calls. */
 let slotBuf = new Int32Array(0);
-/** Largest score of the last scoresInto, and sum of the weights of the last weightsInto. */
-let lastMax = -Infinity, lastSum = 0;
 /**
- * scoresOf into a buffer kept between calls (a view of length n), checking each score as checkCandidates does (same
- * message) in the same pass, and keeping the largest in lastMax.
+ * The n scores into a buffer kept between calls (sBuf), each checked as checkCandidates does (same message) in the
+ * same pass; returns the largest.
  */
-function scoresInto(candidates: readonly Candidate[], n: number): Float64Array {
+function scoresInto(candidates: readonly Candidate[], n: number): number {
   if (sBuf.length < n) sBuf = new Float64Array(Math.max(n, 2 * sBuf.length));
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -453,13 +451,11 @@ function scoresInto(candidates: readonly Candidate[], n: number): Float64Array {
     sBuf[i] = s;
     if (s > max) max = s;
   }
-  lastMax = max;
-  return sBuf.subarray(0, n);
+  return max;
 }
-/** plackettLuceWeights of scoresInto's scores (max = lastMax) into a buffer kept between calls; their sum in lastSum. */
-function weightsInto(scores: Float64Array, temperature: number, n: number): Float64Array {
+/** plackettLuceWeights of the scores (their largest is `max`) into a buffer kept between calls (wBuf); returns their sum. */
+function weightsInto(scores: Float64Array, max: number, temperature: number, n: number): number {
   if (wBuf.length < n) wBuf = new Float64Array(Math.max(n, 2 * wBuf.length));
-  const max = lastMax;
   const inv = 1 / temperature;
   let sum = 0;
   for (let i = 0; i < n; i++) {
@@ -467,8 +463,7 @@ function weightsInto(scores: Float64Array, temperature: number, n: number): Floa
     wBuf[i] = v;
     sum += v;
   }
-  lastSum = sum;
-  return wBuf.subarray(0, n);
+  return sum;
 }
 
 const raceIdx: number[] = [];
@@ -561,8 +556,10 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
   const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options, true);
   if (pooled) return plackettLuce(pooled, { ...options, pool: undefined });
   const rng = options.rng ?? sdkRng();
-  const scores = scoresInto(candidates, n);
-  const w = weightsInto(scores, temperature, n);
+  const max = scoresInto(candidates, n);
+  const scores = sBuf.subarray(0, n);
+  const W = weightsInto(scores, max, temperature, n);
+  const w = wBuf.subarray(0, n);
   const chosen = raceTopK(w, k, rng);
   // The greedy top k: item i is at its greedy position j + 1 when greedy[j] === i.
   const greedy = topK(scores, k);
@@ -573,7 +570,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
     chosen.forEach((i, j) => (prop[j] = table[i * k + j]!));
   } else {
     if (slotBuf.length < k) slotBuf = Int32Array.from({ length: k }, (_, j) => j + 1);
-    prop = plackettLuceIntegral(w, chosen, slotBuf.subarray(0, k), k, R, tailTolerance, lastSum);
+    prop = plackettLuceIntegral(w, chosen, slotBuf.subarray(0, k), k, R, tailTolerance, W);
   }
   const shown: ShownSlot[] = chosen.map((i, j) => ({
     item_id: candidates[i]!.item_id,
