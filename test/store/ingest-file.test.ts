@@ -34,13 +34,19 @@ async function tableCounts(db: string): Promise<Record<string, number>> {
 
 const EMPTY = { decisions: 0, exposures: 0, outcomes: 0, predictions: 0, labels: 0, ingested_files: 0 };
 
+/** Writes `text` to a file `name` in a fresh folder and runs `loopguard ingest` on it into a fresh store there. */
+function ingestText(name: string, text: string, kind: string, extra: (dir: string) => string[] = () => []) {
+  const dir = tmpDir();
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  const db = path.join(dir, 'lg.duckdb');
+  const r = cli(['ingest', file, '--kind', kind, '--project', 'p', '--db', db, ...extra(dir)]);
+  return { dir, file, db, r };
+}
+
 describe('a file with bad rows', () => {
   it('is refused whole with each row, field and reason, exit 2, and leaves no rows behind', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'bad.csv');
-    fs.writeFileSync(file, BAD_CSV);
-    const db = path.join(dir, 'lg.duckdb');
-    const r = cli(['ingest', file, '--kind', 'exposures', '--project', 'p', '--db', db]);
+    const { file, db, r } = ingestText('bad.csv', BAD_CSV, 'exposures');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
@@ -57,11 +63,7 @@ describe('a file with bad rows', () => {
   });
 
   it('a blank cell in a position column is a bad row naming the field (not a store constraint error)', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'blank.csv');
-    fs.writeFileSync(file, 'ts,item_id,position,propensity\n2026-01-01T00:00:00Z,a,1,0.5\n2026-01-01T00:00:01Z,b,,0.5\n');
-    const db = path.join(dir, 'lg.duckdb');
-    const r = cli(['ingest', file, '--kind', 'exposures', '--project', 'p', '--db', db]);
+    const { db, r } = ingestText('blank.csv', 'ts,item_id,position,propensity\n2026-01-01T00:00:00Z,a,1,0.5\n2026-01-01T00:00:01Z,b,,0.5\n', 'exposures');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('row 2 (line 3), position: no value (when the file has this column, every row needs one)');
     expect(r.stderr).not.toMatch(/Constraint Error|unexpected error/);
@@ -69,12 +71,8 @@ describe('a file with bad rows', () => {
   });
 
   it('with --skip-bad loads the good rows and writes the bad ones, with reasons, to the rejects file', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'bad.csv');
-    fs.writeFileSync(file, BAD_CSV);
-    const db = path.join(dir, 'lg.duckdb');
+    const { dir, db, r } = ingestText('bad.csv', BAD_CSV, 'exposures', (d) => ['--skip-bad', '--rejects', path.join(d, 'rejects.csv'), '--format', 'json']);
     const rejects = path.join(dir, 'rejects.csv');
-    const r = cli(['ingest', file, '--kind', 'exposures', '--project', 'p', '--db', db, '--skip-bad', '--rejects', rejects, '--format', 'json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ rows: 8, stored: 2, rejected: 6, duplicates: 0, rejects_file: rejects, written: { decisions: 2, exposures: 2, outcomes: 1 } });
     const lines = fs.readFileSync(rejects, 'utf8').trim().split('\n');
@@ -86,23 +84,16 @@ describe('a file with bad rows', () => {
   });
 
   it('a CSV row with too many fields is refused with DuckDB\'s line number, nothing loaded', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'ragged.csv');
-    fs.writeFileSync(file, 'timestamp,item_id,propensity\n2026-01-01T00:00:00Z,a,0.5\n2026-01-01T00:00:00Z,b,0.5,extra,fields\n');
-    const db = path.join(dir, 'lg.duckdb');
-    const r = cli(['ingest', file, '--kind', 'exposures', '--project', 'p', '--db', db]);
+    const { file, db, r } = ingestText('ragged.csv', 'timestamp,item_id,propensity\n2026-01-01T00:00:00Z,a,0.5\n2026-01-01T00:00:00Z,b,0.5,extra,fields\n', 'exposures');
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`loopguard: ${file}: could not be read as CSV: line 3 has 5 fields where the header has 3`);
     expect(await tableCounts(db)).toEqual(EMPTY);
   });
 
   it('a JSONL file of events with one bad line is refused whole', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'events.jsonl');
     const good = { type: 'outcome', event_id: 'o1', ts: '2026-01-01T00:00:00Z', request_id: 'r1', kind: 'click', value: 1 };
-    fs.writeFileSync(file, [JSON.stringify(good), JSON.stringify({ ...good, event_id: 'o2', kind: 'clack' }), '{"type": "outcome",'].join('\n') + '\n');
-    const db = path.join(dir, 'lg.duckdb');
-    const r = cli(['ingest', file, '--kind', 'events', '--project', 'p', '--db', db]);
+    const text = [JSON.stringify(good), JSON.stringify({ ...good, event_id: 'o2', kind: 'clack' }), '{"type": "outcome",'].join('\n') + '\n';
+    const { file, db, r } = ingestText('events.jsonl', text, 'events');
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toBe(`loopguard: ${file}: 2 bad rows; nothing was loaded. Fix the rows, or pass --skip-bad to load the rest and write the bad rows to a rejects file.`);
