@@ -10,7 +10,8 @@
  * Probabilities below 1e-100 are taken as 0 (inputs and results), so that no product of two of them is a denormal
  * number, which would make arithmetic one to two orders of magnitude slower. Absolute error: below n 1e-100.
  */
-const flush = (x: number): number => (x < 1e-100 ? 0 : x);
+const TINY = 1e-100;
+const flush = (x: number): number => (x < TINY ? 0 : x);
 
 /** poly[0..deg] *= (q + p z), truncated at degree `maxDeg` (deg <= maxDeg); returns the new degree. */
 export function multiplyFactor(poly: Float64Array, deg: number, maxDeg: number, q: number, p: number): number {
@@ -56,16 +57,25 @@ export class PrefixSuffix {
    * `need` (optional): need[a] = the highest degree `without(a, .)` will be asked for. Suffix row b then only carries
    * degrees up to max_{a < b} need[a] (a truncated product's low coefficients do not depend on its high ones), which
    * halves the suffix work when query a asks for degree a, as a slate's shown items do; coefficients above that are
-   * left unspecified and must not be read (and cumulativeAll, which reads prefix rows only, is unaffected).
+   * left unspecified and must not be read.
    */
   build(base: Float64Array, q: ArrayLike<number>, p: ArrayLike<number>, need?: ArrayLike<number>): void {
     const { m, D, stride, pre, suf } = this;
+    // (flush is written out in these loops: they run once per quadrature node of every decision.)
     for (let d = 0; d <= D; d++) pre[d] = base[d]!;
-    for (let a = 0; a < m; a++) {
+    // Prefix rows 1..m-1 (row m, the product of every factor, is never read).
+    for (let a = 0; a + 1 < m; a++) {
       const from = a * stride, to = from + stride;
-      const qa = flush(q[a]!), pa = flush(p[a]!);
-      pre[to] = flush(pre[from]! * qa);
-      for (let d = 1; d <= D; d++) pre[to + d] = flush(pre[from + d]! * qa + pre[from + d - 1]! * pa);
+      const qa = q[a]! < TINY ? 0 : q[a]!, pa = p[a]! < TINY ? 0 : p[a]!;
+      let prev = pre[from]!;
+      let v = prev * qa;
+      pre[to] = v < TINY ? 0 : v;
+      for (let d = 1; d <= D; d++) {
+        const cur = pre[from + d]!;
+        v = cur * qa + prev * pa;
+        pre[to + d] = v < TINY ? 0 : v;
+        prev = cur;
+      }
     }
     // rowTop[b] = degree kept in suffix row b = max_{a < b} need[a] (D without `need`); row m is the constant 1.
     const rowTop = this.rowTop;
@@ -77,22 +87,21 @@ export class PrefixSuffix {
     for (let a = m - 1; a >= 0; a--) {
       const top = rowTop[a]!;
       const from = (a + 1) * stride, to = a * stride;
-      const qa = flush(q[a]!), pa = flush(p[a]!);
-      suf[to] = flush(suf[from]! * qa);
-      for (let d = 1; d <= top; d++) suf[to + d] = flush(suf[from + d]! * qa + suf[from + d - 1]! * pa);
+      const qa = q[a]! < TINY ? 0 : q[a]!, pa = p[a]! < TINY ? 0 : p[a]!;
+      let prev = suf[from]!;
+      let v = prev * qa;
+      suf[to] = v < TINY ? 0 : v;
+      for (let d = 1; d <= top; d++) {
+        const cur = suf[from + d]!;
+        v = cur * qa + prev * pa;
+        suf[to + d] = v < TINY ? 0 : v;
+        prev = cur;
+      }
     }
   }
 
   /** P(exactly d of (base events and query events other than a)). */
   without(a: number, d: number): number {
     return coefficientOfProduct(this.pre, a * this.stride, this.suf, (a + 1) * this.stride, d);
-  }
-
-  /** P(N <= D) over the base and every query factor. */
-  cumulativeAll(): number {
-    let s = 0;
-    const off = this.m * this.stride;
-    for (let d = 0; d <= this.D; d++) s += this.pre[off + d]!;
-    return s;
   }
 }
