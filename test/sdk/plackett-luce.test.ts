@@ -15,6 +15,7 @@ import {
   plackettLuceWeights,
   type Candidate,
 } from '../../src/sdk/index.js';
+import { LEFT_TERMS, leftWeights } from '../../src/sdk/policies/plackett-luce-left.js';
 import { LightTail } from '../../src/sdk/policies/plackett-luce-tail.js';
 import { createRng, type Rng } from '../../src/stats/rng.js';
 import { expectStochastic, greedyBy, monteCarlo } from './monte-carlo.js';
@@ -140,6 +141,30 @@ describe('Plackett-Luce marginals', () => {
     for (let x = 0; x < counts.length; x++) {
       const p = table[x]!;
       expect(Math.abs(counts[x]! / N - p), `item ${watch[Math.floor(x / k)]} at ${(x % k) + 1}`).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / N) + 1e-9);
+    }
+  });
+
+  it('the left tail sums the nodes below the first exactly for sums of the fitted exponentials (geometric series)', () => {
+    // f(s) = sum_{k < LEFT_TERMS} A_k e^{(j+k) s}: the nodes s_0 - h, s_0 - 2h, ... sum to sum_k A_k e^{(j+k) s_0} / (e^{(j+k) h} - 1).
+    const rng = createRng(209);
+    for (const R of [2, 3, 4]) {
+      const h = Math.LN2 / R;
+      for (const j of [2, 3, 5, 10, 20]) {
+        const A = Array.from({ length: LEFT_TERMS }, () => rng.normal());
+        const s0 = Math.log(0.24) + 0.3 * rng.normal();
+        const f = (s: number) => A.reduce((acc, a, k) => acc + a * Math.exp((j + k) * s), 0);
+        const c = leftWeights(j, R);
+        let got = 0;
+        for (let x = 0; x < LEFT_TERMS; x++) got += c[x]! * f(s0 + x * h);
+        let want = 0, scale = 0;
+        for (let k = 0; k < LEFT_TERMS; k++) {
+          const term = (A[k]! * Math.exp((j + k) * s0)) / Math.expm1((j + k) * h);
+          want += term;
+          scale += Math.abs(term);
+        }
+        // relative to the terms' size (they may cancel); the first node's values are O(1)..O(e^{j s_0})
+        expect(Math.abs(got - want) / scale).toBeLessThan(1e-9);
+      }
     }
   });
 
