@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import { UserError, type Store } from '../store/store.js';
 import { StoreClosingError } from '../errors.js';
 import { WriteQueue } from './write-queue.js';
+import { AnalysisWorker } from './analysis-worker.js';
 import { eventsPlugin } from './plugins/events.js';
 import { projectsPlugin } from './plugins/projects.js';
 import { adminPlugin } from './plugins/admin.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
 export interface AppContext {
   store: Store;
   queue: WriteQueue;
+  /** Off-policy evaluation on its own thread, so that it never holds up ingest (analysis-worker.ts). */
+  analyses: AnalysisWorker;
   limits: { bodyLimit: number; maxBatchEvents: number; maxInFlight: number };
   adminToken?: string;
 }
@@ -44,6 +47,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   const ctx: AppContext = {
     store: opts.store,
     queue: new WriteQueue(opts.store, { maxPendingEvents: opts.maxPendingEvents ?? 200_000, maxEventsPerCommit: 50_000 }),
+    analyses: new AnalysisWorker(),
     limits: { bodyLimit, maxBatchEvents: opts.maxBatchEvents ?? 10_000, maxInFlight: opts.maxInFlight ?? 64 },
     ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
   };
@@ -108,6 +112,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
 
   app.addHook('onClose', async () => {
     await ctx.queue.drain();
+    await ctx.analyses.close();
   });
   return { app, ctx };
 }

@@ -25,7 +25,7 @@ export interface RunningServer {
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const store = await DuckDbStore.open(opts.dbPath);
   const adminToken = crypto.randomBytes(32).toString('base64url');
-  const { app } = await buildApp({ ...opts, store, adminToken });
+  const { app, ctx } = await buildApp({ ...opts, store, adminToken });
   let address: string;
   try {
     address = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 7070 });
@@ -43,8 +43,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     async close() {
       if (closed) return;
       closed = true;
-      // Analyses reading the store are interrupted, so closing waits only for the event batches in flight.
-      await store.stopReads();
+      // Analyses reading the store, or computing on the analysis thread, are interrupted (their requests get 503), so
+      // closing waits only for the event batches in flight.
+      await Promise.all([store.stopReads(), ctx.analyses.close()]);
       await app.close();
       await store.close();
       const d = readDiscovery(store.dbPath);

@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { worstStatus, type Result, type Status, type Verdict } from '../result.js';
 import type { Queryable } from '../sql.js';
 import { loopHealth } from '../loop-health/index.js';
-import { ope } from '../ope/index.js';
+import { ope, type OpeOptions } from '../ope/index.js';
 import { runDrift } from '../drift/index.js';
 import { profileDecay } from '../drift/profile-decay.js';
 
@@ -65,13 +65,20 @@ async function driftDefault(db: Queryable, project: string, s: Scope): Promise<R
   return runDrift(db, { project, reference: { window: `${first}/${refEnd}` }, window: span > 120 ? 'week' : 'day', since: refEnd, ...(s.until ? { until: s.until } : {}) });
 }
 
-export async function runDashboardAnalysis(db: Queryable, project: string, name: DashboardAnalysis, s: Scope): Promise<Result> {
+/** `runOpe`: how to run `ope` (the server runs it on its analysis thread). */
+export async function runDashboardAnalysis(
+  db: Queryable,
+  project: string,
+  name: DashboardAnalysis,
+  s: Scope,
+  runOpe: (db: Queryable, o: OpeOptions) => Promise<Result> = ope,
+): Promise<Result> {
   const range = { ...(s.since ? { since: s.since } : {}), ...(s.until ? { until: s.until } : {}) };
   switch (name) {
     case 'loop-health':
       return loopHealth(db, { project, ...range });
     case 'ope':
-      return ope(db, { project, ...range, ...(s.versions.length === 1 ? { policyVersion: s.versions[0]! } : {}), bootstrap: 0 });
+      return runOpe(db, { project, ...range, ...(s.versions.length === 1 ? { policyVersion: s.versions[0]! } : {}), bootstrap: 0 });
     case 'drift':
       return driftDefault(db, project, s);
     case 'profile-decay':

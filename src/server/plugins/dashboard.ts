@@ -138,7 +138,7 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
     // finding it can take minutes on a large store.
     const e = await analyses.get<{ result: Result } | { refused: string }>(`${name}\u0000${project}\u0000${JSON.stringify(computed)}`, analysisLane, async () => {
       try {
-        return { result: await runDashboardAnalysis(ctx.store, project, name, computed) };
+        return { result: await runDashboardAnalysis(ctx.store, project, name, computed, (db, o) => ctx.analyses.ope(db, o)) };
       } catch (err) {
         if (err instanceof UserError) return { refused: err.message };
         throw err;

@@ -11,7 +11,6 @@ import {
   DEFAULT_OPE_THRESHOLDS,
   OPE_ESTIMATORS,
   SLATE_ESTIMATORS,
-  ope,
   parseTargetCsv,
   targetTableFromRecords,
   type OpeOptions,
@@ -151,7 +150,7 @@ export const opePlugin: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { 
     },
     async (req, reply) => {
       if (!(await authorizeProject(ctx, req, reply, req.params.project))) return reply;
-      return ope(ctx.store, opeOptionsFromBody(req.params.project, req.body ?? {}));
+      return ctx.analyses.ope(ctx.store, opeOptionsFromBody(req.params.project, req.body ?? {}));
     },
   );
 };
