@@ -24,6 +24,22 @@ export function multiplyFactor(poly: Float64Array, deg: number, maxDeg: number, 
   return top;
 }
 
+/**
+ * rows[to..to+top] = rows[from..from+top] * (q + p z), truncated at degree `top` (q and p already flushed), with each
+ * coefficient flushed; the row read is kept in a register (prev) rather than loaded twice.
+ */
+function rowTimesFactor(rows: Float64Array, from: number, to: number, top: number, q: number, p: number): void {
+  let prev = rows[from]!;
+  let v = prev * q;
+  rows[to] = v < TINY ? 0 : v;
+  for (let d = 1; d <= top; d++) {
+    const cur = rows[from + d]!;
+    v = cur * q + prev * p;
+    rows[to + d] = v < TINY ? 0 : v;
+    prev = cur;
+  }
+}
+
 /** [z^d] of a(z) b(z), reading a and b up to degree d. */
 export function coefficientOfProduct(a: Float64Array, aOff: number, b: Float64Array, bOff: number, d: number): number {
   let s = 0;
@@ -61,22 +77,9 @@ export class PrefixSuffix {
    */
   build(base: Float64Array, q: ArrayLike<number>, p: ArrayLike<number>, need?: ArrayLike<number>): void {
     const { m, D, stride, pre, suf } = this;
-    // (flush is written out in these loops: they run once per quadrature node of every decision.)
     for (let d = 0; d <= D; d++) pre[d] = base[d]!;
     // Prefix rows 1..m-1 (row m, the product of every factor, is never read).
-    for (let a = 0; a + 1 < m; a++) {
-      const from = a * stride, to = from + stride;
-      const qa = q[a]! < TINY ? 0 : q[a]!, pa = p[a]! < TINY ? 0 : p[a]!;
-      let prev = pre[from]!;
-      let v = prev * qa;
-      pre[to] = v < TINY ? 0 : v;
-      for (let d = 1; d <= D; d++) {
-        const cur = pre[from + d]!;
-        v = cur * qa + prev * pa;
-        pre[to + d] = v < TINY ? 0 : v;
-        prev = cur;
-      }
-    }
+    for (let a = 0; a + 1 < m; a++) rowTimesFactor(pre, a * stride, (a + 1) * stride, D, flush(q[a]!), flush(p[a]!));
     // rowTop[b] = degree kept in suffix row b = max_{a < b} need[a] (D without `need`); row m is the constant 1.
     const rowTop = this.rowTop;
     rowTop[0] = 0;
@@ -84,20 +87,7 @@ export class PrefixSuffix {
     const sm = m * stride;
     suf[sm] = 1;
     for (let d = 1; d <= rowTop[m]!; d++) suf[sm + d] = 0;
-    for (let a = m - 1; a >= 0; a--) {
-      const top = rowTop[a]!;
-      const from = (a + 1) * stride, to = a * stride;
-      const qa = q[a]! < TINY ? 0 : q[a]!, pa = p[a]! < TINY ? 0 : p[a]!;
-      let prev = suf[from]!;
-      let v = prev * qa;
-      suf[to] = v < TINY ? 0 : v;
-      for (let d = 1; d <= top; d++) {
-        const cur = suf[from + d]!;
-        v = cur * qa + prev * pa;
-        suf[to + d] = v < TINY ? 0 : v;
-        prev = cur;
-      }
-    }
+    for (let a = m - 1; a >= 0; a--) rowTimesFactor(suf, (a + 1) * stride, a * stride, rowTop[a]!, flush(q[a]!), flush(p[a]!));
   }
 
   /** P(exactly d of (base events and query events other than a)). */
