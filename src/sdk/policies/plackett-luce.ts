@@ -29,8 +29,8 @@
  *   real axis and decays like e^{j s} as s -> -inf and double-exponentially as s -> +inf, the case where the
  *   trapezoidal rule converges geometrically in 1/h (Trefethen & Weideman 2014, "The exponentially convergent
  *   trapezoidal rule", SIAM Review 56(3), section 5). Nodes are evaluated from W t = 0.24 upward; the infinitely many
- *   nodes below are summed in closed form from the eight-term expansion f(s) = sum_{k<8} A_k e^{(j+k) s} fitted to the
- *   first eight nodes (leftWeights); evaluation stops once P(N_bulk(t) <= k - 1) e^{-w_i t}, which
+ *   nodes below are summed in closed form from the eight-term expansion f(s) = sum_{k<8} A_k e^{(j+k) s} fitted to
+ *   eight nodes from the first (plackett-luce-left.ts); evaluation stops once P(N_bulk(t) <= k - 1) e^{-w_i t}, which
  *   bounds the integrand from there on, is below 1e-13. The rank-j integrand narrows like 1/sqrt(j), so R grows with
  *   the slate: R = max(2, ceil(sqrt(k) / 1.75)). Cost O(nodes * n * k), about 17 nodes for 10 slots. Measured error
  *   (tests: exact enumeration on hundreds of random weight vectors; a 12x finer grid for 1,000 candidates and 10, 20
@@ -62,7 +62,7 @@ import {
   type ShownSlot,
 } from './common.js';
 import { PrefixSuffix } from './poisson-binomial.js';
-import { LEFT_TERMS, leftWeights } from './plackett-luce-left.js';
+import { LEFT_TERMS, leftStride, leftWeights } from './plackett-luce-left.js';
 import { LightTail, tailTerms } from './plackett-luce-tail.js';
 
 export interface PlackettLuceOptions {
@@ -325,8 +325,10 @@ export function plackettLuceIntegral(
   const need = all ? undefined : ws.need;
   if (need) for (let a = 0; a < m; a++) need[a] = positions![a]! - 1;
   const qq = ws.qq, qp = ws.qp;
-  // The first LEFT_TERMS nodes' values, kept for the left tail: first[o * LEFT_TERMS + node].
+  // The values at nodes 0, S, 2S, ... (LEFT_TERMS of them, S = leftStride(R)), kept for the left tail:
+  // first[o * LEFT_TERMS + node / S].
   const first = ws.first, sum = ws.sum;
+  const fitStride = leftStride(R), lastFit = fitStride * (LEFT_TERMS - 1);
   first.fill(0, 0, out.length * LEFT_TERMS);
   sum.fill(0, 0, out.length);
   for (let node = 0; node < MAX_NODES; node++) {
@@ -370,19 +372,19 @@ export function plackettLuceIntegral(
       for (let j = Math.max(2, jFrom); j <= jTo; j++) {
         const o = all ? a * K + j - 1 : a;
         const f = scale * ps.without(a, j - 1);
-        if (node < LEFT_TERMS) first[o * LEFT_TERMS + node] = f;
+        if (node <= lastFit && node % fitStride === 0) first[o * LEFT_TERMS + node / fitStride] = f;
         sum[o] = sum[o]! + f;
       }
     }
     // Beyond t the integrand of every query is at most P(N_bulk(t) <= K - 1) e^{-w_i t}, which only falls.
     let below = 0;
     for (let d = 0; d <= D; d++) below += base[d]!;
-    if (node >= LEFT_TERMS && below * maxQ < TAIL_TOL) break;
+    if (node > lastFit && below * maxQ < TAIL_TOL) break;
   }
   // The trapezoidal sum over the whole line, h * sum_{m in Z} f(s_0 + m h): the nodes left of s_0 are summed in
   // closed form from the expansion f(s) = sum_{k < LEFT_TERMS} A_k e^{(j+k) s} + O(e^{(j+LEFT_TERMS) s}) near t = 0
-  // (the integrand is w t e^{-w t} P(N = j - 1), a power series in t from t^j on), fitted to the first LEFT_TERMS
-  // nodes: a weighted sum of those nodes (leftWeights).
+  // (the integrand is w t e^{-w t} P(N = j - 1), a power series in t from t^j on), fitted to LEFT_TERMS nodes from
+  // the first: a weighted sum of those nodes (leftWeights).
   for (let a = 0; a < m; a++) {
     const jFrom = all ? 2 : positions![a]!, jTo = all ? K : positions![a]!;
     for (let j = Math.max(2, jFrom); j <= jTo; j++) {
