@@ -44,9 +44,9 @@ export class AnalysisWorker {
   async ope(db: Queryable, o: OpeOptions): Promise<Result> {
     if (this.closed) throw new StoreClosingError();
     if (usesFunctions(o)) return ope(db, o);
-    // The options are checked (and may throw) before the read, as ope does.
-    const cols = await loggedRounds(db, opeRoundScope(o));
-    return this.submit({ options: o, cols });
+    // The options are checked (and may throw) before the read, as ope does. The rounds are not kept in a variable here:
+    // once copied to the thread, this thread's copy can be collected while the job runs.
+    return this.submit({ options: o, cols: await loggedRounds(db, opeRoundScope(o)) });
   }
 
   private submit(job: Omit<OpeJob, 'id'>): Promise<Result> {
