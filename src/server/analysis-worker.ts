@@ -54,8 +54,21 @@ export class AnalysisWorker {
     const id = this.nextId++;
     const answer = new Promise<Result>((resolve, reject) => this.pending.set(id, { worker, resolve, reject }));
     worker.ref();
-    worker.postMessage({ id, ...job } satisfies OpeJob);
+    try {
+      worker.postMessage({ id, ...job } satisfies OpeJob);
+    } catch (err) {
+      // Not sent (a value that cannot be copied to a thread): nothing pending, nothing keeping the process alive.
+      this.pending.delete(id);
+      this.unrefWhenIdle(worker);
+      throw err;
+    }
     return answer;
+  }
+
+  /** A worker with no job pending does not keep the process alive. */
+  private unrefWhenIdle(worker: Worker): void {
+    for (const q of this.pending.values()) if (q.worker === worker) return;
+    worker.unref();
   }
 
   private start(): Worker {
@@ -65,7 +78,7 @@ export class AnalysisWorker {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (![...this.pending.values()].some((q) => q.worker === worker)) worker.unref();
+      this.unrefWhenIdle(worker);
       if ('result' in m) p.resolve(m.result as Result);
       else if (m.error.user) p.reject(new UserError(m.error.message));
       else p.reject(Object.assign(new Error(`analysis thread: ${m.error.message}`), m.error.stack ? { stack: m.error.stack } : {}));

@@ -4,10 +4,13 @@
  * ingest and answering health checks; the evaluation's answer equals the library's; refusals raised on the thread come
  * back as 400 with their message; stopping the server interrupts a job (503).
  */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ope } from '../../src/analyses/ope/index.js';
 import { createRng } from '../../src/stats/rng.js';
-import { decision, outcome, post, startTestServer } from '../helpers.js';
+import { ROOT, decision, outcome, post, startTestServer } from '../helpers.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let key: string;
@@ -88,6 +91,20 @@ describe('the analysis thread', () => {
     const ok = await post(`${server.url}/v1/projects/shop/ope`, key, { bootstrap: 0, estimators: ['ipw'] });
     expect(ok.status).toBe(200);
   }, 60_000);
+
+  it('an idle analysis thread does not keep the process alive, also after a job that could not be sent', () => {
+    // The same OBD file the uniform-target tests use; IPW of the uniform target on random logs is the click rate (the
+    // logging policy is uniform too), computed here from the raw CSV.
+    const csv = fs.readFileSync(path.join(ROOT, '..', 'shared', 'datasets', 'obd', 'random', 'men.csv'), 'utf8').trim().split('\n');
+    const col = csv[0]!.split(',').indexOf('click');
+    const clicks = csv.slice(1).reduce((s, line) => s + Number(line.split(',')[col]), 0);
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'test', 'server', 'fixtures', 'analysis-thread-child.mjs'), ROOT], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const [ipwLine, refusal] = r.stdout.trim().split('\n');
+    expect(Number(ipwLine!.split(' ')[1])).toBeCloseTo(clicks / (csv.length - 1), 12);
+    expect(refusal).toBe('refused DataCloneError');
+  }, 90_000);
 
   // Last: it stops the server.
   it('stopping the server interrupts an evaluation on the thread: its request gets 503 with Retry-After', async () => {
