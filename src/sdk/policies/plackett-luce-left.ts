@@ -3,8 +3,9 @@
  * in closed form.
  *
  * Near t = 0 the rank-j integrand w t e^{-w t} P(N = j - 1) is a power series in t from t^j on, so in s = ln t it is
- * f(s) = sum_{k >= 0} A_k e^{(j+k) s}. Fitting its first LEFT_TERMS terms to the first LEFT_TERMS nodes and summing
- * them over the nodes below (a geometric series each) gives the left tail as a fixed weighted sum of those nodes. With
+ * f(s) = sum_{k >= 0} A_k e^{(j+k) s}. Fitting its first LEFT_TERMS terms to LEFT_TERMS nodes from the first (every
+ * leftStride(R)-th on fine grids) and summing them over the nodes below (a geometric series each) gives the left tail
+ * as a fixed weighted sum of those nodes. With
  * the first node at W t = 0.24, eight terms keep the error of the whole integral where three terms from W t = 0.04
  * kept it (tests: exact enumeration on random weight vectors), with five fewer nodes at two per octave.
  */

@@ -153,52 +153,9 @@ export class LightTail {
     for (let k = 0; k < this.nBuckets; k++) {
       const inv = 1 / upper[k]!, row = k * C, end = bucketStart[k + 1]!;
       let i = bucketStart[k]!;
-      if (k < BUCKETS - 1 && C === 16) {
-        // v >= 1/2, so v^C >= 2^-C: no underflow. The usual case (slates of up to 10): all sixteen moments summed in
-        // registers in one pass over the bucket's items, then stored once.
-        let s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
-        let s9 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0, s14 = 0, s15 = 0, s16 = 0;
-        for (let j = i; j < end; j++) {
-          const v = sorted[j]! * inv;
-          const v2 = v * v, v3 = v2 * v, v4 = v2 * v2, v8 = v4 * v4;
-          s1 += v;
-          s2 += v2;
-          s3 += v3;
-          s4 += v4;
-          const v5 = v4 * v, v6 = v4 * v2, v7 = v4 * v3;
-          s5 += v5;
-          s6 += v6;
-          s7 += v7;
-          s8 += v8;
-          s9 += v8 * v;
-          s10 += v8 * v2;
-          s11 += v8 * v3;
-          s12 += v8 * v4;
-          s13 += v8 * v5;
-          s14 += v8 * v6;
-          s15 += v8 * v7;
-          s16 += v8 * v8;
-        }
-        moments[row] = s1;
-        moments[row + 1] = s2;
-        moments[row + 2] = s3;
-        moments[row + 3] = s4;
-        moments[row + 4] = s5;
-        moments[row + 5] = s6;
-        moments[row + 6] = s7;
-        moments[row + 7] = s8;
-        moments[row + 8] = s9;
-        moments[row + 9] = s10;
-        moments[row + 10] = s11;
-        moments[row + 11] = s12;
-        moments[row + 12] = s13;
-        moments[row + 13] = s14;
-        moments[row + 14] = s15;
-        moments[row + 15] = s16;
-        i = end;
-      } else if (k < BUCKETS - 1) {
-        // Longer slates: eight moments at a time, summed in registers over the bucket's items (one pass over the items
-        // per block of eight), then stored once.
+      if (k < BUCKETS - 1) {
+        // v >= 1/2, so v^C >= 2^-C: no underflow. Eight moments at a time, summed in registers over the bucket's items
+        // (one pass over the items per block of eight), then stored once.
         for (let c0 = 0; c0 < C; c0 += 8) {
           let s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
           for (let j = i; j < end; j++) {

@@ -13,7 +13,7 @@ import fastifyStatic from '@fastify/static';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorBody, ProjectName } from '../../events/schemas.js';
-import { UserError } from '../../errors.js';
+import { StoreClosingError, UserError } from '../../errors.js';
 import type { Result } from '../../analyses/result.js';
 import { exposureRollup, persistedRollup, type Rollup, type RollupWriter } from '../../analyses/overview/rollup.js';
 import { exposureLorenz, loopSeries, type LorenzSeries, type SeriesFilter } from '../../analyses/overview/series.js';
@@ -116,7 +116,8 @@ async function plugin(app: FastifyInstance, opts: { ctx: AppContext; dashboard?:
   const writing = new Set<{ interrupt(): void; done: Promise<void> }>();
   let closing = false;
   const writer = async (): Promise<RollupWriter> => {
-    if (closing) throw new UserError('the server is closing; the dashboard rollup was not updated');
+    // The server is stopping: answered 503 with Retry-After, not as a bad request.
+    if (closing) throw new StoreClosingError();
     const c = await store.connect!();
     let finish!: () => void;
     const entry = { interrupt: () => c.interrupt(), done: new Promise<void>((r) => (finish = r)) };
