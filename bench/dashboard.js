@@ -42,6 +42,7 @@ const median = (xs) => {
 
 async function generate(store, rows) {
   const { DuckDbStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'store', 'duckdb', 'store.js')).href);
+  const { OUTCOME_KEY_SQL } = await import(pathToFileURL(path.join(ROOT, 'dist', 'store', 'duckdb', 'tables.js')).href);
   const s = await DuckDbStore.open(store);
   await s.close();
   const inst = await DuckDBInstance.create(store);
@@ -64,9 +65,10 @@ async function generate(store, rows) {
     await c.run(`INSERT INTO exposures SELECT '${PROJECT}', 'dec-' || d, 'req-' || d, ts, 'user-' || (hash(d, 5) % 200000), 'home', 'ranker',
         'v' || lpad(CAST(v AS VARCHAR), 2, '0'), CASE WHEN explore THEN 'exploration' ELSE 'personalized' END,
         'item_' || lpad(CAST(((CASE WHEN explore THEN CAST(floor(u1 * 1000) AS INTEGER) ELSE CAST(floor(1000 * pow(u1, 2 + 0.05 * v)) AS INTEGER) END) + 331 * (pos - 1)) % 1000 * 7919 % 1000 AS VARCHAR), 4, '0'),
-        pos, CASE WHEN explore THEN 0.001 ELSE 0.5 END, NULL, explore, 3
+        pos, CASE WHEN explore THEN 0.001 ELSE 0.5 END, NULL, explore, 3, NULL
       FROM g`);
-    await c.run(`INSERT INTO outcomes SELECT '${PROJECT}', 'out-' || d || '-' || pos, ts + INTERVAL 30 SECOND, 'req-' || d, e.item_id, 'click', 1.0
+    await c.run(`UPDATE exposures SET outcome_key = ${OUTCOME_KEY_SQL('request_id', 'item_id')} WHERE project = '${PROJECT}'`);
+    await c.run(`INSERT INTO outcomes SELECT '${PROJECT}', 'out-' || d || '-' || pos, ts + INTERVAL 30 SECOND, 'req-' || d, e.item_id, 'click', 1.0, e.outcome_key
       FROM g JOIN exposures e ON e.project = '${PROJECT}' AND e.decision_id = 'dec-' || g.d AND e.position = g.pos
       WHERE g.uc < CASE g.pos WHEN 1 THEN 0.036 WHEN 2 THEN 0.030 ELSE 0.024 END`);
     await c.run('COMMIT');

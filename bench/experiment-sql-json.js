@@ -15,6 +15,7 @@ import { fmtInt, fmtMs, log, table, tmpDir } from './lib.js';
 import { instrument } from './instrument.js';
 
 const { DuckDbStore } = await import('../dist/store/duckdb/store.js');
+const { OUTCOME_KEY_SQL } = await import('../dist/store/duckdb/tables.js');
 
 const { values } = parseArgs({ options: { events: { type: 'string' }, commit: { type: 'string' }, mode: { type: 'string' } } });
 // from_json: the bodies as one VARCHAR parameter; read_json: the bodies written to a file in /dev/shm, read by read_json.
@@ -61,12 +62,14 @@ for (let i = 0; i < strings.length; i += perCommitBodies) {
   await c.run(`INSERT INTO decisions (project, event_id, ts, request_id, user_id, session_id, surface, policy, policy_version, strategy, attributes, n_shown)
                SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.user_id, e.session_id, e.surface, e.policy,
                       e.policy_version, e.strategy, e.attributes, len(e.shown) FROM x_ev WHERE e.type = 'decision'`);
-  await c.run(`INSERT INTO exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored)
-               SELECT 'bench', event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, s.item_id, s.position, s.propensity, s.score, s.explored
+  await c.run(`INSERT INTO exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, outcome_key)
+               SELECT 'bench', event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, s.item_id, s.position, s.propensity, s.score, s.explored,
+                      ${OUTCOME_KEY_SQL('request_id', 's.item_id')}
                FROM (SELECT e.event_id, e.request_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy,
                             unnest(e.shown) AS s FROM x_ev WHERE e.type = 'decision')`);
-  await c.run(`INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value)
-               SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.item_id, e.kind, e.value FROM x_ev WHERE e.type = 'outcome'`);
+  await c.run(`INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value, outcome_key)
+               SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.item_id, e.kind, e.value,
+                      ${OUTCOME_KEY_SQL('e.request_id', 'e.item_id')} FROM x_ev WHERE e.type = 'outcome'`);
   await c.run('COMMIT');
   commits++;
 }

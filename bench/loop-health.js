@@ -161,9 +161,11 @@ async function writeCsv(parquet, csv) {
 async function buildStore(parquet, store, rows) {
   for (const f of [store, `${store}.wal`]) fs.rmSync(f, { force: true });
   const { DuckDbStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'store', 'duckdb', 'store.js')).href);
+  const { OUTCOME_KEY_SQL } = await import(pathToFileURL(path.join(ROOT, 'dist', 'store', 'duckdb', 'tables.js')).href);
   const s = await DuckDbStore.open(store);
   await s.close();
   const src = `read_parquet(${sqlStr(parquet)})`;
+  const key = OUTCOME_KEY_SQL('request_id', 'item_id'); // as the store's ingest writes it
   const p = sqlStr(PROJECT);
   await withDb(store, async (c) => {
     const step = async (name, sql) => {
@@ -180,10 +182,10 @@ async function buildStore(parquet, store, rows) {
     await step('exposures', `INSERT INTO exposures
       SELECT ${p}, decision_id, request_id, ts, user_id, 'home', 'ranker', policy_version, strategy, item_id, position,
         propensity, NULL, explored,
-        CAST(least(${PER_DECISION}, ${rows} - ${PER_DECISION} * CAST(substr(decision_id, 5) AS BIGINT)) AS INTEGER)
+        CAST(least(${PER_DECISION}, ${rows} - ${PER_DECISION} * CAST(substr(decision_id, 5) AS BIGINT)) AS INTEGER), ${key}
       FROM ${src}`);
     await step('outcomes', `INSERT INTO outcomes
-      SELECT ${p}, 'out-' || request_id || '-' || item_id, ts + INTERVAL 30 SECOND, request_id, item_id, 'click', 1.0
+      SELECT ${p}, 'out-' || request_id || '-' || item_id, ts + INTERVAL 30 SECOND, request_id, item_id, 'click', 1.0, ${key}
       FROM ${src} WHERE click`);
     await step('commit', 'COMMIT');
     await step('checkpoint', 'CHECKPOINT');

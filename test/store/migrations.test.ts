@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateBatch } from '../../src/events/validate.js';
 import { MIGRATIONS } from '../../src/store/duckdb/migrations.js';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
-import { decision, tmpDir } from '../helpers.js';
+import { decision, outcome, tmpDir } from '../helpers.js';
 
 describe('migrations', () => {
   it('record every version once and leave a reopened store as it was', async () => {
@@ -24,12 +24,44 @@ describe('migrations', () => {
     // Put the store back to how version 3 left it.
     await s.writeConn.run('ALTER TABLE exposures DROP COLUMN n_shown');
     // (and undo the later migrations too: the store runs those after the highest version recorded)
-    for (const t of ['dashboard_rollup', 'dashboard_rollup_days', 'dashboard_rollup_state']) await s.writeConn.run(`DROP TABLE ${t}`);
+    for (const t of ['dashboard_rollup', 'dashboard_rollup_days', 'dashboard_rollup_state', 'store_settings']) await s.writeConn.run(`DROP TABLE ${t}`);
+    for (const t of ['exposures', 'outcomes']) await s.writeConn.run(`ALTER TABLE ${t} DROP COLUMN outcome_key`);
     await s.writeConn.run('DELETE FROM schema_migrations WHERE version >= 4');
     await s.close();
     const again = await DuckDbStore.open(db);
     const rows = await again.query('SELECT n_shown, count(*) AS n FROM exposures GROUP BY n_shown ORDER BY n_shown');
     await again.close();
     expect(rows).toEqual([{ n_shown: 2, n: 2 }, { n_shown: 3, n: 3 }]);
+  });
+
+  it('version 6 keys the exposures and outcomes written before it, and a store is rekeyed when the hash it was keyed with changes', async () => {
+    const db = path.join(tmpDir(), 'lg.duckdb');
+    const s = await DuckDbStore.open(db);
+    const shown = ['a', 'b', 'c'].map((item_id, i) => ({ item_id, position: i + 1, propensity: 0.5, explored: false }));
+    const d = decision({ request_id: 'req-six', shown });
+    const longId = 'x'.repeat(40); // longer than the 12 bytes DuckDB keeps inline
+    await s.writeEvents([{ project: 'p', events: validateBatch([d, decision({ request_id: longId, shown }), outcome({ request_id: 'req-six', item_id: 'b' }), outcome({ request_id: longId, item_id: 'c' })]).valid }]);
+    const expected = `hash(CAST(request_id AS VARCHAR), CAST(item_id AS VARCHAR))`;
+    const keyed = async (st: DuckDbStore) =>
+      st.query(`SELECT (SELECT count(*) FROM exposures WHERE outcome_key = ${expected}) AS e, (SELECT count(*) FROM outcomes WHERE outcome_key = ${expected}) AS o`);
+    expect(await keyed(s)).toEqual([{ e: 6, o: 2 }]);
+    // As version 5 left it: no key column, no settings.
+    for (const t of ['exposures', 'outcomes']) await s.writeConn.run(`ALTER TABLE ${t} DROP COLUMN outcome_key`);
+    await s.writeConn.run('DROP TABLE store_settings');
+    await s.writeConn.run('DELETE FROM schema_migrations WHERE version >= 6');
+    await s.close();
+    const again = await DuckDbStore.open(db);
+    expect(await keyed(again)).toEqual([{ e: 6, o: 2 }]);
+    // Keys made by another hash (here: scrambled) and a probe that is not this engine's: the next open rekeys all.
+    await again.writeConn.run('UPDATE exposures SET outcome_key = outcome_key + 1');
+    await again.writeConn.run('UPDATE outcomes SET outcome_key = 7');
+    await again.writeConn.run(`UPDATE store_settings SET value = 'another engine' WHERE name = 'outcome_key_probe'`);
+    expect(await keyed(again)).toEqual([{ e: 0, o: 0 }]);
+    await again.close();
+    const third = await DuckDbStore.open(db);
+    expect(await keyed(third)).toEqual([{ e: 6, o: 2 }]);
+    const probe = await third.query(`SELECT count(*) AS n FROM store_settings WHERE name = 'outcome_key_probe' AND value <> 'another engine'`);
+    expect(probe).toEqual([{ n: 1 }]);
+    await third.close();
   });
 });

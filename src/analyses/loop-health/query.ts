@@ -3,7 +3,7 @@
  * the exposures themselves.
  */
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
-import { lit, type Queryable } from '../sql.js';
+import { lit, OUTCOME_PAIR_MATCH, outcomePairJoin, type Queryable } from '../sql.js';
 
 export type Window = 'day' | 'week' | 'none';
 
@@ -42,15 +42,13 @@ function where(scope: Scope, params: unknown[]): string {
   return w;
 }
 
-/** Outcomes per (request, item), joined to exposures; success = at least one outcome of the counted kinds. */
-function outcomeJoin(scope: Scope, params: unknown[]): string {
+/** The outcomes that count as success: a counted kind with a positive value (a rating of 0 or a dwell of 0 ms is none). */
+function successWhere(scope: Scope, params: unknown[]): string {
   params.push(scope.project);
-  // Success: an outcome of a counted kind with a positive value (a rating of 0 or a dwell of 0 ms is no success).
   let w = `project = $${params.length} AND item_id IS NOT NULL AND value > 0`;
   if (scope.outcomeKinds.length) w += ` AND kind IN (${scope.outcomeKinds.map(lit).join(', ')})`;
   else w += ` AND kind NOT IN (${NEGATIVE_OUTCOME_KINDS.map(lit).join(', ')})`;
-  return `LEFT JOIN (SELECT request_id, item_id, count(*) AS n FROM outcomes WHERE ${w} GROUP BY request_id, item_id) o
-            ON o.request_id = e.request_id AND o.item_id = e.item_id`;
+  return w;
 }
 
 const keyCols = (n: number) => Array.from({ length: n }, (_, i) => `g${i}`);
@@ -107,15 +105,22 @@ const EXPLORE_STRATEGIES = new Set(['exploration', 'holdout']);
 export async function exposureScan(db: Queryable, scope: Scope, split = 2): Promise<ExposureScan | null> {
   const params: unknown[] = [];
   const g = groupExprs(db, scope);
-  const join = outcomeJoin(scope, params);
+  const success = successWhere(scope, params);
   params.push(split);
-  const sql = `SELECT ${g.length ? select(g) + ',' : ''} e.item_id AS item, e.explored AS explored, e.strategy AS strategy,
-      CASE WHEN e.position < $${params.length} THEN e.position ELSE $${params.length} END AS slot,
-      count(*) AS exposures, count(o.n) AS hits, sum(o.n) AS outcomes, ${db.dialect.epochSeconds('min(e.ts)')} AS first_s,
-      sum(1.0 / coalesce(e.n_shown, 1)) AS decision_weight
-    FROM exposures e ${join}
-    WHERE ${where(scope, params)}
-    GROUP BY ${[...keyCols(g.length), 'e.item_id', 'e.explored', 'e.strategy', 'slot'].join(', ')}`;
+  const slotExpr = `CASE WHEN e.position < $${params.length} THEN e.position ELSE $${params.length} END`;
+  const keys = `${g.length ? select(g) + ',' : ''} e.item_id AS item, e.explored AS explored, e.strategy AS strategy, ${slotExpr} AS slot`;
+  const inScope = where(scope, params);
+  const byKey = [...keyCols(g.length), 'item', 'explored', 'strategy', 'slot'].join(', ');
+  // Exposures and their hits in two branches, summed per key: the hits branch is an inner join, so that only the
+  // exposures with an outcome go through it (see outcomePairJoin); a LEFT JOIN would carry all of them.
+  const sql = `SELECT ${byKey}, sum(x) AS exposures, sum(h) AS hits, sum(n) AS outcomes, ${db.dialect.epochSeconds('min(f)')} AS first_s,
+      sum(w) AS decision_weight
+    FROM (SELECT ${keys}, count(*) AS x, 0 AS h, 0 AS n, min(e.ts) AS f, sum(1.0 / coalesce(e.n_shown, 1)) AS w
+          FROM exposures e WHERE ${inScope} GROUP BY ${byKey}
+        UNION ALL
+          SELECT ${keys}, 0 AS x, count(*) AS h, sum(o.n) AS n, NULL AS f, 0 AS w
+          FROM exposures e ${outcomePairJoin(success)} WHERE ${inScope} AND ${OUTCOME_PAIR_MATCH} GROUP BY ${byKey}) t
+    GROUP BY ${byKey}`;
   const cols = await db.queryColumns(sql, params);
   const num = (name: string): Float64Array => {
     const c = cols[name];

@@ -5,7 +5,7 @@
  * arithmetic over these typed arrays, so changing a filter does not scan the store again.
  */
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
-import { EXPLORE_SQL, lit, type Queryable } from '../sql.js';
+import { EXPLORE_SQL, lit, OUTCOME_PAIR_MATCH, outcomePairJoin, type Queryable } from '../sql.js';
 
 export interface Rollup {
   project: string;
@@ -40,16 +40,17 @@ function dayText(n: number): string {
 /** Success as in loop health's default: an outcome of a kind that is not negative, with a positive value. */
 function rollupSelect(db: Queryable, where = ''): string {
   const negative = NEGATIVE_OUTCOME_KINDS.map(lit).join(', ');
-  return `SELECT CAST(floor(${db.dialect.epochSeconds('e.ts')} / ${DAY_SECONDS}) AS INTEGER) AS day,
+  const keys = `CAST(floor(${db.dialect.epochSeconds('e.ts')} / ${DAY_SECONDS}) AS INTEGER) AS day,
       coalesce(CAST(e.policy_version AS VARCHAR), '(none)') AS version, e.item_id AS item,
-      CASE WHEN ${EXPLORE_SQL} THEN 1 ELSE 0 END AS explore, count(*) AS exposures, count(o.n) AS hits
-    FROM exposures e
-      LEFT JOIN (SELECT request_id, item_id, count(*) AS n FROM outcomes
-                 WHERE project = $1 AND item_id IS NOT NULL AND value > 0 AND kind NOT IN (${negative})
-                 GROUP BY request_id, item_id) o
-        ON o.request_id = e.request_id AND o.item_id = e.item_id
-    WHERE e.project = $1${where}
-    GROUP BY 1, 2, 3, 4`;
+      CASE WHEN ${EXPLORE_SQL} THEN 1 ELSE 0 END AS explore`;
+  const success = `project = $1 AND item_id IS NOT NULL AND value > 0 AND kind NOT IN (${negative})`;
+  // Exposures, and the exposures with a success (an inner join: see outcomePairJoin), summed per key.
+  return `SELECT day, version, item, explore, sum(x) AS exposures, sum(h) AS hits
+    FROM (SELECT ${keys}, count(*) AS x, 0 AS h FROM exposures e WHERE e.project = $1${where} GROUP BY day, version, item, explore
+        UNION ALL
+          SELECT ${keys}, 0 AS x, count(*) AS h FROM exposures e ${outcomePairJoin(success)}
+          WHERE e.project = $1${where} AND ${OUTCOME_PAIR_MATCH} GROUP BY day, version, item, explore) t
+    GROUP BY day, version, item, explore`;
 }
 
 /** Scans of the raw tables (for tests and benchmarks): full rollups, and rollups of some days only. */

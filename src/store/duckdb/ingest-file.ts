@@ -22,6 +22,7 @@ import { STRATEGIES, LABEL_SOURCES, OUTCOME_KINDS, LIMITS } from '../../events/s
 import { validateEvent, type ValidEvent } from '../../events/validate.js';
 import { UserError, type FileIngestOptions, type FileIngestResult, type FileKind } from '../store.js';
 import type { DuckDbStore } from './store.js';
+import { OUTCOME_KEY_SQL } from './tables.js';
 
 type FieldType = 'id' | 'text' | 'number' | 'integer' | 'propensity' | 'boolean' | 'timestamp' | 'enum';
 
@@ -530,17 +531,21 @@ async function ingestFlat(
         );
         await insert(
           'exposures',
-          'project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown',
-          `${p}, {event_id}, {request_id}, {ts}, {user_id}, {surface}, {policy}, {policy_version}, {strategy}, {item_id}, CAST({position} AS INTEGER), {propensity}, {score}, coalesce({explored}, false), 1`,
+          'project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown, outcome_key',
+          `${p}, {event_id}, {request_id}, {ts}, {user_id}, {surface}, {policy}, {policy_version}, {strategy}, {item_id}, CAST({position} AS INTEGER), {propensity}, {score}, coalesce({explored}, false), 1, ${OUTCOME_KEY_SQL('{request_id}', '{item_id}')}`,
         );
         await insert(
           'outcomes',
-          'project, event_id, ts, request_id, item_id, kind, value',
-          `${p}, {event_id} || ':reward', {ts}, {request_id}, {item_id}, {reward_kind}, {reward}`,
+          'project, event_id, ts, request_id, item_id, kind, value, outcome_key',
+          `${p}, {event_id} || ':reward', {ts}, {request_id}, {item_id}, {reward_kind}, {reward}, ${OUTCOME_KEY_SQL('{request_id}', '{item_id}')}`,
           `{reward} IS NOT NULL AND {reward} <> 0`,
         );
       } else if (kind === 'outcomes') {
-        await insert('outcomes', 'project, event_id, ts, request_id, item_id, kind, value', `${p}, {event_id}, {ts}, {request_id}, {item_id}, {kind}, {value}`);
+        await insert(
+          'outcomes',
+          'project, event_id, ts, request_id, item_id, kind, value, outcome_key',
+          `${p}, {event_id}, {ts}, {request_id}, {item_id}, {kind}, {value}, ${OUTCOME_KEY_SQL('{request_id}', '{item_id}')}`,
+        );
       } else if (kind === 'predictions') {
         await insert(
           'predictions',

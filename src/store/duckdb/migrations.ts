@@ -94,4 +94,16 @@ export const MIGRATIONS: Migration[] = [
         computed_at TIMESTAMP NOT NULL)`,
     ],
   },
+  {
+    version: 6,
+    name: 'outcome join key on exposures and outcomes',
+    // outcome_key = hash(request_id, item_id) (OUTCOME_KEY_SQL in tables.ts): the outcome join on one integer. The store
+    // fills it for rows written before this migration, and again whenever the engine's hash() changes (store_settings
+    // keeps a probe of it): DuckDbStore.ensureOutcomeKeys.
+    statements: [
+      `ALTER TABLE exposures ADD COLUMN outcome_key UBIGINT`,
+      `ALTER TABLE outcomes ADD COLUMN outcome_key UBIGINT`,
+      `CREATE TABLE store_settings (name VARCHAR NOT NULL, value VARCHAR NOT NULL)`,
+    ],
+  },
 ];

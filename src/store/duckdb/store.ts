@@ -23,6 +23,8 @@ import { StoreClosingError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   ColumnBuffer,
+  KEYED_BY_OUTCOME,
+  OUTCOME_KEY_SQL,
   TABLES,
   chunkTypes,
   createStagingSql,
@@ -130,6 +132,7 @@ export class DuckDbStore implements Store {
     for (const c of [writeConn, ...readConns]) await c.run("SET TimeZone = 'UTC'");
     const store = new DuckDbStore(resolved, instance, writeConn, readConns);
     await store.migrate();
+    await store.ensureOutcomeKeys();
     for (const t of Object.values(TABLES)) await writeConn.run(createStagingSql(t));
     return store;
   }
@@ -155,6 +158,32 @@ export class DuckDbStore implements Store {
         await c.run('ROLLBACK');
         throw err;
       }
+    }
+  }
+
+  /**
+   * Fills outcome_key (OUTCOME_KEY_SQL) where it is missing, and everywhere when the engine's hash() is not the one the
+   * keys were made with: store_settings keeps a probe, the hashes of a short and of a long text pair. After the update
+   * of DuckDB that changed them, a store is rekeyed once, on open, in one transaction.
+   */
+  private async ensureOutcomeKeys(): Promise<void> {
+    const c = this.writeConn;
+    const probeSql = `SELECT CAST(${OUTCOME_KEY_SQL("'req-1'", "'item-1'")} AS VARCHAR) || ':' || CAST(${OUTCOME_KEY_SQL("repeat('r', 40)", "repeat('i', 40)")} AS VARCHAR) AS p`;
+    const probe = String((await c.runAndReadAll(probeSql)).getRowObjectsJS()[0]!.p);
+    const [kept] = (await c.runAndReadAll(`SELECT value FROM store_settings WHERE name = 'outcome_key_probe'`)).getRowObjectsJS();
+    const all = kept?.value !== probe;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      for (const t of KEYED_BY_OUTCOME)
+        await c.run(`UPDATE ${t} SET outcome_key = ${OUTCOME_KEY_SQL('request_id', 'item_id')}${all ? '' : ' WHERE outcome_key IS NULL'}`);
+      if (all) {
+        await c.run(`DELETE FROM store_settings WHERE name = 'outcome_key_probe'`);
+        await c.run(`INSERT INTO store_settings VALUES ('outcome_key_probe', $1)`, [probe]);
+      }
+      await c.run('COMMIT');
+    } catch (err) {
+      await c.run('ROLLBACK');
+      throw err;
     }
   }
 

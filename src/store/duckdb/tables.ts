@@ -76,10 +76,23 @@ export function createStagingSql(t: TableSpec): string {
   return `CREATE TEMP TABLE IF NOT EXISTS ${stagingName(t)} (${t.columns.map(([c, k]) => `${c} ${stagingSqlType[k]}`).join(', ')})`;
 }
 
+/**
+ * The key that ties an outcome to the exposure it is about, kept on both tables (migration 6): a 64-bit hash of
+ * (request_id, item_id). Analyses join on it, a join on one integer instead of two texts, and then compare the texts of
+ * the rows it matched (see OUTCOME_PAIR_MATCH in src/analyses/sql.ts), so a hash collision cannot give a false match.
+ * DuckDB's hash() is not promised stable across versions: the store records a probe of it and rekeys when it changes
+ * (DuckDbStore.ensureOutcomeKeys).
+ */
+export const OUTCOME_KEY_SQL = (requestId: string, itemId: string) => `hash(CAST(${requestId} AS VARCHAR), CAST(${itemId} AS VARCHAR))`;
+
+/** Tables that carry outcome_key. */
+export const KEYED_BY_OUTCOME = new Set<TableSpec['name']>(['exposures', 'outcomes']);
+
 export function insertFromStagingSql(t: TableSpec): string {
-  const cols = t.columns.map(([c]) => c).join(', ');
+  const cols = t.columns.map(([c]) => c);
   const exprs = t.columns.map(([c, k]) => (k === 'ts' ? `make_timestamp(CAST(${c} AS BIGINT))` : k === 'json' ? `CAST(${c} AS JSON)` : c));
-  return `INSERT INTO ${t.name} (${cols}) SELECT ${exprs.join(', ')} FROM ${stagingName(t)}`;
+  if (KEYED_BY_OUTCOME.has(t.name)) (cols.push('outcome_key'), exprs.push(OUTCOME_KEY_SQL('request_id', 'item_id')));
+  return `INSERT INTO ${t.name} (${cols.join(', ')}) SELECT ${exprs.join(', ')} FROM ${stagingName(t)}`;
 }
 
 export function chunkTypes(t: TableSpec): DuckDBType[] {

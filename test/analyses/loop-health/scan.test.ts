@@ -101,3 +101,28 @@ describe('exploration and splits', () => {
     expect([share('personalized'), share('exploration'), share('holdout')]).toEqual([3 / 14, 1, 1]);
   });
 });
+
+describe('the outcome join', () => {
+  it('counts an outcome for its own exposure only, even when another exposure has the same outcome_key', async () => {
+    // Two exposures a (request r_a) and b (request r_b), a click on a. Then b is given a's outcome_key, as a 64-bit
+    // hash collision of (r_b, b) with (r_a, a) would: the key alone would match the click to both.
+    const project = 'collide';
+    const d1 = decision(project, [{ item: 'a', position: 1 }]);
+    const d2 = decision(project, [{ item: 'b', position: 1 }]);
+    await store.writeEvents([{ project, events: [d1, d2, click(d1, 'a')] }]);
+    const before = (await exposureScan(store, { project, window: 'none', by: [], outcomeKinds: [] }))!;
+    const hits = (s: typeof before) => Object.fromEntries(s.items.map((r) => [r.item, [r.exposures, r.hits, r.outcomes]]));
+    expect(hits(before)).toEqual({ a: [1, 1, 1], b: [1, 0, 0] });
+    const conn = await store.connect();
+    try {
+      await conn.run(`UPDATE exposures SET outcome_key = (SELECT outcome_key FROM exposures WHERE project = '${project}' AND item_id = 'a')
+        WHERE project = '${project}' AND item_id = 'b'`);
+      const keys = (await conn.runAndReadAll(`SELECT count(DISTINCT outcome_key) AS k FROM exposures WHERE project = '${project}'`)).getRowObjectsJS();
+      expect(Number(keys[0]!.k)).toBe(1);
+    } finally {
+      conn.closeSync();
+    }
+    const after = (await exposureScan(store, { project, window: 'none', by: [], outcomeKinds: [] }))!;
+    expect(hits(after)).toEqual({ a: [1, 1, 1], b: [1, 0, 0] });
+  });
+});
