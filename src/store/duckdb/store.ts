@@ -5,7 +5,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBTypeId, listValue, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import { duckdb } from './duckdb-api.js';
 import type { ValidEvent } from '../../events/validate.js';
 import type { Column, SqlDialect } from '../../analyses/sql.js';
 import {
@@ -32,7 +33,7 @@ import {
   stagingName,
   type TableSpec,
 } from './tables.js';
-import { ingestFile } from './ingest-file.js';
+import { isNumericType, readColumns } from './columns.js';
 
 /** Serializes async critical sections (the write connection is used by one job at a time). */
 export class Mutex {
@@ -62,7 +63,7 @@ export async function appendRows(conn: DuckDBConnection, table: string, spec: Ta
     const types = chunkTypes(spec);
     for (let start = 0; start < buf.length; start += 2048) {
       const end = Math.min(buf.length, start + 2048);
-      const chunk = DuckDBDataChunk.create(types, end - start);
+      const chunk = duckdb.DuckDBDataChunk.create(types, end - start);
       chunk.setColumns(buf.columns.map((c) => c.slice(start, end)) as DuckDBValue[][]);
       appender.appendDataChunk(chunk);
     }
@@ -120,7 +121,7 @@ export class DuckDbStore implements Store {
     let instance: DuckDBInstance;
     try {
       // A large WAL before checkpointing keeps commits cheap under sustained ingest; DuckDB replays it on open.
-      instance = await DuckDBInstance.create(resolved, { checkpoint_threshold: '256MB' });
+      instance = await duckdb.DuckDBInstance.create(resolved, { checkpoint_threshold: '256MB' });
     } catch (err) {
       const msg = (err as Error).message;
       if (/Could not set lock|Conflicting lock/i.test(msg)) throw new UserError(lockMessage(resolved, msg));
@@ -259,7 +260,7 @@ export class DuckDbStore implements Store {
         if (!rows.length) continue;
         const keys = rows.map((r) => `${String(r[0])}\u0000${String(r[1])}`);
         for (const k of keys) dups.add(`${t.name}\u0000${k}`);
-        const list = listValue(keys);
+        const list = duckdb.listValue(keys);
         await c.run(`DELETE FROM ${stagingName(t)} WHERE project || chr(0) || event_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
         if (t.name === 'decisions')
           for (const dep of [TABLES.exposures, TABLES.candidates])
@@ -274,8 +275,9 @@ export class DuckDbStore implements Store {
     return counts;
   }
 
+  /** Loads the file ingester (and the event schemas it validates with) on first use: analyses do not need them. */
   ingestFile(options: FileIngestOptions): Promise<FileIngestResult> {
-    return this.writeLock.run(() => ingestFile(this, options));
+    return this.writeLock.run(async () => (await import('./ingest-file.js')).ingestFile(this, options));
   }
 
   async createApiKey(project: string): Promise<{ key: string; keyId: string }> {
@@ -333,9 +335,14 @@ export class DuckDbStore implements Store {
 
   /** A read on read connection k (ANALYSIS or QUICK). */
   private read(sql: string, params: readonly unknown[], k = ANALYSIS) {
+    return this.tracked(() => this.readConns[k]!.runAndReadAll(sql, params as DuckDBValue[]), k);
+  }
+
+  /** A read on connection k, counted so that stopReads() can interrupt it and wait for it. */
+  private tracked<T>(start: () => Promise<T>, k: number): Promise<T> {
     if (this.closing) return Promise.reject(new StoreClosingError());
     this.inFlight[k]!++;
-    const p = this.readConns[k]!.runAndReadAll(sql, params as DuckDBValue[]);
+    const p = start();
     this.reads.add(p);
     const done = () => {
       this.reads.delete(p);
@@ -368,7 +375,13 @@ export class DuckDbStore implements Store {
     return c;
   }
 
+  /**
+   * Columns straight from DuckDB's vectors (readColumns) when every column is numeric or VARCHAR, which is what the
+   * analyses' per-round queries select; through the library's converter otherwise.
+   */
   async queryColumns(sql: string, params: readonly unknown[] = []): Promise<Record<string, Column>> {
+    const fast = await this.tracked(async () => readColumns(await this.readConns[ANALYSIS]!.run(sql, params as DuckDBValue[])), ANALYSIS);
+    if (fast) return fast;
     const reader = await this.read(sql, params);
     const names = reader.columnNames();
     const types = reader.columnTypes();
@@ -377,8 +390,7 @@ export class DuckDbStore implements Store {
     names.forEach((name, i) => {
       const values = cols[i] ?? []; // no rows: no column arrays at all
       const t = types[i]!.typeId;
-      const numeric = [DuckDBTypeId.DOUBLE, DuckDBTypeId.FLOAT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.TINYINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.BOOLEAN, DuckDBTypeId.DECIMAL].includes(t);
-      if (numeric) {
+      if (isNumericType(t)) {
         const a = new Float64Array(values.length);
         for (let j = 0; j < values.length; j++) {
           const v = values[j];

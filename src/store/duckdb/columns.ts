@@ -1,0 +1,160 @@
+/**
+ * A query result read column by column straight from DuckDB's vectors: numbers into one Float64Array per column,
+ * text into one array of strings. `getColumnsJS()` of @duckdb/node-api gives the same values, but it converts value by
+ * value through a generic converter and tests every row's validity bit with BigInt arithmetic; on the 200k rounds of
+ * loop health's anchor (7 columns) that took 0.35-0.55 s, which this reader cuts to about a third.
+ *
+ * The layouts read here are those of DuckDB's C API (duckdb.h): a numeric vector is a plain array of its C type; a
+ * validity mask is an array of uint64 words, bit i of the mask (little-endian) set when row i is valid, or absent when
+ * every row is; a VARCHAR vector is an array of 16-byte duckdb_string_t, a uint32 length then either the bytes
+ * themselves (12 bytes or fewer, "inlined") or a 4-byte prefix and a pointer to them.
+ *
+ * Strings: the bytes of a chunk's strings are gathered into one buffer and decoded once; when they are all ASCII the
+ * strings are cut from the decoded text by byte offsets, otherwise each is decoded by itself. Results with a column of
+ * another type (HUGEINT, DECIMAL, timestamps, lists...) are left to the library (readColumns gives null).
+ */
+import type { DuckDBDataChunk, DuckDBMaterializedResult, DuckDBTypeId as TypeId } from '@duckdb/node-api';
+import type Bindings from '@duckdb/node-bindings';
+import { bindings, duckdb } from './duckdb-api.js';
+
+const { DuckDBTypeId } = duckdb;
+type DuckDBTypeId = TypeId;
+import type { Column } from '../../analyses/sql.js';
+
+/** Bytes per value of the numeric types read from raw vectors, with the typed array that views them. */
+const RAW_NUMERIC: Partial<Record<DuckDBTypeId, { bytes: number; view: (b: ArrayBuffer, off: number, n: number) => ArrayLike<number | bigint> }>> = {
+  [DuckDBTypeId.DOUBLE]: { bytes: 8, view: (b, o, n) => new Float64Array(b, o, n) },
+  [DuckDBTypeId.FLOAT]: { bytes: 4, view: (b, o, n) => new Float32Array(b, o, n) },
+  [DuckDBTypeId.BIGINT]: { bytes: 8, view: (b, o, n) => new BigInt64Array(b, o, n) },
+  [DuckDBTypeId.UBIGINT]: { bytes: 8, view: (b, o, n) => new BigUint64Array(b, o, n) },
+  [DuckDBTypeId.INTEGER]: { bytes: 4, view: (b, o, n) => new Int32Array(b, o, n) },
+  [DuckDBTypeId.UINTEGER]: { bytes: 4, view: (b, o, n) => new Uint32Array(b, o, n) },
+  [DuckDBTypeId.SMALLINT]: { bytes: 2, view: (b, o, n) => new Int16Array(b, o, n) },
+  [DuckDBTypeId.USMALLINT]: { bytes: 2, view: (b, o, n) => new Uint16Array(b, o, n) },
+  [DuckDBTypeId.TINYINT]: { bytes: 1, view: (b, o, n) => new Int8Array(b, o, n) },
+  [DuckDBTypeId.UTINYINT]: { bytes: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
+  [DuckDBTypeId.BOOLEAN]: { bytes: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
+  // Two's complement, lower 64 bits first (duckdb_hugeint); read as four 32-bit words each, see hugeints().
+  [DuckDBTypeId.HUGEINT]: { bytes: 16, view: (b, o, n) => new Uint32Array(b, o, 4 * n) },
+};
+
+/** Types the store gives as numbers: those read raw, and DECIMAL and UHUGEINT through the library's converter. */
+export const isNumericType = (t: DuckDBTypeId) => RAW_NUMERIC[t] !== undefined || t === DuckDBTypeId.DECIMAL || t === DuckDBTypeId.UHUGEINT;
+
+/** The validity mask of a vector as bytes, or null when every row is valid. */
+function validityOf(vector: Bindings.Vector, rows: number): Uint8Array | null {
+  return bindings.vector_get_validity(vector, Math.ceil(rows / 64) * 8) ?? null;
+}
+
+const isValid = (mask: Uint8Array | null, j: number) => mask === null || (mask[j >>> 3]! & (1 << (j & 7))) !== 0;
+
+/**
+ * HUGEINTs (sums of counts, mostly) as numbers: the value is upper * 2^64 + lower, upper signed, each word little-endian
+ * pairs of 32-bit halves. Non-negative values below 2^53 are exact in doubles and computed from the halves; the others
+ * go through BigInt, which rounds once, as Number(bigint) does.
+ */
+function hugeints(w: Uint32Array, out: Float64Array, at: number, m: number): void {
+  for (let j = 0; j < m; j++) {
+    const k = 4 * j;
+    if (w[k + 3] === 0 && w[k + 2] === 0 && w[k + 1]! < 0x200000) out[at + j] = w[k + 1]! * 0x100000000 + w[k]!;
+    else {
+      const big = (BigInt(w[k + 3]!) << 96n) | (BigInt(w[k + 2]!) << 64n) | (BigInt(w[k + 1]!) << 32n) | BigInt(w[k]!);
+      out[at + j] = Number(BigInt.asIntN(128, big));
+    }
+  }
+}
+
+function readNumeric(chunks: readonly DuckDBDataChunk[], col: number, type: DuckDBTypeId, rows: number): Float64Array {
+  const out = new Float64Array(rows);
+  const raw = RAW_NUMERIC[type]!;
+  let r = 0;
+  for (const chunk of chunks) {
+    const m = chunk.rowCount;
+    const vector = bindings.data_chunk_get_vector(chunk.chunk, col);
+    const data = bindings.vector_get_data(vector, m * raw.bytes);
+    const values = raw.view(data.buffer as ArrayBuffer, data.byteOffset, m);
+    if (values instanceof Float64Array) out.set(values, r);
+    else if (type === DuckDBTypeId.HUGEINT) hugeints(values as Uint32Array, out, r, m);
+    else if (typeof values[0] === 'bigint') for (let j = 0; j < m; j++) out[r + j] = Number(values[j]);
+    else if (type === DuckDBTypeId.BOOLEAN) for (let j = 0; j < m; j++) out[r + j] = values[j] ? 1 : 0;
+    else for (let j = 0; j < m; j++) out[r + j] = values[j] as number;
+    const mask = validityOf(vector, m);
+    if (mask) for (let j = 0; j < m; j++) if (!isValid(mask, j)) out[r + j] = NaN;
+    r += m;
+  }
+  return out;
+}
+
+const decoder = new TextDecoder();
+let scratch = new Uint8Array(1 << 16);
+let ends = new Uint32Array(2048);
+
+function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: number): Array<string | null> {
+  const out = new Array<string | null>(rows);
+  let r = 0;
+  for (const chunk of chunks) {
+    const m = chunk.rowCount;
+    const vector = bindings.data_chunk_get_vector(chunk.chunk, col);
+    const data = bindings.vector_get_data(vector, m * 16);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const mask = validityOf(vector, m);
+    let total = 0;
+    for (let j = 0; j < m; j++) if (isValid(mask, j)) total += view.getUint32(j * 16, true);
+    if (scratch.length < total) scratch = new Uint8Array(Math.max(total, scratch.length * 2));
+    if (ends.length < m) ends = new Uint32Array(m);
+    let p = 0, high = 0;
+    for (let j = 0; j < m; j++) {
+      if (isValid(mask, j)) {
+        const at = j * 16, len = view.getUint32(at, true);
+        const bytes = len <= 12 ? data : bindings.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + at + 8, len);
+        const from = len <= 12 ? at + 4 : 0;
+        for (let k = 0; k < len; k++) {
+          const b = bytes[from + k]!;
+          high |= b;
+          scratch[p + k] = b;
+        }
+        p += len;
+      }
+      ends[j] = p;
+    }
+    let q = 0;
+    if (high < 0x80) {
+      const text = decoder.decode(scratch.subarray(0, p));
+      for (let j = 0; j < m; j++, r++) {
+        const e = ends[j]!;
+        out[r] = isValid(mask, j) ? text.substring(q, e) : null;
+        q = e;
+      }
+    } else {
+      for (let j = 0; j < m; j++, r++) {
+        const e = ends[j]!;
+        out[r] = isValid(mask, j) ? decoder.decode(scratch.subarray(q, e)) : null;
+        q = e;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Every chunk of a materialized result as columns: numeric types as Float64Array (NULL as NaN, booleans as 0/1),
+ * VARCHAR as strings; null, before any chunk is fetched, when a column has another type.
+ */
+export async function readColumns(result: DuckDBMaterializedResult): Promise<Record<string, Column> | null> {
+  const names = result.columnNames();
+  const types = names.map((_, col) => result.columnTypeId(col));
+  if (!types.every((t) => RAW_NUMERIC[t] || t === DuckDBTypeId.VARCHAR)) return null;
+  const chunks: DuckDBDataChunk[] = [];
+  let rows = 0;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    chunks.push(chunk);
+    rows += chunk.rowCount;
+  }
+  const out: Record<string, Column> = {};
+  names.forEach((name, col) => {
+    out[name] = types[col] === DuckDBTypeId.VARCHAR ? readVarchar(chunks, col, rows) : readNumeric(chunks, col, types[col]!, rows);
+  });
+  return out;
+}
