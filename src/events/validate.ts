@@ -21,9 +21,9 @@ import { parseTimestampMicros } from './timestamp.js';
 
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => parseTimestampMicros(v) !== null);
 
-const checkers = Object.fromEntries(
-  EVENT_TYPES.map((t) => [t, TypeCompiler.Compile(EventSchemas[t])]),
-) as Record<EventType, TypeCheck<TSchema>>;
+/** The compiled schema of each event type, compiled on first use. */
+const checkers: Partial<Record<EventType, TypeCheck<TSchema>>> = {};
+const checkerOf = (t: EventType) => (checkers[t] ??= TypeCompiler.Compile(EventSchemas[t]));
 
 export type ValidEvent =
   | { type: 'decision'; tsMicros: number; event: DecisionEvent }
@@ -152,7 +152,7 @@ export function validateEvent(
       errors: [{ path: '/type', reason: `expected one of ${EVENT_TYPES.join(', ')} (got ${show(type)})` }],
     };
   const t = type as EventType;
-  const check = checkers[t];
+  const check = checkerOf(t);
   if (!check.Check(value)) return { ok: false, errors: structuralErrors(check, value) };
   const e = value as AnyEvent;
   const tsMicros = parseTimestampMicros(e.ts)!;

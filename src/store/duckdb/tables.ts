@@ -2,7 +2,10 @@
  * Column layouts of the event tables and of their per-connection staging twins. Staging holds timestamps as DOUBLE
  * microseconds and JSON as text, so rows can be appended from plain JS arrays; INSERT ... SELECT converts them.
  */
-import { BOOLEAN, DOUBLE, INTEGER, VARCHAR, type DuckDBType } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
+import { duckdb } from './duckdb-api.js';
+
+const { BOOLEAN, DOUBLE, INTEGER, VARCHAR } = duckdb;
 
 export type ColumnKind = 'text' | 'json' | 'ts' | 'double' | 'int' | 'bool';
 
