@@ -43,6 +43,7 @@ const median = (xs) => {
 async function generate(store, rows) {
   const { DuckDbStore } = await import(pathToFileURL(path.join(ROOT, 'dist', 'store', 'duckdb', 'store.js')).href);
   const { OUTCOME_KEY_SQL } = await import(pathToFileURL(path.join(ROOT, 'dist', 'store', 'duckdb', 'tables.js')).href);
+  const { EXPLORE_SQL } = await import(pathToFileURL(path.join(ROOT, 'dist', 'analyses', 'sql.js')).href);
   const s = await DuckDbStore.open(store);
   await s.close();
   const inst = await DuckDBInstance.create(store);
@@ -68,6 +69,7 @@ async function generate(store, rows) {
         pos, CASE WHEN explore THEN 0.001 ELSE 0.5 END, NULL, explore, 3, NULL
       FROM g`);
     await c.run(`UPDATE exposures SET outcome_key = ${OUTCOME_KEY_SQL('request_id', 'item_id')} WHERE project = '${PROJECT}'`);
+    await c.run(`INSERT INTO explored_exposures SELECT * FROM exposures e WHERE e.project = '${PROJECT}' AND ${EXPLORE_SQL}`);
     await c.run(`INSERT INTO outcomes SELECT '${PROJECT}', 'out-' || d || '-' || pos, ts + INTERVAL 30 SECOND, 'req-' || d, e.item_id, 'click', 1.0, e.outcome_key
       FROM g JOIN exposures e ON e.project = '${PROJECT}' AND e.decision_id = 'dec-' || g.d AND e.position = g.pos
       WHERE g.uc < CASE g.pos WHEN 1 THEN 0.036 WHEN 2 THEN 0.030 ELSE 0.024 END`);

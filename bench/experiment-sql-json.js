@@ -16,6 +16,7 @@ import { instrument } from './instrument.js';
 
 const { DuckDbStore } = await import('../dist/store/duckdb/store.js');
 const { OUTCOME_KEY_SQL } = await import('../dist/store/duckdb/tables.js');
+const { EXPLORE_SQL } = await import('../dist/analyses/sql.js');
 
 const { values } = parseArgs({ options: { events: { type: 'string' }, commit: { type: 'string' }, mode: { type: 'string' } } });
 // from_json: the bodies as one VARCHAR parameter; read_json: the bodies written to a file in /dev/shm, read by read_json.
@@ -67,6 +68,8 @@ for (let i = 0; i < strings.length; i += perCommitBodies) {
                       ${OUTCOME_KEY_SQL('request_id', 's.item_id')}
                FROM (SELECT e.event_id, e.request_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy,
                             unnest(e.shown) AS s FROM x_ev WHERE e.type = 'decision')`);
+  await c.run(`INSERT INTO explored_exposures SELECT * FROM exposures e WHERE e.project = 'bench' AND ${EXPLORE_SQL}
+               AND e.decision_id IN (SELECT x.e.event_id FROM x_ev x WHERE x.e.type = 'decision')`);
   await c.run(`INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value, outcome_key)
                SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.item_id, e.kind, e.value,
                       ${OUTCOME_KEY_SQL('e.request_id', 'e.item_id')} FROM x_ev WHERE e.type = 'outcome'`);

@@ -165,6 +165,7 @@ async function buildStore(parquet, store, rows) {
   const s = await DuckDbStore.open(store);
   await s.close();
   const src = `read_parquet(${sqlStr(parquet)})`;
+  const { EXPLORE_SQL } = await import(pathToFileURL(path.join(ROOT, 'dist', 'analyses', 'sql.js')).href);
   const key = OUTCOME_KEY_SQL('request_id', 'item_id'); // as the store's ingest writes it
   const p = sqlStr(PROJECT);
   await withDb(store, async (c) => {
@@ -184,6 +185,8 @@ async function buildStore(parquet, store, rows) {
         propensity, NULL, explored,
         CAST(least(${PER_DECISION}, ${rows} - ${PER_DECISION} * CAST(substr(decision_id, 5) AS BIGINT)) AS INTEGER), ${key}
       FROM ${src}`);
+    // The store's copy of the exploration and holdout exposures, as its ingest writes it.
+    await step('explored exposures', `INSERT INTO explored_exposures SELECT * FROM exposures e WHERE e.project = ${p} AND ${EXPLORE_SQL}`);
     await step('outcomes', `INSERT INTO outcomes
       SELECT ${p}, 'out-' || request_id || '-' || item_id, ts + INTERVAL 30 SECOND, request_id, item_id, 'click', 1.0, ${key}
       FROM ${src} WHERE click`);

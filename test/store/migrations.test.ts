@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateBatch } from '../../src/events/validate.js';
@@ -24,7 +25,7 @@ describe('migrations', () => {
     // Put the store back to how version 3 left it.
     await s.writeConn.run('ALTER TABLE exposures DROP COLUMN n_shown');
     // (and undo the later migrations too: the store runs those after the highest version recorded)
-    for (const t of ['dashboard_rollup', 'dashboard_rollup_days', 'dashboard_rollup_state', 'store_settings']) await s.writeConn.run(`DROP TABLE ${t}`);
+    for (const t of ['dashboard_rollup', 'dashboard_rollup_days', 'dashboard_rollup_state', 'store_settings', 'explored_exposures']) await s.writeConn.run(`DROP TABLE ${t}`);
     for (const t of ['exposures', 'outcomes']) await s.writeConn.run(`ALTER TABLE ${t} DROP COLUMN outcome_key`);
     await s.writeConn.run('DELETE FROM schema_migrations WHERE version >= 4');
     await s.close();
@@ -48,6 +49,7 @@ describe('migrations', () => {
     // As version 5 left it: no key column, no settings.
     for (const t of ['exposures', 'outcomes']) await s.writeConn.run(`ALTER TABLE ${t} DROP COLUMN outcome_key`);
     await s.writeConn.run('DROP TABLE store_settings');
+    await s.writeConn.run('DROP TABLE explored_exposures');
     await s.writeConn.run('DELETE FROM schema_migrations WHERE version >= 6');
     await s.close();
     const again = await DuckDbStore.open(db);
@@ -63,5 +65,41 @@ describe('migrations', () => {
     const probe = await third.query(`SELECT count(*) AS n FROM store_settings WHERE name = 'outcome_key_probe' AND value <> 'another engine'`);
     expect(probe).toEqual([{ n: 1 }]);
     await third.close();
+  });
+
+  it('version 7 copies the exploration and holdout exposures; writes by batch and by file keep the copy equal to EXPLORE_SQL on exposures', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'lg.duckdb');
+    const s = await DuckDbStore.open(db);
+    const slate = (explored: boolean[]) => explored.map((x, i) => ({ item_id: `i${i}`, position: i + 1, propensity: 0.25, explored: x }));
+    const events = [
+      decision({ strategy: 'personalized', shown: slate([false, false]) }),
+      decision({ strategy: 'personalized', shown: slate([false, true, false]) }), // one explored slot
+      decision({ strategy: 'exploration', shown: slate([false, false]) }),
+      decision({ strategy: 'holdout', shown: slate([false]) }),
+    ];
+    await s.writeEvents([{ project: 'p', events: validateBatch(events).valid }]);
+    // A file too: rows 2 and 3 are exploration (flag, strategy), row 1 is not.
+    const file = path.join(dir, 'e.csv');
+    fs.writeFileSync(file, 'ts,item_id,propensity,explored,strategy\n2026-01-01T00:00:00Z,a,0.5,false,personalized\n2026-01-01T00:00:01Z,b,0.5,true,personalized\n2026-01-01T00:00:02Z,c,0.5,false,holdout\n');
+    await s.ingestFile({ project: 'p', path: file, kind: 'exposures', map: {}, set: {} });
+    const same = async (st: DuckDbStore) => {
+      const explore = `(e.explored OR e.strategy IN ('exploration', 'holdout'))`;
+      const [r] = await st.query(`SELECT
+          (SELECT count(*) FROM explored_exposures) AS copy,
+          (SELECT count(*) FROM exposures e WHERE ${explore}) AS wanted,
+          (SELECT count(*) FROM (SELECT * FROM explored_exposures EXCEPT ALL SELECT * FROM exposures e WHERE ${explore})) AS extra,
+          (SELECT count(*) FROM (SELECT * FROM exposures e WHERE ${explore} EXCEPT ALL SELECT * FROM explored_exposures)) AS missing`);
+      return r;
+    };
+    // 1 + 2 + 1 from the batch, 2 from the file.
+    expect(await same(s)).toEqual({ copy: 6, wanted: 6, extra: 0, missing: 0 });
+    // As version 6 left it, then reopened: the migration copies the same rows.
+    await s.writeConn.run('DROP TABLE explored_exposures');
+    await s.writeConn.run('DELETE FROM schema_migrations WHERE version >= 7');
+    await s.close();
+    const again = await DuckDbStore.open(db);
+    expect(await same(again)).toEqual({ copy: 6, wanted: 6, extra: 0, missing: 0 });
+    await again.close();
   });
 });

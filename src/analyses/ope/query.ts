@@ -63,14 +63,6 @@ function rewardJoin(scope: RoundScope, params: unknown[]): { expr: string; join:
   return { expr: 'coalesce(o.v, 0)', join };
 }
 
-/**
- * EXPLORE_SQL as three disjoint conjunctions of single-column equalities, whose UNION ALL holds the same rows (explored
- * is NOT NULL in the schema). DuckDB pushes equality filters into its scan, so only the matching rows' text columns
- * are decompressed, while the OR of EXPLORE_SQL is evaluated after reading every row: on 10M exposures with 2%
- * exploration, ~0.15 s of CPU against ~0.6 s. Keep in step with EXPLORE_SQL (test/analyses/ope/batch.test.ts checks it).
- */
-const EXPLORE_BRANCHES = ['e.explored', "NOT e.explored AND e.strategy = 'exploration'", "NOT e.explored AND e.strategy = 'holdout'"];
-
 function whereClause(scope: RoundScope, params: unknown[]): string {
   params.push(scope.project);
   let where = `e.project = $${params.length}`;
@@ -135,16 +127,16 @@ function roundsSql(scope: RoundScope, params: unknown[], extraWhere: string, ext
     params.push(scope.project);
     attrJoin = `LEFT JOIN (SELECT event_id, attributes FROM decisions WHERE project = $${params.length}) d ON d.event_id = e.decision_id`;
   }
-  const where = whereClause({ ...scope, explorationOnly: false }, params) + (extraWhere ? ` AND ${extraWhere}` : '');
-  const from = scope.explorationOnly
-    ? `(${EXPLORE_BRANCHES.map((b) => `SELECT e.decision_id, e.request_id, e.ts, e.item_id, e.position, e.propensity, e.policy_version FROM exposures e WHERE ${where} AND ${b}`).join(' UNION ALL ')}) e`
-    : 'exposures e';
+  const where = whereClause(scope, params) + (extraWhere ? ` AND ${extraWhere}` : '');
+  // Exploration-only rounds come from the store's copy of those exposures (EXPLORED_EXPOSURES in the store's tables.ts),
+  // a few percent of the log; whereClause keeps EXPLORE_SQL on them all the same.
+  const from = scope.explorationOnly ? 'explored_exposures e' : 'exposures e';
   const first = extraColumns.map((c) => c.replace(/ AS \w+$/, ''));
   return `SELECT e.decision_id AS decision_id, e.request_id AS request_id, e.item_id AS item,
       CAST(e.position AS DOUBLE) AS position, e.propensity AS pscore, CAST(${expr} AS DOUBLE) AS reward
       ${scope.attributes ? ', CAST(d.attributes AS VARCHAR) AS attributes' : ''}${extraColumns.map((c) => `, ${c}`).join('')}
     FROM ${from} ${join} ${attrJoin}
-    ${scope.explorationOnly ? '' : `WHERE ${where}`}
+    WHERE ${where}
     ORDER BY ${[...first, 'e.ts', 'length(e.decision_id)', 'e.decision_id', 'e.position', 'e.item_id'].join(', ')}`;
 }
 

@@ -87,51 +87,85 @@ function readNumeric(chunks: readonly DuckDBDataChunk[], col: number, type: Duck
 
 const decoder = new TextDecoder();
 let scratch = new Uint8Array(1 << 16);
-let ends = new Uint32Array(2048);
+let ends = new Int32Array(2048);
+
+/**
+ * Interning of inlined strings (12 bytes or fewer), for columns that repeat a few values (item ids, versions,
+ * strategies): a direct-mapped table keyed by the 16 bytes of the duckdb_string_t, which for an inlined string are its
+ * length and its bytes, so equal keys are equal strings. A column whose first chunks hit the table rarely (ids unique
+ * per row) stops using it.
+ */
+const INTERN_SLOTS = 4096;
+const internKeys = new Uint32Array(4 * INTERN_SLOTS);
+const internValues: Array<string | undefined> = new Array(INTERN_SLOTS);
+const HIT = -1;
 
 function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: number): Array<string | null> {
   const out = new Array<string | null>(rows);
+  internKeys.fill(0);
+  internValues.fill(undefined);
+  let intern = true, hits = 0, seen = 0;
   let r = 0;
   for (const chunk of chunks) {
     const m = chunk.rowCount;
     const vector = bindings.data_chunk_get_vector(chunk.chunk, col);
     const data = bindings.vector_get_data(vector, m * 16);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const words = intern && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, 4 * m) : null;
     const mask = validityOf(vector, m);
     let total = 0;
     for (let j = 0; j < m; j++) if (isValid(mask, j)) total += view.getUint32(j * 16, true);
     if (scratch.length < total) scratch = new Uint8Array(Math.max(total, scratch.length * 2));
-    if (ends.length < m) ends = new Uint32Array(m);
+    if (ends.length < m) ends = new Int32Array(m);
     let p = 0, high = 0;
     for (let j = 0; j < m; j++) {
-      if (isValid(mask, j)) {
-        const at = j * 16, len = view.getUint32(at, true);
-        const bytes = len <= 12 ? data : bindings.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + at + 8, len);
-        const from = len <= 12 ? at + 4 : 0;
-        for (let k = 0; k < len; k++) {
-          const b = bytes[from + k]!;
-          high |= b;
-          scratch[p + k] = b;
-        }
-        p += len;
+      if (!isValid(mask, j)) {
+        ends[j] = p;
+        continue;
       }
+      const at = j * 16, len = view.getUint32(at, true);
+      if (words !== null && len <= 12) {
+        const w = 4 * j, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
+        const slot = (Math.imul(len ^ w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca77) ^ Math.imul(w3, 0xc2b2ae3d)) >>> 20;
+        const k = 4 * slot;
+        if (internValues[slot] !== undefined && internKeys[k] === len && internKeys[k + 1] === w1 && internKeys[k + 2] === w2 && internKeys[k + 3] === w3) {
+          out[r + j] = internValues[slot]!;
+          ends[j] = HIT;
+          hits++;
+          continue;
+        }
+      }
+      const bytes = len <= 12 ? data : bindings.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + at + 8, len);
+      const from = len <= 12 ? at + 4 : 0;
+      for (let k = 0; k < len; k++) {
+        const b = bytes[from + k]!;
+        high |= b;
+        scratch[p + k] = b;
+      }
+      p += len;
       ends[j] = p;
     }
+    const text = high < 0x80 ? decoder.decode(scratch.subarray(0, p)) : null;
     let q = 0;
-    if (high < 0x80) {
-      const text = decoder.decode(scratch.subarray(0, p));
-      for (let j = 0; j < m; j++, r++) {
-        const e = ends[j]!;
-        out[r] = isValid(mask, j) ? text.substring(q, e) : null;
-        q = e;
+    for (let j = 0; j < m; j++, r++) {
+      const e = ends[j]!;
+      if (e === HIT) continue;
+      if (!isValid(mask, j)) out[r] = null;
+      else {
+        const v = text !== null ? text.substring(q, e) : decoder.decode(scratch.subarray(q, e));
+        out[r] = v;
+        if (words !== null && e - q <= 12) {
+          const w = 4 * j, len = e - q, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
+          const slot = (Math.imul(len ^ w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca77) ^ Math.imul(w3, 0xc2b2ae3d)) >>> 20;
+          const k = 4 * slot;
+          (internKeys[k] = len), (internKeys[k + 1] = w1), (internKeys[k + 2] = w2), (internKeys[k + 3] = w3);
+          internValues[slot] = v;
+        }
       }
-    } else {
-      for (let j = 0; j < m; j++, r++) {
-        const e = ends[j]!;
-        out[r] = isValid(mask, j) ? decoder.decode(scratch.subarray(q, e)) : null;
-        q = e;
-      }
+      q = e;
     }
+    seen += m;
+    if (intern && seen >= 4096 && hits < seen / 8) intern = false;
   }
   return out;
 }

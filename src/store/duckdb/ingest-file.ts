@@ -22,7 +22,7 @@ import { STRATEGIES, LABEL_SOURCES, OUTCOME_KINDS, LIMITS } from '../../events/s
 import { validateEvent, type ValidEvent } from '../../events/validate.js';
 import { UserError, type FileIngestOptions, type FileIngestResult, type FileKind } from '../store.js';
 import type { DuckDbStore } from './store.js';
-import { OUTCOME_KEY_SQL } from './tables.js';
+import { EXPLORED_EXPOSURES, OUTCOME_KEY_SQL } from './tables.js';
 
 type FieldType = 'id' | 'text' | 'number' | 'integer' | 'propensity' | 'boolean' | 'timestamp' | 'enum';
 
@@ -515,7 +515,8 @@ async function ingestFlat(
     try {
       const run = async (table: string, sql: string) => {
         const r = await c.run(sql);
-        written[table] = (written[table] ?? 0) + Number(r.rowsChanged);
+        // The explored copy is not reported: its rows are counted among the exposures already.
+        if (table !== EXPLORED_EXPOSURES) written[table] = (written[table] ?? 0) + Number(r.rowsChanged);
       };
       /** INSERT INTO table (columns) SELECT values FROM lg_typed, a value per column: a field, or SQL over fields in {}. */
       const fill = (sql: string) => sql.replace(/\{(\w+)\}/g, (_m, name: string) => v(name));
@@ -529,11 +530,12 @@ async function ingestFlat(
           'project, event_id, ts, request_id, user_id, session_id, surface, policy, policy_version, strategy, attributes, n_shown',
           `${p}, {event_id}, {ts}, {request_id}, {user_id}, {session_id}, {surface}, {policy}, {policy_version}, {strategy}, {attributes}, 1`,
         );
-        await insert(
-          'exposures',
-          'project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown, outcome_key',
-          `${p}, {event_id}, {request_id}, {ts}, {user_id}, {surface}, {policy}, {policy_version}, {strategy}, {item_id}, CAST({position} AS INTEGER), {propensity}, {score}, coalesce({explored}, false), 1, ${OUTCOME_KEY_SQL('{request_id}', '{item_id}')}`,
-        );
+        const exposureColumns =
+          'project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown, outcome_key';
+        const exposureValues = `${p}, {event_id}, {request_id}, {ts}, {user_id}, {surface}, {policy}, {policy_version}, {strategy}, {item_id}, CAST({position} AS INTEGER), {propensity}, {score}, coalesce({explored}, false), 1, ${OUTCOME_KEY_SQL('{request_id}', '{item_id}')}`;
+        await insert('exposures', exposureColumns, exposureValues);
+        // The exploration and holdout rows again, into their own table (EXPLORED_EXPOSURES), as EXPLORE_SQL picks them.
+        await insert(EXPLORED_EXPOSURES, exposureColumns, exposureValues, `(coalesce({explored}, false) OR {strategy} IN ('exploration', 'holdout'))`);
         await insert(
           'outcomes',
           'project, event_id, ts, request_id, item_id, kind, value, outcome_key',

@@ -106,4 +106,14 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE store_settings (name VARCHAR NOT NULL, value VARCHAR NOT NULL)`,
     ],
   },
+  {
+    version: 7,
+    name: 'exploration and holdout exposures in a table of their own',
+    // EXPLORED_EXPOSURES in tables.ts: the same columns as exposures, the rows of EXPLORE_SQL, for the analyses that
+    // read only those (OPE's exploration-only rounds, loop health's reality anchor).
+    statements: [
+      `CREATE TABLE explored_exposures AS SELECT * FROM exposures WHERE false`,
+      `INSERT INTO explored_exposures SELECT * FROM exposures e WHERE (e.explored OR e.strategy IN ('exploration', 'holdout'))`,
+    ],
+  },
 ];

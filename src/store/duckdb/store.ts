@@ -24,8 +24,9 @@ import { StoreClosingError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   ColumnBuffer,
-  KEYED_BY_OUTCOME,
+  OUTCOME_KEYED_TABLES,
   OUTCOME_KEY_SQL,
+  insertExploredFromStagingSql,
   TABLES,
   chunkTypes,
   createStagingSql,
@@ -175,7 +176,7 @@ export class DuckDbStore implements Store {
     const all = kept?.value !== probe;
     await c.run('BEGIN TRANSACTION');
     try {
-      for (const t of KEYED_BY_OUTCOME)
+      for (const t of OUTCOME_KEYED_TABLES)
         await c.run(`UPDATE ${t} SET outcome_key = ${OUTCOME_KEY_SQL('request_id', 'item_id')}${all ? '' : ' WHERE outcome_key IS NULL'}`);
       if (all) {
         await c.run(`DELETE FROM store_settings WHERE name = 'outcome_key_probe'`);
@@ -267,6 +268,7 @@ export class DuckDbStore implements Store {
             await c.run(`DELETE FROM ${stagingName(dep)} WHERE project || chr(0) || decision_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
       }
       for (const t of Object.values(TABLES)) if (bufs[t.name].length) await c.run(insertFromStagingSql(t));
+      if (bufs.exposures.length) await c.run(insertExploredFromStagingSql());
     }
     for (const o of owner) {
       if (dups.has(`${o.table}\u0000${o.key}`)) counts[o.batch]!.duplicates++;

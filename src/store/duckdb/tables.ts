@@ -4,6 +4,7 @@
  */
 import type { DuckDBType } from '@duckdb/node-api';
 import { duckdb } from './duckdb-api.js';
+import { EXPLORE_SQL } from '../../analyses/sql.js';
 
 const { BOOLEAN, DOUBLE, INTEGER, VARCHAR } = duckdb;
 
@@ -91,12 +92,26 @@ export const OUTCOME_KEY_SQL = (requestId: string, itemId: string) => `hash(CAST
 /** Tables that carry outcome_key. */
 export const KEYED_BY_OUTCOME = new Set<TableSpec['name']>(['exposures', 'outcomes']);
 
-export function insertFromStagingSql(t: TableSpec): string {
+/**
+ * The copy of exploration and holdout exposures (EXPLORE_SQL) kept beside `exposures` (migration 7). The reality
+ * anchor is a few percent of the log; selecting it from `exposures` decodes nearly every block of the table's columns,
+ * since nearly every block holds some of its rows (on 10M exposures with 2% explored, 0.45 s of a 0.5 s query), while
+ * its own table reads in a few milliseconds. Written with every exposure, in the same transaction.
+ */
+export const EXPLORED_EXPOSURES = 'explored_exposures';
+
+/** Tables whose outcome_key the store keeps (see ensureOutcomeKeys). */
+export const OUTCOME_KEYED_TABLES = ['exposures', EXPLORED_EXPOSURES, 'outcomes'];
+
+export function insertFromStagingSql(t: TableSpec, into: string = t.name, where = ''): string {
   const cols = t.columns.map(([c]) => c);
   const exprs = t.columns.map(([c, k]) => (k === 'ts' ? `make_timestamp(CAST(${c} AS BIGINT))` : k === 'json' ? `CAST(${c} AS JSON)` : c));
   if (KEYED_BY_OUTCOME.has(t.name)) (cols.push('outcome_key'), exprs.push(OUTCOME_KEY_SQL('request_id', 'item_id')));
-  return `INSERT INTO ${t.name} (${cols.join(', ')}) SELECT ${exprs.join(', ')} FROM ${stagingName(t)}`;
+  return `INSERT INTO ${into} (${cols.join(', ')}) SELECT ${exprs.join(', ')} FROM ${stagingName(t)} e${where ? ` WHERE ${where}` : ''}`;
 }
+
+/** The staged exposures of exploration or holdout traffic into EXPLORED_EXPOSURES. */
+export const insertExploredFromStagingSql = () => insertFromStagingSql(TABLES.exposures, EXPLORED_EXPOSURES, EXPLORE_SQL);
 
 export function chunkTypes(t: TableSpec): DuckDBType[] {
   return t.columns.map(([, k]) => chunkType[k]);

@@ -1,7 +1,7 @@
 /**
  * `opeBatch` and `loggedRoundsByVersion` (one query for many policy versions) against `ope` and `loggedRounds` run per
  * version, on a store built to a design; the shared-row target form against the n x K matrix; and the designed counts
- * of exploration traffic (explored flag, strategy exploration, strategy holdout) that the union of filters must find.
+ * of exploration traffic (explored flag, strategy exploration, strategy holdout) that the explored copy must hold.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
