@@ -70,7 +70,7 @@ async function generate(store, rows) {
       FROM g`);
     await c.run(`UPDATE exposures SET outcome_key = ${OUTCOME_KEY_SQL('request_id', 'item_id')} WHERE project = '${PROJECT}'`);
     await c.run(`INSERT INTO explored_exposures SELECT * FROM exposures e WHERE e.project = '${PROJECT}' AND ${EXPLORE_SQL}`);
-    await c.run(`INSERT INTO outcomes SELECT '${PROJECT}', 'out-' || d || '-' || pos, ts + INTERVAL 30 SECOND, 'req-' || d, e.item_id, 'click', 1.0, e.outcome_key
+    await c.run(`INSERT INTO outcomes SELECT '${PROJECT}', 'out-' || d || '-' || pos, g.ts + INTERVAL 30 SECOND, 'req-' || d, e.item_id, 'click', 1.0, e.outcome_key
       FROM g JOIN exposures e ON e.project = '${PROJECT}' AND e.decision_id = 'dec-' || g.d AND e.position = g.pos
       WHERE g.uc < CASE g.pos WHEN 1 THEN 0.036 WHEN 2 THEN 0.030 ELSE 0.024 END`);
     await c.run('COMMIT');
