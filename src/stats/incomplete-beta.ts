@@ -1,6 +1,4 @@
-import jstatModule from 'jstat';
-
-const { jStat } = jstatModule;
+import { jStat } from './jstat-lib.js';
 
 /** ln B(a, b) = ln Γ(a) + ln Γ(b) - ln Γ(a + b). */
 export function logBeta(a: number, b: number): number {

@@ -1,6 +1,4 @@
-import jstatModule from 'jstat';
-
-const { jStat } = jstatModule;
+import { jStat } from './jstat-lib.js';
 
 /** Regularized incomplete gamma functions P(a, x) and Q(a, x) = 1 - P(a, x), each without the other's cancellation. */
 export interface IncompleteGamma {

@@ -1,7 +1,5 @@
-import jstatModule from 'jstat';
+import { jStat } from './jstat-lib.js';
 import { logBeta, logRegularizedIncompleteBeta } from './incomplete-beta.js';
-
-const { jStat } = jstatModule;
 
 const LN_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 
