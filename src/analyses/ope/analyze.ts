@@ -632,10 +632,27 @@ function diagnose(r: LoggedRounds, target: TargetPolicy, seen: Uint8Array, name:
     return Int32Array.from(list);
   });
   let deficiency = 0;
-  for (let i = 0; i < n; i++) {
-    const o = rowOf === undefined ? i * K : rowOf[i]! * K;
-    const unseen = unseenAt[r.position[i]!]!;
-    for (let j = 0; j < unseen.length; j++) deficiency += probs[o + unseen[j]!]!;
+  if (rowOf === undefined) {
+    for (let i = 0; i < n; i++) {
+      const o = i * K;
+      const unseen = unseenAt[r.position[i]!]!;
+      for (let j = 0; j < unseen.length; j++) deficiency += probs[o + unseen[j]!]!;
+    }
+  } else {
+    // Rows that share a target row (a target the same on every round: one row for all) share its unseen mass at each
+    // position: computed once per (target row, position).
+    const mass = new Float64Array((probs.length / K) * L).fill(Number.NaN);
+    for (let i = 0; i < n; i++) {
+      const row = rowOf[i]!, p = r.position[i]!, at = row * L + p;
+      let v = mass[at]!;
+      if (Number.isNaN(v)) {
+        v = 0;
+        const unseen = unseenAt[p]!;
+        for (let j = 0; j < unseen.length; j++) v += probs[row * K + unseen[j]!]!;
+        mass[at] = v;
+      }
+      deficiency += v;
+    }
   }
   deficiency /= n;
   return {
