@@ -2,7 +2,8 @@
  * readColumns (the store's own reader of DuckDB vectors) against the library's getColumnsJS on the same query: every
  * numeric type it reads raw, NULLs across validity words and chunks (5,000 rows are three chunks of at most 2,048),
  * strings inlined (up to 12 bytes) and not, empty, non-ASCII in some chunks only, and NULL; columns of a few repeated
- * values (which the reader interns) and of values unique per row (where it stops interning).
+ * values (which the reader interns), of values unique per row (where it stops interning), and of runs of equal values
+ * side by side, short and long, broken by NULLs and by chunk boundaries (where the reader reuses the row before's).
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +68,10 @@ describe('readColumns', () => {
         CASE WHEN i >= 2048 AND i % 5 = 0 THEN 'caf\u00e9-' || i WHEN i % 11 = 0 THEN '\u{1F600}' || repeat('z', i % 30)
           WHEN i % 13 = 0 THEN NULL ELSE 'p' || i END AS mixed,
         'k' || (i % 4) AS few,
-        CASE i % 6 WHEN 0 THEN '\u00e9' WHEN 1 THEN '' WHEN 2 THEN NULL WHEN 3 THEN 'v1' WHEN 4 THEN repeat('q', 12) ELSE repeat('q', 13) END AS repeats
+        CASE i % 6 WHEN 0 THEN '\u00e9' WHEN 1 THEN '' WHEN 2 THEN NULL WHEN 3 THEN 'v1' WHEN 4 THEN repeat('q', 12) ELSE repeat('q', 13) END AS repeats,
+        'dec-' || (i // 3) AS runs,
+        CASE WHEN i % 7 = 3 THEN NULL ELSE repeat('u', 30) || (i // 4) END AS long_runs,
+        CASE WHEN i % 5 < 2 THEN 'caf\u00e9' || (i // 5) ELSE 'x' || (i // 5) END AS mixed_runs
       FROM range(5000) r(i)`;
     const got = (await fast(sql))!;
     const want = await reference(sql);

@@ -10,8 +10,9 @@
  * themselves (12 bytes or fewer, "inlined") or a 4-byte prefix and a pointer to them.
  *
  * Strings: the bytes of a chunk's strings are gathered into one buffer and decoded once; when they are all ASCII the
- * strings are cut from the decoded text by byte offsets, otherwise each is decoded by itself. Results with a column of
- * another type (HUGEINT, DECIMAL, timestamps, lists...) are left to the library (readColumns gives null).
+ * strings are cut from the decoded text by byte offsets, otherwise each is decoded by itself. A string equal to the
+ * one before it (rows of one decision, sorted together) is not made again. Results with a column of another type
+ * (DECIMAL, UHUGEINT, timestamps, lists...) are left to the library (readColumns gives null).
  */
 import type { DuckDBDataChunk, DuckDBMaterializedResult, DuckDBTypeId as TypeId } from '@duckdb/node-api';
 import type Bindings from '@duckdb/node-bindings';
@@ -99,6 +100,8 @@ const INTERN_SLOTS = 4096;
 const internKeys = new Uint32Array(4 * INTERN_SLOTS);
 const internValues: Array<string | undefined> = new Array(INTERN_SLOTS);
 const HIT = -1;
+/** Marks a row equal to the row before it (ids of one decision side by side): it shares that row's string. */
+const SAME = -2;
 
 function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: number): Array<string | null> {
   const out = new Array<string | null>(rows);
@@ -117,10 +120,12 @@ function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: numb
     for (let j = 0; j < m; j++) if (isValid(mask, j)) total += view.getUint32(j * 16, true);
     if (scratch.length < total) scratch = new Uint8Array(Math.max(total, scratch.length * 2));
     if (ends.length < m) ends = new Int32Array(m);
-    let p = 0, high = 0;
+    // lastStart/lastLen: the bytes of row j - 1 in scratch, when it was gathered or SAME (-1 otherwise).
+    let p = 0, high = 0, lastStart = 0, lastLen = -1;
     for (let j = 0; j < m; j++) {
       if (!isValid(mask, j)) {
         ends[j] = p;
+        lastLen = -1;
         continue;
       }
       const at = j * 16, len = view.getUint32(at, true);
@@ -132,16 +137,25 @@ function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: numb
           out[r + j] = internValues[slot]!;
           ends[j] = HIT;
           hits++;
+          lastLen = -1;
           continue;
         }
       }
       const bytes = len <= 12 ? data : bindings.get_data_from_pointer(data.buffer as ArrayBuffer, data.byteOffset + at + 8, len);
       const from = len <= 12 ? at + 4 : 0;
+      let same = len === lastLen;
       for (let k = 0; k < len; k++) {
         const b = bytes[from + k]!;
         high |= b;
         scratch[p + k] = b;
+        if (same && scratch[lastStart + k] !== b) same = false;
       }
+      if (same) {
+        ends[j] = SAME;
+        continue;
+      }
+      lastStart = p;
+      lastLen = len;
       p += len;
       ends[j] = p;
     }
@@ -150,6 +164,10 @@ function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: numb
     for (let j = 0; j < m; j++, r++) {
       const e = ends[j]!;
       if (e === HIT) continue;
+      if (e === SAME) {
+        out[r] = out[r - 1]!;
+        continue;
+      }
       if (!isValid(mask, j)) out[r] = null;
       else {
         const v = text !== null ? text.substring(q, e) : decoder.decode(scratch.subarray(q, e));
