@@ -25,3 +25,33 @@ describe('parseTimestampMicros', () => {
     expect(microsToIso(Date.UTC(2026, 0, 1) * 1000)).toBe('2026-01-01T00:00:00.000Z');
   });
 });
+
+describe('the toISOString form, read by character codes', () => {
+  // The reference: Date.parse and a round trip through toISOString, which rejects the dates Date.parse rolls over.
+  const reference = (text: string) => {
+    const ms = Date.parse(text);
+    return !Number.isNaN(ms) && new Date(ms).toISOString() === text ? ms * 1000 : null;
+  };
+
+  it('agrees with Date.parse on 20,000 random times from year 0 to 9999', () => {
+    let seed = 7;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const lo = Date.UTC(2000, 0, 1) - 146097 * 5 * 86_400_000, hi = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    for (let i = 0; i < 20_000; i++) {
+      const text = new Date(Math.floor(lo + next() * (hi - lo))).toISOString();
+      expect(parseTimestampMicros(text)).toBe(reference(text));
+    }
+  });
+
+  it('rejects the 29th to 31st of every month that lacks them, in leap and common years, as Date.parse does', () => {
+    for (const y of [1900, 2000, 2023, 2024, 2100])
+      for (let mo = 1; mo <= 12; mo++)
+        for (const d of [28, 29, 30, 31, 0, 32]) {
+          const text = `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}T12:00:00.000Z`;
+          expect(parseTimestampMicros(text)).toBe(reference(text));
+        }
+    for (const t of ['2026-01-02T24:00:00.000Z', '2026-01-02T23:60:00.000Z', '2026-01-02T23:59:60.000Z', '2026-01-02T23:59:59.00xZ', '0050-01-02T03:04:05.678Z', '0000-02-29T00:00:00.000Z'])
+      expect(parseTimestampMicros(t)).toBe(reference(t));
+    expect(reference('0050-01-02T03:04:05.678Z')).not.toBeNull(); // year 50, not 1950
+  });
+});
