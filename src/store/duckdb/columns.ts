@@ -99,6 +99,9 @@ let ends = new Int32Array(2048);
 const INTERN_SLOTS = 4096;
 const internKeys = new Uint32Array(4 * INTERN_SLOTS);
 const internValues: Array<string | undefined> = new Array(INTERN_SLOTS);
+/** The table slot of an inlined string: its length and its three words of bytes, hashed. */
+const internSlot = (len: number, w1: number, w2: number, w3: number) =>
+  (Math.imul(len ^ w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca77) ^ Math.imul(w3, 0xc2b2ae3d)) >>> 20;
 const HIT = -1;
 /** Marks a row equal to the row before it (ids of one decision side by side): it shares that row's string. */
 const SAME = -2;
@@ -131,7 +134,7 @@ function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: numb
       const at = j * 16, len = view.getUint32(at, true);
       if (words !== null && len <= 12) {
         const w = 4 * j, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
-        const slot = (Math.imul(len ^ w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca77) ^ Math.imul(w3, 0xc2b2ae3d)) >>> 20;
+        const slot = internSlot(len, w1, w2, w3);
         const k = 4 * slot;
         if (internValues[slot] !== undefined && internKeys[k] === len && internKeys[k + 1] === w1 && internKeys[k + 2] === w2 && internKeys[k + 3] === w3) {
           out[r + j] = internValues[slot]!;
@@ -174,7 +177,7 @@ function readVarchar(chunks: readonly DuckDBDataChunk[], col: number, rows: numb
         out[r] = v;
         if (words !== null && e - q <= 12) {
           const w = 4 * j, len = e - q, w1 = words[w + 1]!, w2 = words[w + 2]!, w3 = words[w + 3]!;
-          const slot = (Math.imul(len ^ w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca77) ^ Math.imul(w3, 0xc2b2ae3d)) >>> 20;
+          const slot = internSlot(len, w1, w2, w3);
           const k = 4 * slot;
           (internKeys[k] = len), (internKeys[k + 1] = w1), (internKeys[k + 2] = w2), (internKeys[k + 3] = w3);
           internValues[slot] = v;
