@@ -94,6 +94,10 @@ describe('migrations', () => {
     };
     // 1 + 2 + 1 from the batch, 2 from the file.
     expect(await same(s)).toEqual({ copy: 6, wanted: 6, extra: 0, missing: 0 });
+    // A retried batch stores nothing twice, in the copy neither.
+    const again1 = await s.writeEvents([{ project: 'p', events: validateBatch(events).valid }]);
+    expect(again1[0]).toMatchObject({ stored: 0, duplicates: events.length });
+    expect(await same(s)).toEqual({ copy: 6, wanted: 6, extra: 0, missing: 0 });
     // As version 6 left it, then reopened: the migration copies the same rows.
     await s.writeConn.run('DROP TABLE explored_exposures');
     await s.writeConn.run('DELETE FROM schema_migrations WHERE version >= 7');

@@ -26,7 +26,7 @@ import {
   ColumnBuffer,
   OUTCOME_KEYED_TABLES,
   OUTCOME_KEY_SQL,
-  insertExploredFromStagingSql,
+  EXPLORE_STRATEGIES,
   TABLES,
   chunkTypes,
   createStagingSql,
@@ -264,11 +264,10 @@ export class DuckDbStore implements Store {
         const list = duckdb.listValue(keys);
         await c.run(`DELETE FROM ${stagingName(t)} WHERE project || chr(0) || event_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
         if (t.name === 'decisions')
-          for (const dep of [TABLES.exposures, TABLES.candidates])
+          for (const dep of [TABLES.exposures, TABLES.explored_exposures, TABLES.candidates])
             await c.run(`DELETE FROM ${stagingName(dep)} WHERE project || chr(0) || decision_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
       }
       for (const t of Object.values(TABLES)) if (bufs[t.name].length) await c.run(insertFromStagingSql(t));
-      if (bufs.exposures.length) await c.run(insertExploredFromStagingSql());
     }
     for (const o of owner) {
       if (dups.has(`${o.table}\u0000${o.key}`)) counts[o.batch]!.duplicates++;
@@ -448,11 +447,15 @@ function stageEvent(bufs: Record<TableSpec['name'], ColumnBuffer>, project: stri
         project, e.event_id, ts, e.request_id, e.user_id, e.session_id ?? null, e.surface, e.policy, e.policy_version,
         e.strategy, e.attributes ? JSON.stringify(e.attributes) : null, e.shown.length, e.candidates ? e.candidates.length : null,
       ]);
-      for (const s of e.shown)
-        bufs.exposures.push([
-          project, e.event_id, e.request_id, ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy, s.item_id,
-          s.position, s.propensity, s.score ?? null, s.explored, e.shown.length,
-        ]);
+      // The decision's own fields reach the exposures from its staged row (TABLES.exposures.fromDecision); the
+      // exploration and holdout rows (EXPLORE_SQL) are staged for explored_exposures as well.
+      const exploring = EXPLORE_STRATEGIES.has(e.strategy);
+      for (const s of e.shown) {
+        const row = [project, e.event_id, s.item_id, s.position, s.propensity, s.score ?? null, s.explored];
+        bufs.exposures.push(row);
+        if (exploring || s.explored)
+          bufs.explored_exposures.push([...row, e.request_id, ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy, e.shown.length]);
+      }
       if (e.candidates) for (const item of e.candidates) bufs.candidates.push([project, e.event_id, ts, item]);
       return;
     }
