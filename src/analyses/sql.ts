@@ -8,6 +8,9 @@ import { microsToIso, parseTimestampMicros } from '../events/timestamp.js';
 
 export type Row = Record<string, unknown>;
 
+/** A SQL string literal. */
+export const lit = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
 export interface SqlDialect {
   /** A 'YYYY-MM-DD' text of the UTC day of a timestamp column. */
   day(column: string): string;
@@ -28,22 +31,27 @@ export interface Queryable {
 }
 
 /**
- * Outcomes of a counted kind joined to their exposures `e`: `o` holds, per (request, item), the count `n` and the sum
- * `v` of its outcome values. The join is on outcome_key, the store's 64-bit hash of (request_id, item_id) on both
+ * Outcomes of a counted kind joined to their exposures `e`: `o` holds, per (request, item), the count `n` of them. The join is on outcome_key, the store's 64-bit hash of (request_id, item_id) on both
  * tables, and OUTCOME_PAIR_MATCH, in the WHERE clause, keeps the rows whose texts agree too, so that a collision
  * cannot count an outcome for the wrong exposure. Written as a CASE the engine does not make a join key: the text
  * comparison then runs on the matched rows only, and the scan of exposures never reads request_id for the others (on
  * the loop-health benchmark's 10M exposures, 0.45 s against 0.8 s for the same join on the two texts).
  */
 export function outcomePairJoin(outcomeWhere: string): string {
-  return `JOIN (SELECT outcome_key, request_id, item_id, count(*) AS n, sum(value) AS v FROM outcomes WHERE ${outcomeWhere}
+  return `JOIN (SELECT outcome_key, request_id, item_id, count(*) AS n FROM outcomes WHERE ${outcomeWhere}
       GROUP BY outcome_key, request_id, item_id) o ON o.outcome_key = e.outcome_key`;
 }
 
 export const OUTCOME_PAIR_MATCH = `CASE WHEN o.request_id = e.request_id AND o.item_id = e.item_id THEN 1 ELSE 0 END = 1`;
 
+/** Strategies whose every exposure is exploration traffic (with the explored flag, EXPLORE_SQL). */
+export const EXPLORE_STRATEGIES: ReadonlySet<string> = new Set(['exploration', 'holdout']);
+
+/** `strategy IN ('exploration', 'holdout')` over a strategy column or expression. */
+export const exploreStrategySql = (strategy: string) => `${strategy} IN (${[...EXPLORE_STRATEGIES].map(lit).join(', ')})`;
+
 /** Rows of exposures that anchor analyses to reality: randomized exploration or untouched holdout traffic. */
-export const EXPLORE_SQL = `(e.explored OR e.strategy IN ('exploration', 'holdout'))`;
+export const EXPLORE_SQL = `(e.explored OR ${exploreStrategySql('e.strategy')})`;
 
 /** A UTC timestamp text for SQL ('YYYY-MM-DD HH:MM:SS[.ffffff]') from a user's date or RFC 3339 time, offsets honoured. */
 export function sqlTime(name: string, text: string | undefined): string | undefined {
@@ -53,5 +61,3 @@ export function sqlTime(name: string, text: string | undefined): string | undefi
   return microsToIso(micros).replace('T', ' ').replace('Z', '');
 }
 
-/** A SQL string literal. */
-export const lit = (text: string) => `'${text.replace(/'/g, "''")}'`;

@@ -30,9 +30,14 @@ function isoMillis(text: string): number | null {
   const y = digits(text, 0, 4), mo = digits(text, 5, 2), d = digits(text, 8, 2);
   const h = digits(text, 11, 2), mi = digits(text, 14, 2), s = digits(text, 17, 2), ms = digits(text, 20, 3);
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || ms < 0) return null;
+  return civilMillis(y, mo, d, h, mi, s) + ms;
+}
+
+/** Milliseconds since the epoch of a UTC date and time (month 1-12), NaN when there is no such date or time. */
+function civilMillis(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
   if (mo < 1 || mo > 12 || d < 1 || d > (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!) || h > 23 || mi > 59 || s > 59) return Number.NaN;
-  return daysFromCivil(y, mo, d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+  return daysFromCivil(y, mo, d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000;
 }
 
 /**
@@ -54,16 +59,13 @@ export function parseTimestampMicros(text: string): number | null {
   const m = TS_RE.exec(text);
   if (!m) return null;
   const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '', off] = m;
-  const y = Number(ys), mo = Number(mos), d = Number(ds), h = Number(hs), mi = Number(mis), s = Number(ss);
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return null;
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const check = new Date(ms);
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  const ms = civilMillis(Number(ys), Number(mos), Number(ds), Number(hs), Number(mis), Number(ss));
+  if (Number.isNaN(ms)) return null;
   let offsetMinutes = 0;
   if (off && off !== 'Z' && off !== 'z') {
     const sign = off[0] === '-' ? -1 : 1;
-    const digits = off.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2)), om = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+    const hhmm = off.slice(1).replace(':', '');
+    const oh = Number(hhmm.slice(0, 2)), om = hhmm.length > 2 ? Number(hhmm.slice(2, 4)) : 0;
     if (oh > 23 || om > 59) return null;
     offsetMinutes = sign * (oh * 60 + om);
   }

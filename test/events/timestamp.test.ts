@@ -43,6 +43,20 @@ describe('the toISOString form, read by character codes', () => {
     }
   });
 
+  it('reads the other accepted forms (space, offsets, microseconds) of the same random times as Date.parse reads the ISO form', () => {
+    let seed = 11;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    // Years whose microseconds since the epoch stay below 2^53, where sums of them are exact.
+    const lo = Date.UTC(1720, 0, 1), hi = Date.UTC(2250, 0, 1);
+    for (let i = 0; i < 5_000; i++) {
+      const ms = Math.floor(lo + next() * (hi - lo));
+      const iso = new Date(ms).toISOString(); // 2026-01-02T03:04:05.678Z
+      const shifted = new Date(ms + 90 * 60_000).toISOString(); // the same instant at +01:30
+      expect(parseTimestampMicros(`${iso.slice(0, 10)} ${iso.slice(11, 23)}123+00:00`)).toBe(Date.parse(iso) * 1000 + 123);
+      expect(parseTimestampMicros(`${shifted.slice(0, 23)}+01:30`)).toBe(Date.parse(iso) * 1000);
+    }
+  });
+
   it('rejects the 29th to 31st of every month that lacks them, in leap and common years, as Date.parse does', () => {
     for (const y of [1900, 2000, 2023, 2024, 2100])
       for (let mo = 1; mo <= 12; mo++)

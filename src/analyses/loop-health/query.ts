@@ -3,7 +3,7 @@
  * the exposures themselves.
  */
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
-import { lit, OUTCOME_PAIR_MATCH, outcomePairJoin, type Queryable } from '../sql.js';
+import { EXPLORE_STRATEGIES, lit, OUTCOME_PAIR_MATCH, outcomePairJoin, type Queryable } from '../sql.js';
 
 export type Window = 'day' | 'week' | 'none';
 
@@ -88,9 +88,6 @@ export interface ExposureScan {
   /** Epoch seconds of each item's first exposure in scope. */
   firstExposure: Map<string, number>;
 }
-
-/** Strategies whose traffic anchors analyses to reality, as in EXPLORE_SQL (with the explored flag). */
-const EXPLORE_STRATEGIES = new Set(['exploration', 'holdout']);
 
 /**
  * The one pass over the exposures (with the one outcome join) that loop health needs: counts per group, item, kind of

@@ -16,11 +16,11 @@
  */
 import type { DuckDBDataChunk, DuckDBMaterializedResult, DuckDBTypeId as TypeId } from '@duckdb/node-api';
 import type Bindings from '@duckdb/node-bindings';
+import type { Column } from '../../analyses/sql.js';
 import { bindings, duckdb } from './duckdb-api.js';
 
 const { DuckDBTypeId } = duckdb;
 type DuckDBTypeId = TypeId;
-import type { Column } from '../../analyses/sql.js';
 
 /** Bytes per value of the numeric types read from raw vectors, with the typed array that views them. */
 const RAW_NUMERIC: Partial<Record<DuckDBTypeId, { bytes: number; view: (b: ArrayBuffer, off: number, n: number) => ArrayLike<number | bigint> }>> = {
@@ -76,7 +76,7 @@ function readNumeric(chunks: readonly DuckDBDataChunk[], col: number, type: Duck
     const values = raw.view(data.buffer as ArrayBuffer, data.byteOffset, m);
     if (values instanceof Float64Array) out.set(values, r);
     else if (type === DuckDBTypeId.HUGEINT) hugeints(values as Uint32Array, out, r, m);
-    else if (typeof values[0] === 'bigint') for (let j = 0; j < m; j++) out[r + j] = Number(values[j]);
+    else if (type === DuckDBTypeId.BIGINT || type === DuckDBTypeId.UBIGINT) for (let j = 0; j < m; j++) out[r + j] = Number(values[j]);
     else if (type === DuckDBTypeId.BOOLEAN) for (let j = 0; j < m; j++) out[r + j] = values[j] ? 1 : 0;
     else for (let j = 0; j < m; j++) out[r + j] = values[j] as number;
     const mask = validityOf(vector, m);

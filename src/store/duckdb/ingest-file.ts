@@ -23,6 +23,7 @@ import { validateEvent, type ValidEvent } from '../../events/validate.js';
 import { UserError, type FileIngestOptions, type FileIngestResult, type FileKind } from '../store.js';
 import type { DuckDbStore } from './store.js';
 import { EXPLORED_EXPOSURES, OUTCOME_KEY_SQL } from './tables.js';
+import { exploreStrategySql } from '../../analyses/sql.js';
 
 type FieldType = 'id' | 'text' | 'number' | 'integer' | 'propensity' | 'boolean' | 'timestamp' | 'enum';
 
@@ -535,7 +536,7 @@ async function ingestFlat(
         const exposureValues = `${p}, {event_id}, {request_id}, {ts}, {user_id}, {surface}, {policy}, {policy_version}, {strategy}, {item_id}, CAST({position} AS INTEGER), {propensity}, {score}, coalesce({explored}, false), 1, ${OUTCOME_KEY_SQL('{request_id}', '{item_id}')}`;
         await insert('exposures', exposureColumns, exposureValues);
         // The exploration and holdout rows again, into their own table (EXPLORED_EXPOSURES), as EXPLORE_SQL picks them.
-        await insert(EXPLORED_EXPOSURES, exposureColumns, exposureValues, `(coalesce({explored}, false) OR {strategy} IN ('exploration', 'holdout'))`);
+        await insert(EXPLORED_EXPOSURES, exposureColumns, exposureValues, `(coalesce({explored}, false) OR ${exploreStrategySql('{strategy}')})`);
         await insert(
           'outcomes',
           'project, event_id, ts, request_id, item_id, kind, value, outcome_key',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { duckdb } from './duckdb-api.js';
 import type { ValidEvent } from '../../events/validate.js';
-import type { Column, SqlDialect } from '../../analyses/sql.js';
+import { EXPLORE_STRATEGIES, type Column, type SqlDialect } from '../../analyses/sql.js';
 import {
   DEFAULT_DB_PATH,
   UserError,
@@ -24,9 +24,8 @@ import { StoreClosingError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   ColumnBuffer,
-  OUTCOME_KEYED_TABLES,
+  KEYED_BY_OUTCOME,
   OUTCOME_KEY_SQL,
-  EXPLORE_STRATEGIES,
   TABLES,
   chunkTypes,
   createStagingSql,
@@ -176,7 +175,7 @@ export class DuckDbStore implements Store {
     const all = kept?.value !== probe;
     await c.run('BEGIN TRANSACTION');
     try {
-      for (const t of OUTCOME_KEYED_TABLES)
+      for (const t of KEYED_BY_OUTCOME)
         await c.run(`UPDATE ${t} SET outcome_key = ${OUTCOME_KEY_SQL('request_id', 'item_id')}${all ? '' : ' WHERE outcome_key IS NULL'}`);
       if (all) {
         await c.run(`DELETE FROM store_settings WHERE name = 'outcome_key_probe'`);

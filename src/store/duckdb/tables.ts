@@ -108,7 +108,7 @@ export function createStagingSql(t: TableSpec): string {
  */
 export const OUTCOME_KEY_SQL = (requestId: string, itemId: string) => `hash(CAST(${requestId} AS VARCHAR), CAST(${itemId} AS VARCHAR))`;
 
-/** Staged tables whose rows get outcome_key as they are inserted (insertFromStagingSql). */
+/** Tables that carry outcome_key: their staged rows get it as they are inserted (insertFromStagingSql). */
 export const KEYED_BY_OUTCOME = new Set<TableSpec['name']>(['exposures', 'explored_exposures', 'outcomes']);
 
 /**
@@ -120,8 +120,6 @@ export const KEYED_BY_OUTCOME = new Set<TableSpec['name']>(['exposures', 'explor
  */
 export const EXPLORED_EXPOSURES = 'explored_exposures';
 
-/** Tables whose outcome_key the store keeps (see ensureOutcomeKeys). */
-export const OUTCOME_KEYED_TABLES: readonly string[] = [...KEYED_BY_OUTCOME];
 
 /** INSERT ... SELECT of a staged table into its table; columns `fromDecision` come from the staged decisions. */
 export function insertFromStagingSql(t: TableSpec): string {
@@ -138,9 +136,6 @@ export function insertFromStagingSql(t: TableSpec): string {
     : `${stagingName(t)} s`;
   return `INSERT INTO ${t.name} (${all.map(([c]) => c).join(', ')}) SELECT ${all.map(([, x]) => x).join(', ')} FROM ${from}`;
 }
-
-/** Strategies whose every exposure is exploration traffic, as in EXPLORE_SQL (with the explored flag). */
-export const EXPLORE_STRATEGIES: ReadonlySet<string> = new Set(['exploration', 'holdout']);
 
 export function chunkTypes(t: TableSpec): DuckDBType[] {
   return t.columns.map(([, k]) => chunkType[k]);
