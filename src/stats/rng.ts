@@ -27,15 +27,21 @@ function splitmix32(seed: number): () => number {
 
 export function createRng(seed: number): Rng {
   const init = splitmix32(seed);
-  let a = init(), b = init(), c = init(), d = init();
-  if ((a | b | c | d) === 0) a = 1;
-  let spare: number | null = null;
+  // The state in an Int32Array: a closure's `let` holding a uint32 above 2^31 is a heap number, allocated anew by every
+  // store (45-57 ns per draw, against a few ns here). Same bits, same stream.
+  const s = new Int32Array(4);
+  for (let i = 0; i < 4; i++) s[i] = init();
+  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
+  const spare = new Float64Array(1);
+  let hasSpare = false;
   const nextU32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (b << 9) >>> 0;
-    c ^= a; d ^= b; b ^= c; a ^= d;
-    c = (c ^ t) >>> 0;
-    d = rotl(d, 11);
+    const a = s[0]!, b = s[1]!;
+    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const c = s[2]! ^ a, d = s[3]! ^ b;
+    s[1] = b ^ c;
+    s[0] = a ^ d;
+    s[2] = c ^ (b << 9);
+    s[3] = rotl(d, 11);
     return result;
   };
   const next = (): number => nextU32() / 4294967296;
@@ -43,17 +49,22 @@ export function createRng(seed: number): Rng {
     next,
     int: (n: number) => Math.floor(next() * n),
     normal: () => {
-      if (spare !== null) { const s = spare; spare = null; return s; }
+      if (hasSpare) {
+        hasSpare = false;
+        return spare[0]!;
+      }
       let u = 0;
       while (u === 0) u = next();
       const v = next();
       const r = Math.sqrt(-2 * Math.log(u));
-      spare = r * Math.sin(2 * Math.PI * v);
+      spare[0] = r * Math.sin(2 * Math.PI * v);
+      hasSpare = true;
       return r * Math.cos(2 * Math.PI * v);
     },
   };
 }
 
+/** 32-bit rotation left, as an int32 (the same bits as the unsigned rotation). */
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k));
 }
