@@ -25,16 +25,13 @@ function splitmix32(seed: number): () => number {
   };
 }
 
-export function createRng(seed: number): Rng {
-  const init = splitmix32(seed);
-  // The state in an Int32Array: a closure's `let` holding a uint32 above 2^31 is a heap number, allocated anew by every
-  // store (45-57 ns per draw, against a few ns here). Same bits, same stream.
-  const s = new Int32Array(4);
-  for (let i = 0; i < 4; i++) s[i] = init();
-  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
-  const spare = new Float64Array(1);
-  let hasSpare = false;
-  const nextU32 = (): number => {
+/**
+ * xoshiro128** over the given state (four 32-bit words, not all zero; updated in place): each call returns the next
+ * 32-bit output as an unsigned integer. The state is an Int32Array because a closure's `let` holding a uint32 above
+ * 2^31 is a heap number, allocated anew by every store (45-57 ns per draw, against about 6 ns here).
+ */
+export function xoshiro128ss(s: Int32Array): () => number {
+  return () => {
     const a = s[0]!, b = s[1]!;
     const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
     const c = s[2]! ^ a, d = s[3]! ^ b;
@@ -44,6 +41,16 @@ export function createRng(seed: number): Rng {
     s[3] = rotl(d, 11);
     return result;
   };
+}
+
+export function createRng(seed: number): Rng {
+  const init = splitmix32(seed);
+  const s = new Int32Array(4);
+  for (let i = 0; i < 4; i++) s[i] = init();
+  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
+  const spare = new Float64Array(1);
+  let hasSpare = false;
+  const nextU32 = xoshiro128ss(s);
   const next = (): number => nextU32() / 4294967296;
   return {
     next,

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/stats/rng.js';
+import { createRng, xoshiro128ss } from '../../src/stats/rng.js';
+
+describe('xoshiro128ss', () => {
+  it('gives the outputs of the published C next() from the state 1, 2, 3, 4', () => {
+    // Blackman & Vigna's xoshiro128** next() (prng.di.unimi.it/xoshiro128starstar.c) in C, compiled with gcc -O2 and
+    // run from s = {1, 2, 3, 4}.
+    const next = xoshiro128ss(Int32Array.from([1, 2, 3, 4]));
+    expect(Array.from({ length: 6 }, next)).toEqual([11520, 0, 5927040, 70819200, 2031721883, 1637235492]);
+  });
+});
 
 describe('createRng', () => {
   it('is reproducible for a seed and differs across seeds', () => {
