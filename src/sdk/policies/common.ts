@@ -94,10 +94,13 @@ export function topK(scores: ArrayLike<number>, k: number): number[] {
   if (k > 16) return topKSelect(scores, k);
   const idx: number[] = [];
   const val: number[] = [];
+  let filled = 0;
+  // Once the window is full, a candidate enters only above its last entry: one comparison with a register per score.
+  let last = -Infinity;
   for (let i = 0; i < n; i++) {
     const s = scores[i]!;
-    if (idx.length === k && !(s > val[k - 1]!)) continue;
-    let j = idx.length === k ? k - 1 : idx.length;
+    if (filled === k && !(s > last)) continue;
+    let j = filled === k ? k - 1 : filled++;
     // Strictly greater moves ahead, so earlier candidates win ties.
     while (j > 0 && s > val[j - 1]!) {
       if (j < k) {
@@ -108,6 +111,7 @@ export function topK(scores: ArrayLike<number>, k: number): number[] {
     }
     idx[j] = i;
     val[j] = s;
+    if (filled === k) last = val[k - 1]!;
   }
   return idx;
 }
