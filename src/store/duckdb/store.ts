@@ -27,13 +27,14 @@ import {
   KEYED_BY_OUTCOME,
   OUTCOME_KEY_SQL,
   TABLES,
+  chunkLayouts,
   chunkTypes,
   createStagingSql,
   insertFromStagingSql,
   stagingName,
   type TableSpec,
 } from './tables.js';
-import { isNumericType, readColumns } from './columns.js';
+import { isNumericType, readColumns, writeChunkColumn } from './columns.js';
 
 /** Serializes async critical sections (the write connection is used by one job at a time). */
 export class Mutex {
@@ -60,11 +61,11 @@ export async function appendRows(conn: DuckDBConnection, table: string, spec: Ta
   if (buf.length === 0) return;
   const appender = await conn.createAppender(table);
   try {
-    const types = chunkTypes(spec);
+    const types = chunkTypes(spec), layouts = chunkLayouts(spec);
     for (let start = 0; start < buf.length; start += 2048) {
       const end = Math.min(buf.length, start + 2048);
       const chunk = duckdb.DuckDBDataChunk.create(types, end - start);
-      chunk.setColumns(buf.columns.map((c) => c.slice(start, end)) as DuckDBValue[][]);
+      for (let c = 0; c < layouts.length; c++) writeChunkColumn(chunk, c, layouts[c]!, buf.columns[c]!, start, end);
       appender.appendDataChunk(chunk);
     }
     appender.flushSync();

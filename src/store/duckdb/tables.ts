@@ -3,6 +3,7 @@
  * microseconds and JSON as text, so rows can be appended from plain JS arrays; INSERT ... SELECT converts them.
  */
 import type { DuckDBType } from '@duckdb/node-api';
+import type { ChunkLayout } from './columns.js';
 import { duckdb } from './duckdb-api.js';
 
 const { BOOLEAN, DOUBLE, INTEGER, VARCHAR } = duckdb;
@@ -139,6 +140,14 @@ export function insertFromStagingSql(t: TableSpec): string {
 
 export function chunkTypes(t: TableSpec): DuckDBType[] {
   return t.columns.map(([, k]) => chunkType[k]);
+}
+
+const chunkLayout: Record<ColumnKind, ChunkLayout> = {
+  text: 'varchar', json: 'varchar', ts: 'double', double: 'double', int: 'integer', bool: 'boolean',
+};
+/** The vector layout of each staged column, in the order of chunkTypes. */
+export function chunkLayouts(t: TableSpec): ChunkLayout[] {
+  return t.columns.map(([, k]) => chunkLayout[k]);
 }
 
 export type Cell = string | number | boolean | null;
