@@ -32,9 +32,9 @@ const OFFSET = 2048, MASK = 4095;
 const HALF_POW2 = Float64Array.from({ length: MASK + 1 }, (_, i) => 2 ** (i - OFFSET - 1));
 
 /**
- * out[outAt + i] = e^{(x[xAt + i] - shift) scale} for i < n; returns their sum. NaN for NaN, Infinity above 709.79, and 0 where
- * the result is below 2^-1073 (Math.exp has a few subnormal units there). One loop without calls or branches: the
- * argument is clamped to [-746, 709.8] with min and max, where the formula itself gives 0 and Infinity.
+ * out[outAt + i] = e^{(x[xAt + i] - shift) scale} for i < n; returns their sum. NaN for NaN, Infinity above 709.79,
+ * and 0 where the result is below 2^-1073 (Math.exp has a few subnormal units there). One loop without calls or
+ * branches: the argument is clamped to [-746, 709.8] with min and max, where the formula itself gives 0 and Infinity.
  */
 export function expShifted(x: Float64Array, shift: number, scale: number, out: Float64Array, n = x.length, xAt = 0, outAt = 0): number {
   let sum = 0;

@@ -174,10 +174,10 @@ function expPair(x: number, q: Float64Array, p: Float64Array, o: number): void {
 }
 
 /**
- * expPair for the factors w[from..to) at time t, into q/p[off + from..off + to): the same values, but e^{-x} by
- * expShifted (one loop, no calls; the seeding of the heavy items takes about 200 pairs per decision for 1,000
- * candidates and 10 slots) and, from x = 0.01 on, p = 1 - e^{-x}: its relative error is below 2^-52 / (1 - e^-0.01)
- * = 2.2e-14 there, far below the quadrature's (1e-5).
+ * expPair of x = w[b] t for the factors b in [from, to), into q/p[off + b], in one loop: e^{-x} by expShifted (no
+ * calls; the seeding of the heavy items takes about 200 pairs per decision for 1,000 candidates and 10 slots), and
+ * from x = 0.01 on p = 1 - e^{-x} rather than expm1, whose relative error there is below 2^-52 / (1 - e^-0.01) =
+ * 2.2e-14, far below the quadrature's (1e-5). Below x = 0.01 both come from expPair's series, as before.
  */
 function seedPairs(w: Float64Array, t: number, from: number, to: number, q: Float64Array, p: Float64Array, off: number): void {
   expShifted(w, 0, -t, q, to - from, from, off + from);
