@@ -31,8 +31,9 @@ export interface Queryable {
 }
 
 /**
- * Outcomes of a counted kind joined to their exposures `e`: `o` holds, per (request, item), the count `n` of them. The join is on outcome_key, the store's 64-bit hash of (request_id, item_id) on both
- * tables, and OUTCOME_PAIR_MATCH, in the WHERE clause, keeps the rows whose texts agree too, so that a collision
+ * Outcomes of a counted kind joined to their exposures `e`: `o` holds, per (request, item), the count `n` of them.
+ * The join is on outcome_key, the store's 64-bit hash of (request_id, item_id) on both tables, and
+ * OUTCOME_PAIR_MATCH, in the WHERE clause, keeps the rows whose texts agree too, so that a collision
  * cannot count an outcome for the wrong exposure. Written as a CASE the engine does not make a join key: the text
  * comparison then runs on the matched rows only, and the scan of exposures never reads request_id for the others (on
  * the loop-health benchmark's 10M exposures, 0.45 s against 0.8 s for the same join on the two texts).

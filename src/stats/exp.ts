@@ -51,11 +51,3 @@ export function expShifted(x: Float64Array, shift: number, scale: number, out: F
   }
   return sum;
 }
-
-const arg = new Float64Array(1), res = new Float64Array(1);
-/** e^x by expShifted (for single values; loops should call expShifted). */
-export function exp(x: number): number {
-  arg[0] = x;
-  expShifted(arg, 0, 1, res, 1);
-  return res[0]!;
-}

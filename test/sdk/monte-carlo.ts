@@ -4,8 +4,9 @@
  * sqrt(p (1 - p) / N). Pairs never drawn must have a logged marginal small enough not to be seen (p N < 12, a chance
  * of e^-12 to miss). With `meanZ2`, for policies whose pairs are counted like multinomial cells (not, for example,
  * epsilon-greedy's greedy pairs, which one coin moves together), the mean of z^2 over the pairs with at least 50
- * expected draws must also be within 6 of its standard deviations, sqrt(2 / m), of 1. The logged propensity (up to rounding, 1e-9 relative) and the explored flag of a pair must be the
- * same in every draw, and equal to the policy's marginal table.
+ * expected draws must also be within 6 of its standard deviations, sqrt(2 / m), of 1. The logged propensity (up to
+ * rounding, 1e-9 relative) and the explored flag of a pair must be the same in every draw, and equal to the policy's
+ * marginal table.
  */
 import { expect } from 'vitest';
 import type { Marginals, Slate } from '../../src/sdk/index.js';

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { exp } from '../../src/stats/exp.js';
+import { expShifted } from '../../src/stats/exp.js';
 import { createRng } from '../../src/stats/rng.js';
 
 const ULP = 2 ** -52;
 
-describe('exp', () => {
+/** e^x of one value through the array kernel. */
+function exp(x: number): number {
+  const out = new Float64Array(1);
+  expShifted(Float64Array.of(x), 0, 1, out);
+  return out[0]!;
+}
+
+describe('expShifted', () => {
   it('reproduces published values of e^x to 2 ulp', () => {
     // Correctly rounded doubles of e^x, from 60-digit decimal arithmetic (Python's decimal.Decimal(x).exp()).
     const cases: Array<[number, number]> = [
@@ -33,6 +40,15 @@ describe('exp', () => {
     }
     expect(worst).toBeLessThan(5e-16);
     expect(worst).toBeGreaterThan(0); // the two implementations do differ in the last bit sometimes
+  });
+
+  it('applies the shift and scale, and returns the sum of what it wrote', () => {
+    const x = Float64Array.of(3, 5, 7, 9), out = new Float64Array(6);
+    const sum = expShifted(x, 7, 0.5, out, 3, 1, 2); // e^{(5-7)/2}, e^0, e^{(9-7)/2} into out[2..5)
+    const want = [Math.exp(-1), 1, Math.exp(1)];
+    want.forEach((v, i) => expect(Math.abs(out[2 + i]! - v) / v).toBeLessThanOrEqual(2 * ULP));
+    expect([out[0], out[1], out[5]]).toEqual([0, 0, 0]);
+    expect(Math.abs(sum - (want[0]! + want[1]! + want[2]!))).toBeLessThan(1e-15);
   });
 
   it('handles the ends and the special values', () => {

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdb } from '../../src/store/duckdb/duckdb-api.js';
-import { writeChunkColumn, type ChunkLayout } from '../../src/store/duckdb/columns.js';
+import { writeChunkColumn } from '../../src/store/duckdb/columns.js';
+import type { ChunkLayout } from '../../src/store/duckdb/tables.js';
 
 let instance: DuckDBInstance;
 let conn: DuckDBConnection;

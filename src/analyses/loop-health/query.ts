@@ -129,7 +129,16 @@ export async function exposureScan(db: Queryable, scope: Scope): Promise<Exposur
 
   // Per group (by its key text): its items, and its traffic as exposures, hits, outcomes in four slots,
   // (exploration or not) x (top slot or not) at [2 * explore + top].
-  type Acc = { key: string[]; items: Map<string, ItemCountRow & { explore: number }>; x: Float64Array; h: Float64Array; o: Float64Array; total: number; top: number };
+  interface Acc {
+    key: string[];
+    items: Map<string, ItemCountRow>;
+    x: Float64Array;
+    h: Float64Array;
+    o: Float64Array;
+    /** Exposures of the group, and those in the top slot. */
+    total: number;
+    top: number;
+  }
   const groups = new Map<string, Acc>();
   const firstExposure = new Map<string, number>();
   /** The group of row i of a result whose key columns (as text) are keyText. */
@@ -141,18 +150,23 @@ export async function exposureScan(db: Queryable, scope: Scope): Promise<Exposur
     let acc = groups.get(id);
     if (!acc) {
       if (!create) throw new Error(`exposureScan: a group of explored exposures or outcomes (${id}) has no exposures`);
-      groups.set(id, (acc = { key: Array.from({ length: nk }, (_, k) => part(k)), items: new Map(), x: new Float64Array(4), h: new Float64Array(4), o: new Float64Array(4), total: 0, top: 0 }));
+      const key = Array.from({ length: nk }, (_, k) => part(k));
+      acc = { key, items: new Map(), x: new Float64Array(4), h: new Float64Array(4), o: new Float64Array(4), total: 0, top: 0 };
+      groups.set(id, acc);
     }
     return acc;
   };
   {
     const keyText = byGroup.map((c) => column(all, c, false));
-    const item = column(all, 'item', false), x = column(all, 'x', true), firstS = column(all, 'first_s', true), w = column(all, 'w', true);
+    const item = column(all, 'item', false), x = column(all, 'x', true);
+    const firstS = column(all, 'first_s', true), w = column(all, 'w', true);
     const atTop = top === 0 ? column(all, 'x0', true) : top === 1 ? column(all, 'x1', true) : null;
     for (let i = 0; i < n; i++) {
       const acc = groupOf(keyText, i, true);
       const it = item[i]!, f = firstS[i]!;
-      acc.items.set(it, { key: acc.key, item: it, exposures: x[i]!, hits: 0, outcomes: 0, firstSeconds: f, decisionWeight: w[i]!, exploitExposures: 0, explore: 0 });
+      // exploitExposures: all of them here, less the explored ones below
+      const row = { key: acc.key, item: it, exposures: x[i]!, hits: 0, outcomes: 0, firstSeconds: f, decisionWeight: w[i]!, exploitExposures: x[i]! };
+      acc.items.set(it, row);
       acc.total += x[i]!;
       if (atTop) acc.top += atTop[i]!;
       const fe = firstExposure.get(it);
@@ -166,10 +180,9 @@ export async function exposureScan(db: Queryable, scope: Scope): Promise<Exposur
   const isTop = `CASE WHEN e.position = $${params.length} THEN 1 ELSE 0 END`;
   if (top !== 0 && top !== 1) {
     const topPart: unknown[] = [];
-    const rows = await db.queryColumns(
-      `SELECT ${nk ? select(g) + ', ' : ''}count(*) AS x FROM exposures e WHERE ${where(scope, topPart)} AND e.position = $${topPart.length + 1}${nk ? ` GROUP BY ${byGroup.join(', ')}` : ''}`,
-      [...topPart, top],
-    );
+    const inTop = `${where(scope, topPart)} AND e.position = $${topPart.length + 1}`;
+    const groupBy = nk ? ` GROUP BY ${byGroup.join(', ')}` : '';
+    const rows = await db.queryColumns(`SELECT ${nk ? select(g) + ', ' : ''}count(*) AS x FROM exposures e WHERE ${inTop}${groupBy}`, [...topPart, top]);
     const x = column(rows, 'x', true), keyText = byGroup.map((c) => column(rows, c, false));
     for (let i = 0; i < x.length; i++) groupOf(keyText, i, false).top += x[i]!;
   }
@@ -194,7 +207,7 @@ export async function exposureScan(db: Queryable, scope: Scope): Promise<Exposur
       acc.x[slot] = acc.x[slot]! + x[i]!;
       acc.h[slot] = acc.h[slot]! + h[i]!;
       acc.o[slot] = acc.o[slot]! + out;
-      r.explore += x[i]!;
+      r.exploitExposures -= x[i]!;
       r.hits += h[i]!;
       r.outcomes += out;
     }
@@ -202,11 +215,7 @@ export async function exposureScan(db: Queryable, scope: Scope): Promise<Exposur
   const items: ItemCountRow[] = [];
   const traffic: TrafficRow[] = [];
   for (const acc of groups.values()) {
-    for (const r of acc.items.values()) {
-      const { explore, ...row } = r;
-      row.exploitExposures = r.exposures - explore;
-      items.push(row);
-    }
+    for (const r of acc.items.values()) items.push(r);
     // exploited = all - explored, in the top slot and below it
     acc.x[1] = acc.top - acc.x[3]!;
     acc.x[0] = acc.total - acc.top - acc.x[2]!;

@@ -18,6 +18,7 @@ import type { DuckDBDataChunk, DuckDBMaterializedResult, DuckDBTypeId as TypeId 
 import type Bindings from '@duckdb/node-bindings';
 import type { Column } from '../../analyses/sql.js';
 import { bindings, duckdb } from './duckdb-api.js';
+import type { Cell, ChunkLayout } from './tables.js';
 
 const { DuckDBTypeId } = duckdb;
 type DuckDBTypeId = TypeId;
@@ -214,9 +215,6 @@ export async function readColumns(result: DuckDBMaterializedResult): Promise<Rec
   return out;
 }
 
-/** How a staged column is laid out in a chunk's vector (tables.ts chunkTypes: VARCHAR, DOUBLE, INTEGER or BOOLEAN). */
-export type ChunkLayout = 'varchar' | 'double' | 'integer' | 'boolean';
-
 /** Scratch for one column of a chunk (2048 rows of 16 bytes) and its validity mask, reused by every call. */
 const chunkScratch = new ArrayBuffer(2048 * 16);
 const chunkBytes = new Uint8Array(chunkScratch);
@@ -234,7 +232,7 @@ const maskScratch = new Uint8Array(2048 / 8);
  * DuckDBDataChunk.setColumns writes every value through a wrapper object and every string through that call (on the
  * HTTP ingest benchmark, 1.4 s of the event loop per 250k events, a fifth of its work).
  */
-export function writeChunkColumn(chunk: DuckDBDataChunk, col: number, layout: ChunkLayout, cells: ReadonlyArray<string | number | boolean | null>, start: number, end: number): void {
+export function writeChunkColumn(chunk: DuckDBDataChunk, col: number, layout: ChunkLayout, cells: readonly Cell[], start: number, end: number): void {
   const m = end - start;
   if (m > 2048) throw new Error(`writeChunkColumn: ${m} rows do not fit one chunk`);
   const vector = bindings.data_chunk_get_vector(chunk.chunk, col);

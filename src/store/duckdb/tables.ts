@@ -3,7 +3,6 @@
  * microseconds and JSON as text, so rows can be appended from plain JS arrays; INSERT ... SELECT converts them.
  */
 import type { DuckDBType } from '@duckdb/node-api';
-import type { ChunkLayout } from './columns.js';
 import { duckdb } from './duckdb-api.js';
 
 const { BOOLEAN, DOUBLE, INTEGER, VARCHAR } = duckdb;
@@ -87,17 +86,17 @@ export const TABLES: Record<TableSpec['name'], TableSpec> = {
   },
 };
 
-const stagingSqlType: Record<ColumnKind, string> = {
-  text: 'VARCHAR', json: 'VARCHAR', ts: 'DOUBLE', double: 'DOUBLE', int: 'INTEGER', bool: 'BOOLEAN',
+/** How a staged column is held, in the staging table and in the vectors of the chunks appended to it. */
+export type ChunkLayout = 'varchar' | 'double' | 'integer' | 'boolean';
+const STAGED_AS: Record<ColumnKind, ChunkLayout> = {
+  text: 'varchar', json: 'varchar', ts: 'double', double: 'double', int: 'integer', bool: 'boolean',
 };
-const chunkType: Record<ColumnKind, DuckDBType> = {
-  text: VARCHAR, json: VARCHAR, ts: DOUBLE, double: DOUBLE, int: INTEGER, bool: BOOLEAN,
-};
+const LAYOUT_TYPE: Record<ChunkLayout, DuckDBType> = { varchar: VARCHAR, double: DOUBLE, integer: INTEGER, boolean: BOOLEAN };
 
 export const stagingName = (t: TableSpec) => `st_${t.name}`;
 
 export function createStagingSql(t: TableSpec): string {
-  return `CREATE TEMP TABLE IF NOT EXISTS ${stagingName(t)} (${t.columns.map(([c, k]) => `${c} ${stagingSqlType[k]}`).join(', ')})`;
+  return `CREATE TEMP TABLE IF NOT EXISTS ${stagingName(t)} (${t.columns.map(([c, k]) => `${c} ${String(LAYOUT_TYPE[STAGED_AS[k]])}`).join(', ')})`;
 }
 
 /**
@@ -121,7 +120,6 @@ export const KEYED_BY_OUTCOME = new Set<TableSpec['name']>(['exposures', 'explor
  */
 export const EXPLORED_EXPOSURES = 'explored_exposures';
 
-
 /** INSERT ... SELECT of a staged table into its table; columns `fromDecision` come from the staged decisions. */
 export function insertFromStagingSql(t: TableSpec): string {
   const value = (src: string, c: string, k: ColumnKind) =>
@@ -138,16 +136,14 @@ export function insertFromStagingSql(t: TableSpec): string {
   return `INSERT INTO ${t.name} (${all.map(([c]) => c).join(', ')}) SELECT ${all.map(([, x]) => x).join(', ')} FROM ${from}`;
 }
 
-export function chunkTypes(t: TableSpec): DuckDBType[] {
-  return t.columns.map(([, k]) => chunkType[k]);
+/** The vector layout of each staged column, in column order. */
+export function chunkLayouts(t: TableSpec): ChunkLayout[] {
+  return t.columns.map(([, k]) => STAGED_AS[k]);
 }
 
-const chunkLayout: Record<ColumnKind, ChunkLayout> = {
-  text: 'varchar', json: 'varchar', ts: 'double', double: 'double', int: 'integer', bool: 'boolean',
-};
-/** The vector layout of each staged column, in the order of chunkTypes. */
-export function chunkLayouts(t: TableSpec): ChunkLayout[] {
-  return t.columns.map(([, k]) => chunkLayout[k]);
+/** The chunk types of a staged table's columns, in column order. */
+export function chunkTypes(t: TableSpec): DuckDBType[] {
+  return chunkLayouts(t).map((l) => LAYOUT_TYPE[l]);
 }
 
 export type Cell = string | number | boolean | null;
