@@ -8,7 +8,8 @@
  *   --rows        exposure rows to generate (default 10,000,000)
  *   --runs        timed runs of `loopguard loop-health` (median reported; default 3)
  *   --pandas-runs timed runs of the pandas baseline (median reported; default 3); the runs alternate, loopguard then
- *                 pandas, so both see the same load; the 1-minute load average before each run is recorded
+ *                 pandas, so both see the same load; the 1-minute load average before each run and the CPU steal
+ *                 during it are recorded
  *   --profile     instead: loop-health in this process, --runs times, every SQL statement and the JS between them timed
  *   --regen       regenerate the data even when a matching copy is cached in the data dir
  *   --strict      exit 1 when a target is missed (a metric disagreement always exits 1)
@@ -66,6 +67,21 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const loadavg = () => os.loadavg()[0].toFixed(2);
+/**
+ * The machine's CPU ticks from /proc/stat (Linux; null elsewhere): all of them, and the steal ticks, time the
+ * hypervisor gave to other guests while this one had work. A run with much steal had less than 2 CPUs, which costs
+ * loopguard (2 DuckDB threads) more than single-threaded pandas; the load average does not show it.
+ */
+function cpuTicks() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+const stealShare = (a, b) => (a && b && b.total > a.total ? (b.steal - a.steal) / (b.total - a.total) : null);
+const fmtSteal = (x) => (x === null ? 'n/a' : `${(100 * x).toFixed(0)}%`);
 const sqlStr = (s) => `'${String(s).replaceAll("'", "''")}'`;
 
 async function withDb(file, fn, options = {}) {
@@ -301,25 +317,27 @@ function measured(cmd, args, { okCodes = [0] } = {}) {
 const loopguardArgs = (store) => [BIN, 'loop-health', '--project', PROJECT, '--db', store, '--format', 'json'];
 const pandasArgs = (files) => [path.join(ROOT, 'bench', 'loop_health_baseline.py'), '--csv', files.csv, '--parquet', files.parquet];
 
-/** One timed `loopguard loop-health` process, with the 1-minute load average just before it started. */
+/** One timed `loopguard loop-health` process, with the 1-minute load average just before it and the steal during it. */
 async function runLoopguard(store, label) {
-  const load = os.loadavg()[0];
+  const load = os.loadavg()[0], ticks = cpuTicks();
   // Exit 1 = a loop-health check failed (the generated data has a rich-get-richer drift on purpose); not an error.
   const r = await measured(process.execPath, loopguardArgs(store), { okCodes: [0, 1] });
+  const steal = stealShare(ticks, cpuTicks());
   let json;
   try {
     json = JSON.parse(r.stdout);
   } catch (e) {
     throw new Error(`loopguard loop-health printed output that is not JSON (${e.message}):\n${r.stdout.slice(0, 500)}`);
   }
-  log(`  loopguard run ${label}: ${fmtS(r.ms)} wall, ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, exit ${r.code}, load ${load.toFixed(2)}`);
-  return { ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, code: r.code, load, json };
+  log(`  loopguard run ${label}: ${fmtS(r.ms)} wall, ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, exit ${r.code}, load ${load.toFixed(2)}, steal ${fmtSteal(steal)}`);
+  return { ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, code: r.code, load, steal, json };
 }
 
-/** One timed run of the pandas baseline, with the load average just before it started. */
+/** One timed run of the pandas baseline, with the load average just before it and the steal during it. */
 async function runPandas(files, label) {
-  const load = os.loadavg()[0];
+  const load = os.loadavg()[0], ticks = cpuTicks();
   const r = await measured(PYTHON, pandasArgs(files));
+  const steal = stealShare(ticks, cpuTicks());
   let json;
   try {
     json = JSON.parse(r.stdout);
@@ -328,9 +346,9 @@ async function runPandas(files, label) {
   }
   log(
     `  pandas run ${label}: ${fmtS(r.ms)} wall (read ${json.timings.read_s.toFixed(2)} s + compute ${json.timings.compute_s.toFixed(2)} s` +
-      ` in-script, from ${json.input.format}), ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, load ${load.toFixed(2)}`,
+      ` in-script, from ${json.input.format}), ${fmtS(r.cpuMs)} CPU, peak RSS ${fmtMB(r.peakRss)}, load ${load.toFixed(2)}, steal ${fmtSteal(steal)}`,
   );
-  return { ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, load, json };
+  return { ms: r.ms, cpuMs: r.cpuMs, peakRss: r.peakRss, load, steal, json };
 }
 
 /**
@@ -510,6 +528,7 @@ async function main() {
       command: lg.command,
       runs_ms: lg.results.map((r) => Math.round(r.ms)),
       runs_loadavg_1m: lg.results.map((r) => r.load),
+      runs_cpu_steal: lg.results.map((r) => r.steal),
       median_ms: Math.round(lgMs),
       cpu_ms_runs: lg.results.map((r) => Math.round(r.cpuMs)),
       peak_rss_bytes: lgPeak,
@@ -523,6 +542,7 @@ async function main() {
       version_order: base.versions_of,
       runs_ms: pd.results.map((r) => Math.round(r.ms)),
       runs_loadavg_1m: pd.results.map((r) => r.load),
+      runs_cpu_steal: pd.results.map((r) => r.steal),
       median_wall_ms: Math.round(pdMs),
       cpu_ms_runs: pd.results.map((r) => Math.round(r.cpuMs)),
       median_in_script_ms: Math.round(pdInScript),
@@ -559,6 +579,10 @@ async function main() {
   fs.writeFileSync(path.join(OUT_DIR, 'loop-health.json'), JSON.stringify(summary, null, 2) + '\n');
 
   const pf = (p) => (p ? 'PASS' : 'MISS');
+  const stealRange = (rs) => {
+    const xs = rs.map((r) => r.steal).filter((x) => x !== null);
+    return xs.length ? `${fmtSteal(Math.min(...xs))}-${fmtSteal(Math.max(...xs))}` : 'n/a';
+  };
   const lines = [
     '',
     `loop-health benchmark: ${data.data.rows.toLocaleString('en-US')} exposures, ${data.data.items} items, ${data.data.versions} versions, ${data.data.decisions.toLocaleString('en-US')} decisions (${os.cpus().length} CPUs)`,
@@ -568,6 +592,7 @@ async function main() {
       ` ${summary.ratio.pandas_cpu_over_loopguard_cpu.toFixed(2)}x CPU time)`,
     `  back-to-back pairs      ${pairRatios.map((x) => `${x.toFixed(2)}x`).join(', ')} (median ${pairRatios.length ? median(pairRatios).toFixed(2) : '-'}x)`,
     `  load average (1 min)    ${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)} before the runs (${loadStart.toFixed(2)} at start, ${loadEnd.toFixed(2)} at end) on ${os.cpus().length} CPUs${Math.max(...loads) > 1 ? ': shared machine, loopguard (2 threads) loses more to other load than single-threaded pandas' : ''}`,
+    `  CPU steal               ${stealRange(lg.results)} during the loopguard runs, ${stealRange(pd.results)} during the pandas runs (time the hypervisor gave to other guests)`,
     `  target >= ${TARGETS.speedup_vs_pandas}x faster   ${pf(speedPass)} (${ratio.toFixed(2)}x)`,
     `  target < 1 GiB peak     ${pf(memPass)} (${fmtMB(lgPeak)})`,
     `  metrics agree (${REQUIRED.join('/')} to ${TOL}): ${summary.agreement.pass ? 'yes' : 'NO'}; all ${PER_VERSION.length + PER_PAIR.length} compared metrics: ${summary.agreement.all_metrics_pass ? 'yes' : 'no'}`,
