@@ -59,16 +59,24 @@ export async function adminCall<T>(server: Discovery, route: string, body: unkno
 }
 
 /**
- * Runs `local` against the store file when no server holds it, or `remote` against the server that does.
+ * Runs `local` against the store file when no server holds it, or `remote` against the server that does. `read`:
+ * the command only reads the store (an analysis), so a store file that does not exist is a usage error naming the
+ * path, rather than a new empty store to analyse (a mistyped --db would otherwise report "no exposures" and leave an
+ * empty store behind).
  */
 export async function withStore<T>(
   dbOption: string | undefined,
   local: (store: DuckDbStore) => Promise<T>,
   remote: (server: Discovery) => Promise<T>,
+  { read = false }: { read?: boolean } = {},
 ): Promise<T> {
   const dbPath = dbPathOf(dbOption);
   const server = await findServer(dbPath);
   if (server) return remote(server);
+  if (read && !fs.existsSync(dbPath))
+    throw new UserError(
+      `There is no store at ${dbPath}: pass the store's file with --db (or $LOOPGUARD_DB), ingest logs into it first with loopguard ingest, or analyse a log file directly with --logs where the command offers it.`,
+    );
   const { DuckDbStore } = await import('../store/duckdb/store.js');
   const store = await DuckDbStore.open(dbPath);
   try {

@@ -72,6 +72,7 @@ export function registerProfileDecay(program: Command): void {
           if (!res.ok) throw new UserError(body.message ?? `the server answered ${res.status}`);
           return body;
         },
+        { read: true },
       );
       outputResult(result, format);
     });

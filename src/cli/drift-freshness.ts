@@ -70,6 +70,7 @@ export function registerEvalFreshness(program: Command): void {
             eval: await fileRows('--eval', o.eval), window: opts.window, thresholds: opts.thresholds, until: o.until, columns: opts.columns, segments: opts.segments, staleness_window: opts.stalenessWindow,
           });
         },
+        { read: true },
       );
       outputResult(result, format);
     });

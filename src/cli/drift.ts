@@ -217,6 +217,7 @@ function registerDriftCommand(program: Command): void {
             thresholds: req.thresholds, column_thresholds: req.columnThresholds,
             domain_classifier: req.domainClassifier === false ? false : { sample_per_side: req.domainClassifier?.samplePerSide, permutations: req.domainClassifier?.permutations, seed: req.domainClassifier?.seed },
           }),
+        { read: true },
       );
       outputResult(result, format);
     });

@@ -111,6 +111,7 @@ export function registerLoopHealth(program: Command): void {
           if (!res.ok) throw new UserError(body.message ?? `the server answered ${res.status}`);
           return body;
         },
+        { read: true },
       );
       output(result, format);
     });

@@ -238,6 +238,7 @@ export function registerOpe(program: Command): void {
           if (!res.ok) throw new UserError(json.message ?? `the server answered ${res.status}`);
           return json;
         },
+        { read: true },
       );
       output(result, format);
     });

@@ -63,6 +63,25 @@ describe('usage errors exit 2, help exits 0', () => {
     expect(r.stderr.split('\n')[0]).toBe(message);
   });
 
+  it.each([
+    [['loop-health', '--project', 'p']],
+    [['ope', '--project', 'p']],
+    [['drift', '--project', 'p', '--reference-window', '2026-01-01/2026-01-02', '--current-window', '2026-01-02/2026-01-03']],
+    [['profile-decay', '--project', 'p']],
+    [['eval-freshness', '--project', 'p', '--eval', 'eval.csv']],
+  ])('an analysis of a store that does not exist: %j', (args) => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'typo.duckdb');
+    fs.writeFileSync(path.join(dir, 'eval.csv'), 'age\n30\n');
+    const r = cli([...args, '--db', db], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `loopguard: There is no store at ${db}: pass the store's file with --db (or $LOOPGUARD_DB), ingest logs into it first with loopguard ingest, or analyse a log file directly with --logs where the command offers it.`,
+    );
+    // and none is made
+    expect(fs.readdirSync(dir)).toEqual(['eval.csv']);
+  });
+
   it('--help', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
