@@ -2,17 +2,17 @@
  * Monte-Carlo check shared by the policy tests: draw N slates, count how often each (item, position) occurs, and
  * compare every count with the propensity the policy logged for that pair.
  *
- * Per pair: the exact two-sided binomial tail probability of its count under the logged propensity,
- * 2 min(P(X <= count), P(X >= count)) with X ~ Binomial(N, p), must be at least ALPHA / pairs (Bonferroni over the pairs
- * seen, family-wise false-alarm rate ALPHA = 1e-3 for a correct policy). The tails come from the regularized incomplete
- * beta function, P(X >= k) = I_p(k, N - k + 1) and P(X <= k) = I_{1-p}(N - k, k + 1) (Abramowitz & Stegun 1964,
- * 26.5.24). This replaces a rule of |z| < 4 per pair (z = (count / N - p) / sqrt(p (1 - p) / N)): with the 10,000
- * pairs of the 1,000-candidate Plackett-Luce test that rule has a family-wise false-alarm rate near one half (tail
- * 6.3e-5 per pair), and the normal approximation is off where p N is small (a count of 18 at p N = 7.1 is z = 4.1, a
- * normal tail of 4e-5 against a binomial one of 8.5e-4). Five of eight random seeds of that test failed it with the sampler
- * unchanged, so it could not tell a correct policy from a wrong one. With 21 pairs the new bound is |z| of about 4.1
- * where z is close to normal, with 10,000 pairs about 5.3; `monte-carlo.test.ts` checks that it still fails policies
- * whose logged propensities are a few percent off, locally or everywhere.
+ * Per pair: the exact two-sided binomial tail probability of its count under the logged propensity, 2 min(P(X <=
+ * count), P(X >= count)) with X ~ Binomial(N, p), must be at least ALPHA / pairs (Bonferroni over the pairs seen,
+ * family-wise false-alarm rate ALPHA = 1e-3 for a correct policy). The tails come from the regularized incomplete beta
+ * function, P(X >= k) = I_p(k, N - k + 1) and P(X <= k) = I_{1-p}(N - k, k + 1) (Abramowitz & Stegun 1964, 26.5.24).
+ * This replaces a rule of |z| < 4 per pair (z = (count / N - p) / sqrt(p (1 - p) / N)): with the 10,000 pairs of the
+ * 1,000-candidate Plackett-Luce test that rule has a family-wise false-alarm rate near one half (tail 6.3e-5 per pair),
+ * and the normal approximation is off where p N is small (a count of 18 at p N = 7.1 is z = 4.1, a normal tail of 4e-5
+ * against a binomial one of 8.5e-4). Five of eight random seeds of that test failed it with the sampler unchanged, so
+ * it could not tell a correct policy from a wrong one. With 21 pairs the new bound is |z| of about 4.1 where z is close
+ * to normal, with 10,000 pairs about 5.3; `monte-carlo.test.ts` checks that it still fails policies whose logged
+ * propensities are a few percent off, locally or everywhere.
  *
  * Pairs never drawn must have a logged marginal small enough not to be seen (p N < 12, a chance of e^-12 to miss).
  * With `meanZ2`, for policies whose pairs are counted like multinomial cells (not, for example, epsilon-greedy's
