@@ -474,30 +474,30 @@ function weightsInto(scores: Float64Array, max: number, temperature: number, n: 
 
 /** Items per block of the slate sampler: the n weights are scanned as n / BLOCK block sums, then one block. */
 const BLOCK = 32;
-let leftBuf = new Float64Array(0), blockBuf = new Float64Array(0);
+let blockBuf = new Float64Array(0);
+const takenBuf: number[] = [];
 
 /**
  * The sampled slate, slot by slot as Plackett-Luce is defined (Plackett 1975): each slot takes one of the items not yet
- * shown with probability w_i / (their total weight), from one uniform. The weights are kept in blocks of BLOCK with a
- * sum per block: a draw walks the block sums, then the items of one block, and the item drawn is set to 0 and its
- * block summed again. No sum is ever updated by subtraction, so when a heavy item is gone the light ones keep their
- * relative weights to full precision, however small they are beside it. About 4 n / BLOCK + BLOCK steps per slot,
- * after one pass to copy and sum the weights: 3-4 us for 1,000 candidates and 10 slots, against 21 us for the
- * exponential race with jumps (Efraimidis & Spirakis 2006), which draws the same distribution.
+ * shown with probability w_i / (their total weight), from one uniform. The weights (finite, >= 0) are kept in blocks
+ * of BLOCK with a sum per block: a draw walks the block sums, then the items of one block; the item drawn is set to 0
+ * in w and its block summed again, and w is restored before returning. No sum is ever updated by subtraction, so when
+ * a heavy item is gone the light ones keep their relative weights to full precision, however small they are beside
+ * it. About n / BLOCK + 2 BLOCK steps per slot after one pass over the weights: for 1,000 candidates and 10 slots,
+ * 5 us, a quarter of the time of the exponential race with jumps (Efraimidis & Spirakis 2006) it replaced, which
+ * draws the same distribution (both timed in one process).
  */
 function sampleSlate(w: Float64Array, k: number, rng: Rng): number[] {
   const n = w.length, nBlocks = Math.ceil(n / BLOCK);
-  if (leftBuf.length < n) leftBuf = new Float64Array(Math.max(n, 2 * leftBuf.length));
   if (blockBuf.length < nBlocks) blockBuf = new Float64Array(Math.max(nBlocks, 2 * blockBuf.length));
-  const left = leftBuf, sums = blockBuf;
-  const sumBlock = (b: number) => {
+  const sums = blockBuf, taken = takenBuf;
+  for (let b = 0, i = 0; b < nBlocks; b++) {
     let s = 0;
-    for (let i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) s += left[i]!;
+    for (const end = Math.min(n, i + BLOCK); i < end; i++) s += w[i]!;
     sums[b] = s;
-  };
-  for (let i = 0; i < n; i++) left[i] = w[i]! > 0 ? w[i]! : 0;
-  for (let b = 0; b < nBlocks; b++) sumBlock(b);
+  }
   const chosen: number[] = [];
+  taken.length = 0;
   while (chosen.length < k) {
     let total = 0;
     for (let b = 0; b < nBlocks; b++) total += sums[b]!;
@@ -511,19 +511,25 @@ function sampleSlate(w: Float64Array, k: number, rng: Rng): number[] {
     }
     // Rounding can carry u past the last item of weight: it then takes the last such item before it.
     let pick = -1;
-    for (let i = b * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
-      const x = left[i]!;
+    const from = b * BLOCK, end = Math.min(n, from + BLOCK);
+    for (let i = from; i < end; i++) {
+      const x = w[i]!;
       if (x > 0) {
         pick = i;
         if (u < x) break;
         u -= x;
       }
     }
-    for (let i = b * BLOCK - 1; pick < 0 && i >= 0; i--) if (left[i]! > 0) pick = i;
+    for (let i = from - 1; pick < 0 && i >= 0; i--) if (w[i]! > 0) pick = i;
     chosen.push(pick);
-    left[pick] = 0;
-    sumBlock(Math.floor(pick / BLOCK));
+    taken.push(w[pick]!);
+    w[pick] = 0;
+    const pb = (pick / BLOCK) | 0;
+    let s = 0;
+    for (let i = pb * BLOCK, e = Math.min(n, i + BLOCK); i < e; i++) s += w[i]!;
+    sums[pb] = s;
   }
+  for (let j = 0; j < taken.length; j++) w[chosen[j]!] = taken[j]!;
   // Weights that underflowed to 0 are never drawn: they fill what is left, in input order.
   for (let j = 0; j < n && chosen.length < k; j++) if (!(w[j]! > 0)) chosen.push(j);
   return chosen;
