@@ -48,6 +48,7 @@ export function registerIngest(program: Command): void {
     .action(async (file: string, o: { kind: string; project: string; map?: string; mapFile?: string; set?: string; skipBad?: boolean; rejects?: string; db?: string; format: string }) => {
       const format = parseFormat(o.format);
       if (!(FILE_KINDS as readonly string[]).includes(o.kind)) throw new UserError(`--kind must be one of ${FILE_KINDS.join(', ')} (got '${o.kind}')`);
+      if (o.rejects && !o.skipBad) throw new UserError('--rejects names where --skip-bad writes the bad rows; pass --skip-bad with it');
       const fromFile = o.mapFile ? readMapFile(o.mapFile) : { map: {}, set: {} };
       const opts: FileIngestOptions = {
         project: checkProject(o.project),

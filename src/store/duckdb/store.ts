@@ -22,6 +22,7 @@ import {
 } from '../store.js';
 import { StoreClosingError } from '../../errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { checkRejectsFile, rejectsFileFor } from '../rejects.js';
 import {
   ColumnBuffer,
   KEYED_BY_OUTCOME,
@@ -277,7 +278,13 @@ export class DuckDbStore implements Store {
   }
 
   /** Loads the file ingester (and the event schemas it validates with) on first use: analyses do not need them. */
-  ingestFile(options: FileIngestOptions): Promise<FileIngestResult> {
+  async ingestFile(options: FileIngestOptions): Promise<FileIngestResult> {
+    if (options.skipBad) {
+      // checked before the load, which writes the file only after the good rows are in (events: after the commit)
+      const rejectsPath = rejectsFileFor(options.path, options.kind === 'events', options.rejectsPath);
+      checkRejectsFile(options.path, rejectsPath);
+      options = { ...options, rejectsPath };
+    }
     return this.writeLock.run(async () => (await import('./ingest-file.js')).ingestFile(this, options));
   }
 
