@@ -12,6 +12,9 @@ export async function serveUntilSignal(opts: ServeOptions, stopping: string): Pr
   const { startServer } = await import('../server/serve.js');
   const server = await startServer(opts).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE') throw new UserError(`port ${opts.port} on ${opts.host} is in use; pass another --port`);
+    if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' || err.code === 'EADDRNOTAVAIL')
+      throw new UserError(`--host ${opts.host} is not an address of this machine; pass one such as 127.0.0.1, 0.0.0.0 or ::1`);
+    if (err.code === 'EACCES') throw new UserError(`no permission to listen on port ${opts.port} (ports below 1024 need privileges); pass another --port`);
     throw err;
   });
   let stopped = false;
