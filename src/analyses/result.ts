@@ -63,7 +63,9 @@ function formatNumber(x: number | null | undefined): string {
   if (Number.isInteger(x)) return String(x);
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(3);
-  return x.toPrecision(4).replace(/\.?0+$/, '');
+  // Trailing zeros only after a decimal point: 1000.4 prints 1000, not 1.
+  const s = x.toPrecision(4);
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
 const statusLabel: Record<Status, string> = { ok: 'OK', warn: 'WARN', fail: 'FAIL', unknown: '??' };

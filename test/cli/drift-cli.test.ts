@@ -39,6 +39,8 @@ describe('loopguard drift (files)', () => {
   it('renders text and html', () => {
     const t = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--columns', 'age', '--no-domain-classifier']);
     expect(t.stdout).toMatch(/FAIL column_drift \[column=age\]: age drifted: Wasserstein distance/);
+    // 100% printed as 100, not 1 (zeros trimmed only after a decimal point).
+    expect(t.stdout).toMatch(/1 of 1 columns drifted \(100% >= 50%\)/);
     const h = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--columns', 'age', '--no-domain-classifier', '--format', 'html']);
     expect(h.stdout).toMatch(/^<!doctype html>/);
   });

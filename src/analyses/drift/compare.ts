@@ -41,11 +41,16 @@ export interface ColumnComparison {
   verdict: Verdict;
 }
 
+/** Trailing zeros of a decimal fraction dropped ('0.500' -> '0.5', '2.00' -> '2'); an integer part is left alone ('100'). */
+export const trimFraction = (s: string): string => (s.includes('.') ? s.replace(/\.?0+$/, '') : s);
+
 export const fmt = (x: number): string => {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return '0';
   const a = Math.abs(x);
-  return a < 1e-3 || a >= 1e6 ? x.toExponential(2) : x.toPrecision(3).replace(/\.?0+$/, '');
+  if (a < 1e-3 || a >= 1e6) return x.toExponential(2);
+  // toPrecision(3) writes 1,000 and above as 1.00e+3; whole units read better there.
+  return a >= 1000 ? String(Math.round(x)) : trimFraction(x.toPrecision(3));
 };
 
 /** Distinct values of two sorted numeric samples together, counting no further than `limit` + 1. */
