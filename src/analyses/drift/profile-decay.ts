@@ -23,6 +23,9 @@ import { checkThresholds } from '../options.js';
 
 /** Defaults of the profile-decay checks (each a share or probability in [0, 1]). */
 const PROFILE_DECAY_THRESHOLDS = { alpha: 0.05, min_distance: 0.1, changed_share: 0.2 };
+
+/** log2 of the least short-profile weight at T a user needs (2^-52: one event at T would outweigh it beyond double precision). */
+const MIN_LOG2_WEIGHT = -52;
 import { parseTimestampMicros } from '../../events/timestamp.js';
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import { chiSquareSf } from '../../stats/chi-square.js';
@@ -90,21 +93,24 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
     metrics: [],
     verdicts: [],
   };
-  const age = (col: string) => `(${T} - ${ep(col)})`;
   const positive = `o.value > 0 AND o.kind NOT IN (${NEGATIVE_OUTCOME_KINDS.map(lit).join(', ')})`;
   const base =
     events === 'exposures'
-      ? `SELECT user_id AS u, item_id AS item, ts FROM exposures WHERE project = ? AND user_id IS NOT NULL AND ${ep('ts')} <= ${T}`
-      : `SELECT e.user_id AS u, o.item_id AS item, o.ts AS ts FROM outcomes o
+      ? `SELECT user_id AS u, item_id AS item, ${ep('ts')} AS t FROM exposures WHERE project = ? AND user_id IS NOT NULL AND ${ep('ts')} <= ${T}`
+      : `SELECT e.user_id AS u, o.item_id AS item, ${ep('o.ts')} AS t FROM outcomes o
            JOIN (SELECT DISTINCT request_id, item_id, user_id FROM exposures WHERE project = ?) e ON o.request_id = e.request_id AND o.item_id = e.item_id
           WHERE o.project = ? AND e.user_id IS NOT NULL AND ${positive} AND ${ep('o.ts')} <= ${T}`;
   const params = events === 'exposures' ? [o.project] : [o.project, o.project];
+  // Weights relative to each user's latest event tu: 2^(-(tu - t) / h) = w_h(e) * 2^((T - tu) / h), one factor per user
+  // that cancels in the profiles s / S, l / L and in n_eff. The latest event weighs 1, so no sum underflows however
+  // far T lies after it; the absolute weight of the short profile is kept as log2 S - (T - tu) / h_short.
   const rows = await db.queryColumns(
-    `SELECT u, item, sum(pow(0.5, ${age('ts')} / ${hs})) AS ws, sum(pow(0.5, 2 * ${age('ts')} / ${hs})) AS ws2,
-            sum(pow(0.5, ${age('ts')} / ${hl})) AS wl, CAST(count(*) AS DOUBLE) AS n
-       FROM (${base}) AS ev GROUP BY u, item ORDER BY u`,
+    `SELECT u, item, sum(pow(0.5, (tu - t) / ${hs})) AS ws, sum(pow(0.5, 2 * (tu - t) / ${hs})) AS ws2,
+            sum(pow(0.5, (tu - t) / ${hl})) AS wl, CAST(count(*) AS DOUBLE) AS n, CAST(max(${T} - tu) AS DOUBLE) AS lag
+       FROM (SELECT u, item, t, max(t) OVER (PARTITION BY u) AS tu FROM (${base}) AS ev0) AS ev GROUP BY u, item ORDER BY u`,
     params,
   );
+  const lagOf = rows.lag as Float64Array;
   let u = rows.u as Array<string | null>, ws = rows.ws as Float64Array, ws2 = rows.ws2 as Float64Array, wl = rows.wl as Float64Array, cnt = rows.n as Float64Array;
   if (o.categories) {
     // Sum the per-item weights into per-category weights, user by user (rows come sorted by user).
@@ -128,21 +134,36 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
     u = nu;
     [ws, ws2, wl, cnt] = a.map((arr) => Float64Array.from(arr)) as [Float64Array, Float64Array, Float64Array, Float64Array];
   }
+  // Lag T - tu of each user (the same on each of the user's rows, before or after the category sums).
+  const lagByUser = new Map<string, number>();
+  for (let i = 0; i < (rows.u as unknown[]).length; i++) lagByUser.set(String((rows.u as unknown[])[i]), lagOf[i]!);
   const status = new Map<string, boolean>();
   const distances: number[] = [];
-  let skipped = 0;
+  let skipped = 0, noWeight = 0, minLag = Infinity;
   for (let i = 0; i < u.length; ) {
     let j = i;
     while (j < u.length && u[j] === u[i]) j++;
     const user = String(u[i]);
     let n = 0, S = 0, S2 = 0, L = 0;
     for (let k = i; k < j; k++) (n += cnt[k]!), (S += ws[k]!), (S2 += ws2[k]!), (L += wl[k]!);
-    if (n < minEvents || !(S > 0) || !(L > 0)) {
+    const lag = lagByUser.get(user) ?? 0;
+    if (n < minEvents || !(S > 0) || !(L > 0) || !(S2 > 0)) {
       skipped++;
       i = j;
       continue;
     }
-    const s = Array.from(ws.subarray(i, j)), l = Array.from(wl.subarray(i, j));
+    minLag = Math.min(minLag, lag);
+    // log2 of the short profile's weight as of T: below -52 an event at T would outweigh it beyond double precision,
+    // i.e. the user has no recent activity left to profile.
+    if (Math.log2(S) - lag / hs < MIN_LOG2_WEIGHT) {
+      noWeight++;
+      i = j;
+      continue;
+    }
+    const s: number[] = [], l: number[] = [];
+    // An item whose long weight underflowed (last seen over ~1,000 long half-lives before the user's latest event) has
+    // no short weight either: it is no part of either profile.
+    for (let k = i; k < j; k++) if (wl[k]! > 0) (s.push(ws[k]!), l.push(wl[k]!));
     const d = jensenShannonDistance(s, l, { base: 2 });
     const nEff = (S * S) / S2;
     let x2 = 0;
@@ -157,7 +178,16 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
     i = j;
   }
   const users = status.size;
-  Object.assign(result.inputs, { users_skipped_few_events: skipped });
+  Object.assign(result.inputs, { users_skipped_few_events: skipped, users_skipped_no_recent_weight: noWeight });
+  if (users === 0 && noWeight > 0) {
+    const latest = new Date((T - minLag) * 1000).toISOString();
+    result.verdicts.push({
+      check: 'data',
+      status: 'unknown',
+      message: `No user has recent activity at ${result.inputs.as_of}: the latest qualifying event (${latest}) is ${fmt(minLag / hs)} short half-lives earlier, so every short profile has decayed to nothing; use an earlier --as-of or a longer --short-half-life.`,
+    });
+    return result;
+  }
   if (users === 0) {
     result.verdicts.push({ check: 'data', status: 'unknown', message: `No user has ${minEvents} or more ${events === 'exposures' ? 'exposures' : 'positive outcomes'} up to ${result.inputs.as_of}, so no profile can be compared; lower --min-events or check the project.` });
     return result;

@@ -141,6 +141,26 @@ describe('profile decay', () => {
     expect(verdict(r, 'profile_change')!.status).toBe('warn');
   });
 
+  it('as of long after the last event: the same profiles (weights relative to each user), and no crash once they decay to nothing', async () => {
+    const at = await profileDecay(store, { project: 'shop', events: 'exposures', shortHalfLife: '1d', longHalfLife: '30d', recent: '4d' });
+    // 20 days (20 short half-lives) after the last exposure every weight of a user scales by one factor per half-life:
+    // the normalised profiles, n_eff and so every distance and test are unchanged.
+    const later = await profileDecay(store, { project: 'shop', events: 'exposures', shortHalfLife: '1d', longHalfLife: '30d', recent: '4d', asOf: '2026-02-03T23:00:00Z' });
+    expect(later.inputs.users_skipped_no_recent_weight).toBe(0);
+    expect(metric(later, 'users')).toBe(40);
+    expect(metric(later, 'changed_users')).toBe(metric(at, 'changed_users'));
+    expect(metric(later, 'profile_distance_mean')).toBeCloseTo(metric(at, 'profile_distance_mean')!, 9);
+    // 1h half-life, 100 days after the data: 2^-2400 underflows any double; the short profiles have no weight left.
+    for (const o of [{ shortHalfLife: '1h', longHalfLife: '2h', asOf: '2026-04-25' }, { asOf: '2030-01-01' }]) {
+      const r = await profileDecay(store, { project: 'shop', events: 'exposures', minEvents: 2, ...o });
+      expect(r.inputs.users_skipped_no_recent_weight).toBe(40);
+      expect(metric(r, 'users')).toBeUndefined();
+      expect(r.verdicts).toHaveLength(1);
+      expect(r.verdicts[0]).toMatchObject({ check: 'data', status: 'unknown' });
+      expect(r.verdicts[0]!.message).toMatch(/^No user has recent activity at .*: the latest qualifying event \(2026-01-14T.*\) is \d+ short half-lives earlier/);
+    }
+  });
+
   it('over item categories: exactly the 20 users who switched families change', async () => {
     const categories = Object.fromEntries(['a0', 'a1', 'a2', 'b0', 'b1', 'b2'].map((i) => [i, i[0] === 'a' ? 'family A' : 'family B']));
     const r = await profileDecay(store, { project: 'shop', events: 'exposures', shortHalfLife: '1d', longHalfLife: '30d', recent: '4d', categories });
