@@ -18,6 +18,8 @@ export function readCatalog(file: string): string[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const header = lines[0]?.split(',').map((h) => h.trim()) ?? [];
   const col = header.indexOf('item_id');
+  if (col < 0 && header.length > 1)
+    throw new InputError(`--catalog ${file}: expected a CSV with an item_id column, or one id per line (the first line has the columns ${header.join(', ')})`);
   const ids = col >= 0 ? lines.slice(1).map((l) => l.split(',')[col]?.trim() ?? '') : lines.map((l) => l.trim());
   const empty = ids.findIndex((x) => x === '');
   if (empty >= 0) throw new InputError(`--catalog ${file}: line ${empty + (col >= 0 ? 2 : 1)} has no item id`);

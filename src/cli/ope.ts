@@ -98,7 +98,7 @@ export function opeOptions(o: OpeFlags, project: string): Omit<OpeOptions, 'targ
   const bootstrap = number('--bootstrap', o.bootstrap, (x) => Number.isInteger(x) && x >= 0 && x <= 100_000, 'a whole number of resamples from 0 to 100000')!;
   const seed = number('--seed', o.seed, (x) => Number.isSafeInteger(x), 'a whole number')!;
   const nonNeg = (x: number) => x >= 0;
-  const clip = number('--clip', o.clip, nonNeg, 'a number >= 0');
+  const clip = number('--clip', o.clip, (x) => x > 0, 'a number > 0');
   const tau = number('--tau', o.tau, nonNeg, 'a number >= 0');
   const lambda = number('--lambda', o.lambda, nonNeg, 'a number >= 0');
   if (o.rewardModel !== undefined && !['auto', 'logistic', 'ridge', 'none'].includes(o.rewardModel))

@@ -46,11 +46,14 @@ describe('loopguard loop-health', () => {
     [['--logs', OBD, '--catalog', '/nonexistent/catalog.csv'], 'loopguard: --catalog /nonexistent/catalog.csv: no such file'],
     [['--logs', OBD, '--config', '__CONFIG_UNKNOWN__'], "unknown threshold 'coverage'; known: exploration_share_min, coverage_min, gini_rise_max, top_slot_outcome_share_max, starved_item_share_max, confidence"],
     [['--logs', OBD, '--offline', '__OFFLINE_BAD__'], 'line 3: value must be a finite number (got "high")'],
+    [['--logs', OBD, '--catalog', '__CATALOG_NO_ID__'], 'expected a CSV with an item_id column, or one id per line (the first line has the columns id, name)'],
   ])('refuses %j with exit 2', (args, message) => {
     const dir = tmpDir();
+    fs.writeFileSync(`${dir}/cat.csv`, 'id,name\n1,a\n2,b\n');
     fs.writeFileSync(`${dir}/c.json`, JSON.stringify({ thresholds: { coverage: 0.3 } }));
     fs.writeFileSync(`${dir}/o.csv`, 'policy_version,metric,value\nv1,auc,0.7\nv2,auc,high\n');
-    const a = args.map((x) => (x === '__CONFIG_UNKNOWN__' ? `${dir}/c.json` : x === '__OFFLINE_BAD__' ? `${dir}/o.csv` : x));
+    const files: Record<string, string> = { __CONFIG_UNKNOWN__: `${dir}/c.json`, __OFFLINE_BAD__: `${dir}/o.csv`, __CATALOG_NO_ID__: `${dir}/cat.csv` };
+    const a = args.map((x) => files[x] ?? x);
     const r = cli(['loop-health', ...a]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().endsWith(message)).toBe(true);

@@ -53,7 +53,7 @@ export const OpeBody = Type.Object(
     estimators: Type.Optional(Type.Array(Type.Union([...OPE_ESTIMATORS, ...SLATE_ESTIMATORS].map((e) => Type.Literal(e))), { minItems: 1, description: 'default: all seven; in slate mode iips, pbm' })),
     bootstrap: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, description: 'resamples, default 1000; 0 = normal intervals only' })),
     seed: Type.Optional(Type.Integer()),
-    clip: Type.Optional(Type.Number({ minimum: 0 })),
+    clip: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     tau: Type.Optional(Type.Number({ minimum: 0 })),
     lambda: Type.Optional(Type.Number({ minimum: 0 })),
     reward_model: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('logistic'), Type.Literal('ridge'), Type.Literal('none')])),
