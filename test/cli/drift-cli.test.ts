@@ -67,6 +67,31 @@ describe('loopguard drift (files)', () => {
   });
 });
 
+describe('loopguard drift: nothing to compare is bad input (exit 2), never all ok', () => {
+  it('refuses sides that share no column, an empty file and a file of uncompared types', async () => {
+    const other = path.join(dir, 'other.csv');
+    fs.writeFileSync(other, 'foo,bar\n1,2\n3,4\n');
+    const r = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', other]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no column shared by the reference and the current data: the reference .*aa\.csv has decile_score, age, sex, priors_count; the current .*other\.csv has foo, bar/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    for (const [name, text] of [['empty.csv', ''], ['header.csv', 'decile_score,age,sex,priors_count\n']] as const) {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, text);
+      const e = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', f]);
+      expect(e.code).toBe(2);
+      expect(e.stderr).toMatch(new RegExp(`--current .*${name.replace('.', '\\.')}: the file has no data rows`));
+    }
+    const pq = path.join(dir, 'lists.parquet');
+    const db = await DuckDbStore.open(':memory:');
+    await db.query(`COPY (SELECT [1, 2] AS decile_score, TIMESTAMP '2024-01-01' AS ts) TO '${pq}' (FORMAT parquet)`);
+    await db.close();
+    const l = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', pq]);
+    expect(l.code).toBe(2);
+    expect(l.stderr).toMatch(/no column shared .*the current .*lists\.parquet has decile_score \(type INTEGER\[\] is not compared\), ts \(type TIMESTAMP is not compared\)/);
+  });
+});
+
 describe('loopguard eval-freshness and profile-decay (store file)', () => {
   it('exits 1 on an eval set that misses recent traffic, writes a refresh sample; profile-decay warns only', async () => {
     const dbPath = path.join(dir, 'lg.duckdb');

@@ -13,12 +13,36 @@ import { compareColumn, fmt, type ColumnComparison } from './compare.js';
 import { domainClassifier, type DomainClassifierOptions } from './domain-classifier.js';
 import { fetchGroupedProfiles, fetchProfile, type ColumnInfo, type Profile, type Relation } from './profile.js';
 import { resolveThresholds, type DriftThresholds } from './rule.js';
+import { countRows } from './sources.js';
 
 /** A data set to compare: its relation and columns (from loadFile, or attributeColumns + windowRelation). */
 export interface DriftSource {
   relation: Relation;
   columns: ColumnInfo[];
   skipped?: Record<string, string>;
+  /** Rows of the relation, when known (counted otherwise). */
+  rows?: number;
+}
+
+/** The columns of a side for a message: compared ones, then those left out with the reason. */
+function describeColumns(src: DriftSource): string {
+  const names = src.columns.map((c) => c.name);
+  const left = Object.entries(src.skipped ?? {}).map(([k, v]) => `${k} (${v})`);
+  return [...names, ...left].join(', ') || 'no columns';
+}
+
+/** Refuses a comparison with nothing to compare (a usage error, not an 'all ok'). */
+export function requireColumns(ref: DriftSource, cur: DriftSource, columns: readonly ColumnInfo[]): void {
+  if (!columns.length)
+    throw new UserError(
+      `no column shared by the reference and the current data: the reference ${ref.relation.label} has ${describeColumns(ref)}; the current ${cur.relation.label} has ${describeColumns(cur)}`,
+    );
+}
+
+/** Refuses a comparison whose every shared column was left out as an identifier. */
+function requireCompared(columns: readonly ColumnInfo[], compared: number): void {
+  if (compared === 0 && columns.length)
+    throw new UserError(`no column left to compare: ${columns.map((c) => c.name).join(', ')} ${columns.length > 1 ? 'look' : 'looks'} like identifiers (nearly every value distinct); name ${columns.length > 1 ? 'them' : 'it'} in --columns to compare ${columns.length > 1 ? 'them' : 'it'}`);
 }
 
 export interface DriftOptions {
@@ -99,6 +123,7 @@ function datasetVerdict(drifted: number, judged: number, t: DriftThresholds, gro
 export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
   const thresholds = resolveThresholds(o.thresholds);
   const { columns, skipped } = commonColumns(o.reference, o.current, o.columns);
+  requireColumns(o.reference, o.current, columns);
   const explicit = !!o.columns?.length;
   const result: Result = {
     analysis: 'drift',
@@ -109,8 +134,8 @@ export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
   const profiles = await Promise.all(
     columns.map(async (c) => [await fetchProfile(db, o.reference.relation, c), await fetchProfile(db, o.current.relation, c)] as const),
   );
-  const refRows = profiles.length ? profiles[0]![0].n + profiles[0]![0].missing : 0;
-  const curRows = profiles.length ? profiles[0]![1].n + profiles[0]![1].missing : 0;
+  const refRows = o.reference.rows ?? (await countRows(db, o.reference.relation));
+  const curRows = o.current.rows ?? (await countRows(db, o.current.relation));
   Object.assign(result.inputs, { reference_rows: refRows, current_rows: curRows });
   const comparisons: ColumnComparison[] = [];
   const compared: ColumnInfo[] = [];
@@ -123,6 +148,7 @@ export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
     comparisons.push(compareColumn(col.name, ref, cur, { thresholds, tests: o.tests, columnThresholds: o.columnThresholds }));
     compared.push(col);
   });
+  requireCompared(columns, compared.length);
   for (const c of comparisons) result.metrics.push(...c.metrics);
   result.verdicts.push(...comparisons.map((c) => c.verdict));
   const judged = comparisons.filter((c) => c.drifted !== null);
@@ -179,6 +205,7 @@ export interface MonitorOptions {
 export async function driftMonitor(db: Queryable, o: MonitorOptions): Promise<Result> {
   const thresholds = resolveThresholds(o.thresholds);
   const { columns, skipped } = commonColumns(o.reference, o.current, o.columns);
+  requireColumns(o.reference, o.current, columns);
   const w = o.window;
   const bucket = w === 'day' ? db.dialect.day('lg_ts') : db.dialect.week('lg_ts');
   const result: Result = {
@@ -196,6 +223,7 @@ export async function driftMonitor(db: Queryable, o: MonitorOptions): Promise<Re
     }
     perColumn.push({ col, ref, windows });
   }
+  requireCompared(columns, perColumn.length);
   const windows = [...new Set(perColumn.flatMap((p) => [...p.windows.keys()]))].sort();
   Object.assign(result.inputs, { windows: windows.length, columns: perColumn.length, ...(Object.keys(skipped).length ? { skipped } : {}) });
   if (!windows.length) {

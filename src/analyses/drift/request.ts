@@ -13,7 +13,7 @@ import type { Queryable } from '../sql.js';
 import { drift, driftMonitor, type DriftSource } from './analyze.js';
 import type { DomainClassifierOptions } from './domain-classifier.js';
 import { qi } from './profile.js';
-import { attributeColumns, loadFile, parseRange, parseTime, windowRelation, type TimeRange } from './sources.js';
+import { attributeColumns, countRows, loadFile, parseRange, parseTime, windowRelation, type TimeRange } from './sources.js';
 
 /** One side of a comparison. Exactly one field. */
 export interface SideSpec {
@@ -83,7 +83,16 @@ async function side(db: Queryable, name: string, s: SideSpec, project: string | 
   if (!project) throw new UserError(`a ${name} window needs a project`);
   const range = parseRange(`${name} window`, s.window!);
   const { columns, skipped } = await attributeColumns(db, project, range);
-  return { source: { relation: windowRelation(project, range, columns, `${project} ${range.start.slice(0, 10)}..${range.end.slice(0, 10)}`), columns, skipped }, range };
+  const relation = windowRelation(project, range, columns, `${project} ${range.start.slice(0, 10)}..${range.end.slice(0, 10)}`);
+  const rows = await countRows(db, relation);
+  if (rows === 0) {
+    if ((await countRows(db, windowRelation(project, null, [], project))) === 0)
+      throw new UserError(`project ${project} has no decisions; check the project name (drift compares decision attributes)`);
+    throw new UserError(`project ${project} has no decisions in the ${name} window ${s.window}; choose a window with traffic`);
+  }
+  if (!columns.length && !Object.keys(skipped).length)
+    throw new UserError(`project ${project} has ${rows} decisions in the ${name} window ${s.window} but none with attributes; drift compares decision attributes`);
+  return { source: { relation, columns, skipped, rows }, range };
 }
 
 export async function runDrift(db: Queryable, r: DriftRequest): Promise<Result> {

@@ -21,8 +21,9 @@ export interface LoadedSource {
   rows: number;
 }
 
-const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL)/;
-const CATEGORICAL_TYPE = /^(VARCHAR|BOOLEAN|ENUM|UUID)/;
+// Whole type names: INTEGER[] (a list) or STRUCT(...) is not a number or a category.
+const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL(\(\d+,\s*\d+\))?)$/;
+const CATEGORICAL_TYPE = /^(VARCHAR|BOOLEAN|UUID|ENUM\(.*\))$/;
 
 function reader(file: string): { sql: string; format: string } {
   const lower = file.toLowerCase().replace(/\.gz$/, '');
@@ -59,7 +60,9 @@ export async function loadFile(db: Queryable, file: string, table: string, optio
   } catch (err) {
     throw new UserError(`${option} ${file}: could not be read as ${format}: ${(err as Error).message.split('\n')[0]}`);
   }
-  return describeTable(db, table, abs);
+  const loaded = await describeTable(db, table, abs);
+  if (loaded.rows === 0) throw new UserError(`${option} ${file}: the file has no data rows; expected a header line and at least one row`);
+  return loaded;
 }
 
 /** Columns and row count of a table (a loaded file). */

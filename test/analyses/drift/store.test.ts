@@ -68,6 +68,7 @@ describe('drift between store windows', () => {
   it('finds the shifted attributes and reports the unseen country', async () => {
     const r = await runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, current: { window: '2026-01-08/2026-01-15' }, domainClassifier: { permutations: 9 } });
     expect(r.inputs.reference_rows).toBe(7 * PER_DAY);
+    expect(r.inputs.current_rows).toBe(7 * PER_DAY);
     expect(verdict(r, 'column_drift', { column: 'age' })!.status).toBe('fail');
     expect(verdict(r, 'column_drift', { column: 'country' })!.status).toBe('fail');
     expect(verdict(r, 'column_drift', { column: 'device' })!.status).toBe('ok');
@@ -78,6 +79,27 @@ describe('drift between store windows', () => {
     expect(metric(r, 'drift_share')).toBeCloseTo(2 / 3, 12);
     expect(verdict(r, 'dataset_drift')!.status).toBe('fail');
     expect(metric(r, 'domain_auc')).toBeGreaterThan(0.7);
+  });
+
+  it('refuses an unknown project, an empty window and sides that share no column instead of reporting all ok', async () => {
+    await expect(runDrift(store, { project: 'nope', reference: { window: '2026-01-01/2026-01-08' }, current: { window: '2026-01-08/2026-01-15' } })).rejects.toThrow(
+      /^project nope has no decisions; check the project name/,
+    );
+    await expect(runDrift(store, { project: 'shop', reference: { window: '2030-01-01/2030-02-01' }, current: { window: '2026-01-08/2026-01-15' } })).rejects.toThrow(
+      /^project shop has no decisions in the reference window 2030-01-01\/2030-02-01/,
+    );
+    await expect(runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, current: { window: '2030-01-01/2030-02-01' } })).rejects.toThrow(
+      /^project shop has no decisions in the current window 2030-01-01\/2030-02-01/,
+    );
+    await expect(runDrift(store, { project: 'shop', reference: { window: '2030-01-01/2030-02-01' }, window: 'day' })).rejects.toThrow(/no decisions in the reference window/);
+    // A file side against a window with no column in common: both sides' columns are named; the row counts are the
+    // relations' own (no profile is needed to count them).
+    await expect(
+      runDrift(store, { project: 'shop', reference: { rows: [{ foo: 1 }, { foo: 2 }] }, current: { window: '2026-01-08/2026-01-15' } }),
+    ).rejects.toThrow(/^no column shared by the reference and the current data: the reference reference rows has foo; the current shop 2026-01-08\.\.2026-01-15 has age, country, device$/);
+    const r = await runDrift(store, { project: 'shop', reference: { rows: Array.from({ length: 30 }, (_, i) => ({ age: 30 + (i % 7), x: i })) }, current: { window: '2026-01-08/2026-01-10' }, domainClassifier: false });
+    expect(r.inputs.reference_rows).toBe(30);
+    expect(r.inputs.current_rows).toBe(2 * PER_DAY);
   });
 
   it('monitors per day against the reference window and the previous day', async () => {
