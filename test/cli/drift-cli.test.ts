@@ -67,6 +67,26 @@ describe('loopguard drift (files)', () => {
   });
 });
 
+describe('loopguard drift: a value that is not a number in a numeric column', () => {
+  it('exits 2 naming the file, row and column instead of comparing the column as categories', () => {
+    const lines = fs.readFileSync(path.join(dir, 'aa.csv'), 'utf8').trim().split('\n');
+    const header = lines[0]!.split(',');
+    const at = header.indexOf('age');
+    const row = lines[11]!.split(',');
+    row[at] = 'abc';
+    lines[11] = row.join(',');
+    const bad = path.join(dir, 'aa-badage.csv');
+    fs.writeFileSync(bad, lines.join('\n') + '\n');
+    const r = cli(['drift', '--reference', path.join(dir, 'cau.parquet'), '--current', bad, '--columns', 'age', '--no-domain-classifier']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^loopguard: current .*aa-badage\.csv, row 11, column age: 'abc' is not a number, but age is numeric in the reference data; correct the value or leave it empty/);
+    // The other way round the reference's file is named; without --columns too.
+    const back = cli(['drift', '--reference', bad, '--current', path.join(dir, 'cau.parquet'), '--no-domain-classifier']);
+    expect(back.code).toBe(2);
+    expect(back.stderr).toMatch(/reference .*aa-badage\.csv, row 11, column age: 'abc' is not a number, but age is numeric in the current data/);
+  });
+});
+
 describe('loopguard drift: nothing to compare is bad input (exit 2), never all ok', () => {
   it('refuses sides that share no column, an empty file and a file of uncompared types', async () => {
     const other = path.join(dir, 'other.csv');

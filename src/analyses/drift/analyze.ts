@@ -11,7 +11,7 @@ import type { Metric, Result, Verdict } from '../result.js';
 import type { Queryable } from '../sql.js';
 import { compareColumn, fmt, type ColumnComparison } from './compare.js';
 import { domainClassifier, type DomainClassifierOptions } from './domain-classifier.js';
-import { fetchGroupedProfiles, fetchProfile, type ColumnInfo, type Profile, type Relation } from './profile.js';
+import { fetchGroupedProfiles, fetchProfile, qi, type ColumnInfo, type Profile, type Relation } from './profile.js';
 import { resolveThresholds, type DriftThresholds } from './rule.js';
 import { countRows } from './sources.js';
 
@@ -90,6 +90,42 @@ export function commonColumns(ref: DriftSource, cur: DriftSource, requested?: st
   return { columns, skipped };
 }
 
+/** The first value of a text column that does not read as a number, with the row that holds it. */
+async function firstNonNumber(db: Queryable, rel: Relation, column: string): Promise<{ row: string; value: string } | null> {
+  const row = rel.row ?? { id: 'row_number() OVER ()', order: 'lg_k', noun: 'row' };
+  const r = await db.query(
+    `SELECT CAST(lg_k AS VARCHAR) AS k, v FROM (SELECT ${row.id} AS lg_k, ${row.order === 'lg_k' ? '' : `${row.order.split(',').map((x, i) => `${x} AS lg_o${i}`).join(', ')}, `}CAST(${qi(column)} AS VARCHAR) AS v FROM ${rel.from}) AS lg_text
+      WHERE v IS NOT NULL AND TRY_CAST(v AS DOUBLE) IS NULL ORDER BY ${row.order === 'lg_k' ? 'lg_k' : row.order.split(',').map((_, i) => `lg_o${i}`).join(', ')} LIMIT 1`,
+    rel.params,
+  );
+  return r.length ? { row: `${row.noun} ${String(r[0]!.k)}`, value: String(r[0]!.v) } : null;
+}
+
+/**
+ * Columns numeric on one side and text on the other (one stray value turns a CSV column into text): when every text
+ * value reads as a number (quoted numbers in JSON, say) the column is compared as numbers; otherwise the first value
+ * that does not is bad input, named with its side, row and column. The type is never switched to categorical silently.
+ */
+export async function reconcileKinds(db: Queryable, ref: DriftSource, cur: DriftSource, columns: readonly ColumnInfo[], words: [string, string] = ['reference', 'current']): Promise<ColumnInfo[]> {
+  const refKind = new Map(ref.columns.map((c) => [c.name, c.kind])), curKind = new Map(cur.columns.map((c) => [c.name, c.kind]));
+  const out: ColumnInfo[] = [];
+  for (const col of columns) {
+    const rk = refKind.get(col.name), ck = curKind.get(col.name);
+    if (!rk || !ck || rk === ck) {
+      out.push(col);
+      continue;
+    }
+    const [text, word, other] = rk === 'categorical' ? [ref, words[0], words[1]] : [cur, words[1], words[0]];
+    const bad = await firstNonNumber(db, text.relation, col.name);
+    if (bad) {
+      const v = bad.value.length > 40 ? `${bad.value.slice(0, 40)}...` : bad.value;
+      throw new UserError(`${word} ${text.relation.label}, ${bad.row}, column ${col.name}: '${v}' is not a number, but ${col.name} is numeric in the ${other} data; correct the value or leave it empty (empty values count as missing)`);
+    }
+    out.push({ name: col.name, kind: 'numeric' });
+  }
+  return out;
+}
+
 /** An identifier-like text column: nearly every value distinct. Left out unless asked for by name. */
 function looksLikeId(p: Profile): boolean {
   return p.kind === 'categorical' && p.counts.size > 100 && p.counts.size > 0.5 * p.n;
@@ -122,8 +158,10 @@ function datasetVerdict(drifted: number, judged: number, t: DriftThresholds, gro
 
 export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
   const thresholds = resolveThresholds(o.thresholds);
-  const { columns, skipped } = commonColumns(o.reference, o.current, o.columns);
-  requireColumns(o.reference, o.current, columns);
+  const shared = commonColumns(o.reference, o.current, o.columns);
+  requireColumns(o.reference, o.current, shared.columns);
+  const columns = await reconcileKinds(db, o.reference, o.current, shared.columns);
+  const skipped = shared.skipped;
   const explicit = !!o.columns?.length;
   const result: Result = {
     analysis: 'drift',
@@ -204,8 +242,10 @@ export interface MonitorOptions {
  */
 export async function driftMonitor(db: Queryable, o: MonitorOptions): Promise<Result> {
   const thresholds = resolveThresholds(o.thresholds);
-  const { columns, skipped } = commonColumns(o.reference, o.current, o.columns);
-  requireColumns(o.reference, o.current, columns);
+  const shared = commonColumns(o.reference, o.current, o.columns);
+  requireColumns(o.reference, o.current, shared.columns);
+  const columns = await reconcileKinds(db, o.reference, o.current, shared.columns);
+  const skipped = shared.skipped;
   const w = o.window;
   const bucket = w === 'day' ? db.dialect.day('lg_ts') : db.dialect.week('lg_ts');
   const result: Result = {

@@ -22,7 +22,7 @@ import { olsSlope } from '../../stats/ols.js';
 import { binCounts, quantileBinEdges } from '../../stats/psi.js';
 import { lit, type Queryable } from '../sql.js';
 import type { Result } from '../result.js';
-import { commonColumns, drift, type DriftSource } from './analyze.js';
+import { commonColumns, drift, reconcileKinds, type DriftSource } from './analyze.js';
 import { fmt } from './compare.js';
 import { asCategorical, fetchGroupedProfiles, fetchProfile, qi, type ColumnInfo, type Profile } from './profile.js';
 import { parseDuration } from './profile-decay.js';
@@ -118,7 +118,8 @@ export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Pro
     const range = { start: startSql, end: untilSql };
     const attrs = await attributeColumns(db, o.project, range);
     const recent: DriftSource = { relation: windowRelation(o.project, range, attrs.columns, `${o.project} last ${o.window ?? '7d'}`), ...attrs };
-    const { columns } = commonColumns(evalSource, recent, o.columns);
+    const shared = commonColumns(evalSource, recent, o.columns).columns;
+    const columns = shared.length ? await reconcileKinds(db, evalSource, recent, shared, ['eval set', 'recent traffic']) : shared;
     if (!columns.length)
       throw new UserError(`the eval set and the decisions' attributes share no column (eval: ${evalSource.columns.map((c) => c.name).join(', ')}; attributes: ${attrs.columns.map((c) => c.name).join(', ') || 'none'})`);
     const colNames = columns.map((c) => c.name);

@@ -17,6 +17,8 @@ export interface Relation {
   params: readonly unknown[];
   /** For the report: a file path or a store window. */
   label: string;
+  /** How a message names one row: an SQL expression of its id, ordered by `order`, and the noun. Default: row N (from 1). */
+  row?: { id: string; order: string; noun: string };
 }
 
 export interface ColumnInfo {

@@ -58,7 +58,10 @@ export async function loadFile(db: Queryable, file: string, table: string, optio
     await db.query(`DROP TABLE IF EXISTS ${qi(table)}`).catch(() => undefined);
     await db.query(`CREATE TEMP ${what} ${qi(table)} AS SELECT * FROM ${sql}`);
   } catch (err) {
-    throw new UserError(`${option} ${file}: could not be read as ${format}: ${(err as Error).message.split('\n')[0]}`);
+    // DuckDB's first line names the CSV line; the column and value come a few lines later.
+    const lines = (err as Error).message.split('\n');
+    const conv = lines.find((l) => /^Error when converting column/.test(l));
+    throw new UserError(`${option} ${file}: could not be read as ${format}: ${lines[0]}${conv ? `: ${conv}` : ''}`);
   }
   const loaded = await describeTable(db, table, abs);
   if (loaded.rows === 0) throw new UserError(`${option} ${file}: the file has no data rows; expected a header line and at least one row`);
@@ -74,7 +77,7 @@ export async function describeTable(db: Queryable, table: string, label: string)
     const name = String(r.column_name), type = String(r.column_type);
     const kind = kindOfType(type);
     if (kind) columns.push({ name, kind });
-    else skipped[name] = `type ${type} is not compared`;
+    else skipped[name] = type === 'JSON' ? 'values of mixed JSON types (numbers and strings, or nested values) are not compared' : `type ${type} is not compared`;
   }
   const rows = Number((await db.query(`SELECT count(*) AS n FROM ${qi(table)}`))[0]?.n ?? 0);
   return { relation: { from: qi(table), params: [], label }, columns, skipped, rows };
@@ -150,6 +153,7 @@ export function windowRelation(project: string, range: TimeRange | null, columns
     from: `(SELECT ts AS lg_ts, user_id AS lg_user_id, event_id AS lg_event_id${cols.length ? ', ' + cols.join(', ') : ''} FROM decisions WHERE project = ?${where}) AS lg_window`,
     params: [project, ...(range ? [range.start, range.end] : [])],
     label,
+    row: { id: 'lg_event_id', order: 'lg_ts, lg_event_id', noun: 'decision' },
   };
 }
 

@@ -102,6 +102,35 @@ describe('drift between store windows', () => {
     expect(r.inputs.current_rows).toBe(2 * PER_DAY);
   });
 
+  it('a column numeric on one side and text on the other: read as numbers when every value is one, else refused with its row', async () => {
+    // JSON rows with quoted numbers: compared as numbers (and equal to the same rows with numbers).
+    const quoted = Array.from({ length: 40 }, (_, i) => ({ age: String(30 + (i % 9)), device: i % 2 ? 'mobile' : 'desktop' }));
+    const plain = quoted.map((r) => ({ ...r, age: Number(r.age) }));
+    const a = await runDrift(store, { project: 'shop', reference: { rows: quoted }, current: { window: '2026-01-08/2026-01-10' }, domainClassifier: false });
+    const b = await runDrift(store, { project: 'shop', reference: { rows: plain }, current: { window: '2026-01-08/2026-01-10' }, domainClassifier: false });
+    expect((a.inputs.tests as any).age.type).toBe('numeric');
+    expect(metric(a, 'ks', { column: 'age' })).toBe(metric(b, 'ks', { column: 'age' }));
+    const bad = quoted.map((r, i) => (i === 6 ? { ...r, age: 'n/a' } : r));
+    await expect(runDrift(store, { project: 'shop', reference: { rows: bad }, current: { window: '2026-01-08/2026-01-10' } })).rejects.toThrow(
+      /^reference reference rows, row 7, column age: 'n\/a' is not a number, but age is numeric in the current data/,
+    );
+    // In the store: one decision whose attribute is a string names the decision.
+    const s2 = await DuckDbStore.open(':memory:');
+    try {
+      const ev = (n: number, day: number, age: unknown) => {
+        const ts = T0 + day * DAY + n * 1_000_000;
+        return { type: 'decision', tsMicros: ts, event: { type: 'decision', event_id: `e${day}-${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `q${day}-${n}`, user_id: 'u', surface: 's', policy: 'p', policy_version: 'v1', strategy: 'personalized', attributes: { age }, shown: [{ item_id: 'i', position: 1, propensity: 1, explored: false }] } } as ValidEvent;
+      };
+      const events = [...Array.from({ length: 30 }, (_, n) => ev(n, 0, 20 + n)), ...Array.from({ length: 30 }, (_, n) => ev(n, 1, n === 17 ? 'abc' : 20 + n))];
+      await s2.writeEvents([{ project: 'p2', events }]);
+      await expect(runDrift(s2, { project: 'p2', reference: { window: '2026-01-01/2026-01-02' }, current: { window: '2026-01-02/2026-01-03' } })).rejects.toThrow(
+        /^current p2 2026-01-02\.\.2026-01-03, decision e1-17, column age: 'abc' is not a number, but age is numeric in the reference data/,
+      );
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('monitors per day against the reference window and the previous day', async () => {
     const r = await runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, window: 'day' });
     expect(r.analysis).toBe('drift_monitor');
