@@ -52,6 +52,13 @@ function number(option: string, name: string, v: string): number {
   return x;
 }
 
+/** A whole number option such as --seed (as ope reads it). */
+export function wholeNumber(option: string, v: string): number {
+  const x = v.trim() === '' ? Number.NaN : Number(v);
+  if (!Number.isSafeInteger(x)) throw new UserError(`${option} must be a whole number (got '${v}')`);
+  return x;
+}
+
 /** name=number pairs. */
 export function numberPairs(option: string, text: string): Record<string, number> {
   return Object.fromEntries(pairs(option, text).map(([k, v]) => [k, number(option, k, v)]));
@@ -109,7 +116,7 @@ export function driftRequest(o: DriftFlags): DriftRequest {
   const columnThresholds = { ...(config.column_thresholds ?? {}), ...(flagThresholds.columnThresholds ?? {}) };
   const sample = positiveInt('--domain-sample', o.domainSample);
   const permutations = positiveInt('--permutations', o.permutations);
-  const seed = o.seed === undefined ? undefined : number('--seed', '', o.seed);
+  const seed = o.seed === undefined ? undefined : wholeNumber('--seed', o.seed);
   return {
     ...(o.project ? { project: checkProject(o.project) } : {}),
     reference: ref[0]!,

@@ -61,6 +61,9 @@ describe('loopguard drift (files)', () => {
     fs.writeFileSync(bad, 'x');
     const type = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', bad.replace('.txt', '.xlsx')]);
     expect(type.code).toBe(2);
+    const seed = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--seed', '1.5']);
+    expect(seed.code).toBe(2);
+    expect(seed.stderr).toMatch(/--seed must be a whole number \(got '1\.5'\)/);
     const usage = cli(['drift', '--reference', path.join(dir, 'aa.csv')]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--current/);
@@ -139,6 +142,27 @@ describe('loopguard eval-freshness and profile-decay (store file)', () => {
     const bad = cli(['eval-freshness', '--eval', evalFile, '--project', 'shop', '--db', dbPath, '--threshold', 'nope=1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown threshold 'nope'/);
+    // --seed is a whole number; the --suggest file is never the eval set (under any name); an empty window says so.
+    for (const seed of ['abc', '1.5', '']) {
+      const s = cli(['eval-freshness', '--eval', evalFile, '--project', 'shop', '--db', dbPath, '--seed', seed, '--suggest', '5', path.join(dir, 'seeded.csv')]);
+      expect(s.code).toBe(2);
+      expect(s.stderr).toMatch(new RegExp(`^loopguard: --seed must be a whole number \\(got '${seed.replace('.', '\\.')}'\\)`));
+    }
+    const before = fs.readFileSync(evalFile, 'utf8');
+    const link = path.join(dir, 'eval-link.csv');
+    fs.symlinkSync(evalFile, link);
+    for (const target of [evalFile, link, path.join(dir, '.', 'eval.csv')]) {
+      const same = cli(['eval-freshness', '--eval', evalFile, '--project', 'shop', '--db', dbPath, '--suggest', '5', target]);
+      expect(same.code).toBe(2);
+      expect(same.stderr).toMatch(/--suggest .* is the eval set itself \(--eval .*eval\.csv\); writing the sample there would overwrite it/);
+    }
+    expect(fs.readFileSync(evalFile, 'utf8')).toBe(before);
+    const old = cli(['eval-freshness', '--eval', evalFile, '--project', 'shop', '--db', dbPath, '--until', '2000-01-01']);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/^loopguard: project shop has no decisions in the recent window \[1999-12-25 00:00:00, 2000-01-01 00:00:00\) \(--window 7d before --until 2000-01-01\)/);
+    const nope = cli(['eval-freshness', '--eval', evalFile, '--project', 'nope', '--db', dbPath, '--until', '2026-01-05']);
+    expect(nope.code).toBe(2);
+    expect(nope.stderr).toMatch(/project nope has no decisions; check the project name/);
     const d = cli(['profile-decay', '--project', 'shop', '--db', dbPath, '--events', 'exposures', '--short-half-life', '1d', '--long-half-life', '10d', '--format', 'json']);
     expect(d.code).toBe(0);
     expect(JSON.parse(d.stdout).analysis).toBe('profile_decay');

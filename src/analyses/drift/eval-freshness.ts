@@ -14,6 +14,7 @@
  * Reference: Cochran (1977), "Sampling Techniques", 3rd ed., ch. 5 (stratified sampling, proportional allocation);
  * Lin (1991) for the Jensen-Shannon divergence.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
 import { checkThresholds } from '../options.js';
@@ -27,7 +28,7 @@ import { fmt } from './compare.js';
 import { asCategorical, fetchGroupedProfiles, fetchProfile, qi, type ColumnInfo, type Profile } from './profile.js';
 import { parseDuration } from './profile-decay.js';
 import { loadRows } from './request.js';
-import { attributeColumns, loadFile, parseTime, windowRelation } from './sources.js';
+import { attributeColumns, countRows, loadFile, parseTime, windowRelation } from './sources.js';
 
 export interface EvalFreshnessOptions {
   project: string;
@@ -96,6 +97,20 @@ function columnDistance(ev: Profile, win: Profile): number | null {
   return jensenShannonDistance(keys.map((k) => a.counts.get(k) ?? 0), keys.map((k) => b.counts.get(k) ?? 0), { base: 2 });
 }
 
+/** A path with its links resolved (its directory's, when the file does not exist yet), to tell two names of one file. */
+function realTarget(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return fs.realpathSync(abs);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
 export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Promise<Result> {
   const t = { ...DEFAULTS, ...(o.thresholds ?? {}) };
   for (const [k, v] of Object.entries(o.thresholds ?? {})) {
@@ -103,6 +118,11 @@ export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Pro
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new UserError(`threshold ${k} must be a number from 0 to 1 (got ${JSON.stringify(v)})`);
   }
   const span = parseDuration('window', o.window ?? '7d');
+  if (o.suggest) {
+    if (o.suggest.seed !== undefined && !Number.isSafeInteger(o.suggest.seed)) throw new UserError(`--seed must be a whole number (got '${o.suggest.seed}')`);
+    if (o.eval.file && realTarget(o.eval.file) === realTarget(o.suggest.file))
+      throw new UserError(`--suggest ${o.suggest.file} is the eval set itself (--eval ${o.eval.file}); writing the sample there would overwrite it, so choose another file`);
+  }
   const table = `lg_eval_${process.pid}_${Date.now().toString(36)}`;
   const files: string[] = [];
   const evalSource: DriftSource = o.eval.file ? await loadFile(db, o.eval.file, table, '--eval') : await loadRows(db, o.eval.rows ?? [], table, 'eval rows', { files });
@@ -116,6 +136,11 @@ export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Pro
     }
     const startSql = String((await db.query(`SELECT CAST(CAST(? AS TIMESTAMP) - to_seconds(CAST(? AS BIGINT)) AS VARCHAR) AS t`, [untilSql, Math.round(span)]))[0]!.t);
     const range = { start: startSql, end: untilSql };
+    if ((await countRows(db, windowRelation(o.project, range, [], o.project))) === 0) {
+      if ((await countRows(db, windowRelation(o.project, null, [], o.project))) === 0)
+        throw new UserError(`project ${o.project} has no decisions; check the project name (eval freshness compares the eval set with logged traffic)`);
+      throw new UserError(`project ${o.project} has no decisions in the recent window [${range.start.slice(0, 19)}, ${range.end.slice(0, 19)}) (--window ${o.window ?? '7d'} before ${o.until ? `--until ${o.until}` : 'the latest decision'}); choose a later --until or a longer --window`);
+    }
     const attrs = await attributeColumns(db, o.project, range);
     const recent: DriftSource = { relation: windowRelation(o.project, range, attrs.columns, `${o.project} last ${o.window ?? '7d'}`), ...attrs };
     const shared = commonColumns(evalSource, recent, o.columns).columns;
@@ -209,7 +234,7 @@ export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Pro
   } finally {
     await db.query(`DROP VIEW IF EXISTS ${qi(table)}`).catch(() => undefined);
     await db.query(`DROP TABLE IF EXISTS ${qi(table)}`).catch(() => undefined);
-    for (const f of files) (await import('node:fs')).rmSync(f, { force: true });
+    for (const f of files) fs.rmSync(f, { force: true });
   }
 }
 
