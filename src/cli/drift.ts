@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { renderJson, renderText, exitCodeFor, type Result } from '../analyses/result.js';
 import { renderHtml } from '../analyses/render-html.js';
 import type { DriftRequest, SideSpec } from '../analyses/drift/request.js';
+import { DEFAULT_DRIFT_THRESHOLDS, minPermutations } from '../analyses/drift/rule.js';
 import { UserError } from '../store/store.js';
 import { parseFormat, print, readJsonFile, withStore, type Format } from './common.js';
 import { checkProject } from './keys.js';
@@ -116,6 +117,13 @@ export function driftRequest(o: DriftFlags): DriftRequest {
   const columnThresholds = { ...(config.column_thresholds ?? {}), ...(flagThresholds.columnThresholds ?? {}) };
   const sample = positiveInt('--domain-sample', o.domainSample);
   const permutations = positiveInt('--permutations', o.permutations);
+  if (o.domainClassifier) {
+    const alpha = thresholds.domain_pvalue ?? DEFAULT_DRIFT_THRESHOLDS.domain_pvalue;
+    const least = typeof alpha === 'number' && alpha > 0 ? minPermutations(alpha) : 0;
+    const given = permutations ?? 19;
+    if (given < least)
+      throw new UserError(`--permutations ${given}${permutations === undefined ? ' (the default)' : ''} is too few for domain_pvalue ${alpha}: with N permutations the p-value is at least 1/(N+1), so give at least ${least}`);
+  }
   const seed = o.seed === undefined ? undefined : wholeNumber('--seed', o.seed);
   return {
     ...(o.project ? { project: checkProject(o.project) } : {}),

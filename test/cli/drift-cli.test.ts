@@ -64,6 +64,12 @@ describe('loopguard drift (files)', () => {
     const seed = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--seed', '1.5']);
     expect(seed.code).toBe(2);
     expect(seed.stderr).toMatch(/--seed must be a whole number \(got '1\.5'\)/);
+    const few = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--permutations', '5']);
+    expect(few.code).toBe(2);
+    expect(few.stderr).toMatch(/--permutations 5 is too few for domain_pvalue 0\.05: with N permutations the p-value is at least 1\/\(N\+1\), so give at least 19/);
+    const strict = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--threshold', 'domain_pvalue=0.01']);
+    expect(strict.code).toBe(2);
+    expect(strict.stderr).toMatch(/--permutations 19 \(the default\) is too few for domain_pvalue 0\.01: .* at least 99/);
     const usage = cli(['drift', '--reference', path.join(dir, 'aa.csv')]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--current/);

@@ -12,7 +12,7 @@ import type { Queryable } from '../sql.js';
 import { compareColumn, fmt, type ColumnComparison } from './compare.js';
 import { domainClassifier, type DomainClassifierOptions } from './domain-classifier.js';
 import { fetchGroupedProfiles, fetchProfile, qi, type ColumnInfo, type Profile, type Relation } from './profile.js';
-import { resolveThresholds, type DriftThresholds } from './rule.js';
+import { minPermutations, resolveThresholds, type DriftThresholds } from './rule.js';
 import { countRows } from './sources.js';
 
 /** A data set to compare: its relation and columns (from loadFile, or attributeColumns + windowRelation). */
@@ -206,13 +206,18 @@ export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
         { name: 'domain_auc_null', value: sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length), ...(sorted.length ? { ci: [q(0.025), q(0.975)] as [number, number] } : {}), n: sorted.length },
         { name: 'domain_auc_pvalue', value: dc.pValue, n: sorted.length },
       );
+      // With B permutations p is at least 1/(B + 1): too few of them can never show significance.
+      const B = dc.nullAucs.length;
+      const tooFew = dc.auc >= thresholds.domain_auc && 1 / (B + 1) > thresholds.domain_pvalue;
       const fail = dc.auc >= thresholds.domain_auc && dc.pValue <= thresholds.domain_pvalue;
       result.verdicts.push({
         check: 'domain_classifier',
-        status: fail ? 'fail' : 'ok',
+        status: tooFew ? 'unknown' : fail ? 'fail' : 'ok',
         value: dc.auc,
         threshold: thresholds.domain_auc,
-        message: fail
+        message: tooFew
+          ? `A classifier tells current from reference rows with AUC ${fmt(dc.auc)}, but ${B} label permutations cannot give a p-value below 1/${B + 1} = ${fmt(1 / (B + 1))} > ${fmt(thresholds.domain_pvalue)}, so multivariate drift is not judged; run at least ${minPermutations(thresholds.domain_pvalue)} permutations.`
+          : fail
           ? `A classifier tells current from reference rows with AUC ${fmt(dc.auc)} (labels shuffled: ${fmt(q(0.5))}, p = ${fmt(dc.pValue)}): the joint distribution moved, even where single columns may look stable; investigate before reusing the model.`
           : `A classifier tells current from reference rows no better than chance allows (AUC ${fmt(dc.auc)}, shuffled labels ${fmt(q(0.5))}, p = ${fmt(dc.pValue)}): no multivariate drift.`,
       });

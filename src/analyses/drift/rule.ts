@@ -105,6 +105,11 @@ export function resolveThresholds(t: Partial<Record<string, unknown>> = {}): Dri
   return out;
 }
 
+/** The fewest label permutations B whose p-value, at least 1/(B + 1), can reach `alpha`. */
+export function minPermutations(alpha: number): number {
+  return Math.max(1, Math.ceil(1 / alpha - 1 - 1e-9));
+}
+
 export function checkTestName(where: string, test: string): DriftTest {
   if (!(DRIFT_TESTS as readonly string[]).includes(test)) throw new UserError(`${where}: unknown test '${test}'; known: ${DRIFT_TESTS.join(', ')}`);
   return test as DriftTest;

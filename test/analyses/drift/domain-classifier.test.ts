@@ -46,6 +46,19 @@ describe('domain classifier', () => {
     expect(r.metrics.find((m) => m.name === 'domain_auc_pvalue')!.value!).toBe(0.05);
   });
 
+  it('with too few permutations to reach domain_pvalue, a clear separation is unknown, not ok', async () => {
+    // 5 permutations: p >= 1/6 whatever the AUC, so p <= 0.05 is out of reach.
+    const r = await drift(db, { reference: await src('pos.csv'), current: await src('neg.csv'), domainClassifier: { permutations: 5, seed: 1 } });
+    expect(r.metrics.find((m) => m.name === 'domain_auc')!.value!).toBeGreaterThan(0.8);
+    expect(r.metrics.find((m) => m.name === 'domain_auc_pvalue')!.value!).toBeCloseTo(1 / 6, 12);
+    const v = verdict(r, 'domain_classifier');
+    expect(v.status).toBe('unknown');
+    expect(v.message).toMatch(/5 label permutations cannot give a p-value below 1\/6 = 0\.167 > 0\.05, so multivariate drift is not judged; run at least 19 permutations\.$/);
+    // With domain_pvalue 0.2 the same 5 permutations suffice (1/6 <= 0.2).
+    const loose = await drift(db, { reference: await src('pos.csv'), current: await src('neg.csv'), thresholds: { domain_pvalue: 0.2 }, domainClassifier: { permutations: 5, seed: 1 } });
+    expect(verdict(loose, 'domain_classifier').status).toBe('fail');
+  });
+
   it('finds nothing between two samples of one distribution', async () => {
     const r = await drift(db, { reference: await src('pos.csv'), current: await src('pos2.csv'), domainClassifier: { permutations: 19, seed: 1 } });
     expect(verdict(r, 'domain_classifier').status).toBe('ok');
