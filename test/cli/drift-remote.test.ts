@@ -34,7 +34,7 @@ afterAll(() => {
 
 describe('drift commands through a running server', () => {
   it('drift between windows, and a file against a window', async () => {
-    const r = await cliAsync(['drift', '--project', 'shop', '--db', dbPath, '--reference-window', '2026-01-01/2026-01-03', '--current-window', '2026-01-03/2026-01-05', '--permutations', '9', '--format', 'json']);
+    const r = await cliAsync(['drift', '--project', 'shop', '--db', dbPath, '--reference-window', '2026-01-01/2026-01-03', '--current-window', '2026-01-03/2026-01-05', '--permutations', '19', '--format', 'json']);
     expect(r.code).toBe(1);
     const body = JSON.parse(r.stdout);
     expect(body.analysis).toBe('drift');
