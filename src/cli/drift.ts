@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { renderJson, renderText, exitCodeFor, type Result } from '../analyses/result.js';
 import { renderHtml } from '../analyses/render-html.js';
 import type { DriftRequest, SideSpec } from '../analyses/drift/request.js';
-import { DEFAULT_DRIFT_THRESHOLDS, minPermutations } from '../analyses/drift/rule.js';
+import { checkTestName, DEFAULT_DRIFT_THRESHOLDS, minPermutations } from '../analyses/drift/rule.js';
+import { parseRange, parseTime } from '../analyses/drift/sources.js';
 import { UserError } from '../store/store.js';
 import { parseFormat, print, readJsonFile, withStore, type Format } from './common.js';
 import { checkProject } from './keys.js';
@@ -97,6 +98,12 @@ function readConfig(file: string): ConfigFile {
 
 /** The request the flags describe (sides with files still as paths). */
 export function driftRequest(o: DriftFlags): DriftRequest {
+  // Malformed values first, each named by its option (before any complaint about what is missing).
+  if (o.referenceWindow) parseRange('--reference-window', o.referenceWindow);
+  if (o.currentWindow) parseRange('--current-window', o.currentWindow);
+  const since = o.since ? parseTime('--since', o.since) : undefined;
+  const until = o.until ? parseTime('--until', o.until) : undefined;
+  if (since && until && !(since < until)) throw new UserError(`--since ${o.since} is ${since === until ? 'the same time as' : 'after'} --until ${o.until}; the monitored range is [--since, --until)`);
   const ref: SideSpec[] = [];
   if (o.reference) ref.push({ file: o.reference });
   if (o.referenceWindow) ref.push({ window: o.referenceWindow });
@@ -113,6 +120,7 @@ export function driftRequest(o: DriftFlags): DriftRequest {
   const config = o.config ? readConfig(o.config) : {};
   const flagThresholds = parseThresholds(o.threshold);
   const tests = { ...(config.tests ?? {}), ...(parseTests(o.test) ?? {}) };
+  for (const [column, test] of Object.entries(tests)) checkTestName(column === '*' ? '--test' : `--test ${column}`, String(test));
   const thresholds = { ...(config.thresholds ?? {}), ...(flagThresholds.thresholds ?? {}) };
   const columnThresholds = { ...(config.column_thresholds ?? {}), ...(flagThresholds.columnThresholds ?? {}) };
   const sample = positiveInt('--domain-sample', o.domainSample);

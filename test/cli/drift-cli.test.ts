@@ -70,6 +70,28 @@ describe('loopguard drift (files)', () => {
     const strict = cli(['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--threshold', 'domain_pvalue=0.01']);
     expect(strict.code).toBe(2);
     expect(strict.stderr).toMatch(/--permutations 19 \(the default\) is too few for domain_pvalue 0\.01: .* at least 99/);
+    // Unknown threshold names, columns and tests are refused, not ignored.
+    const two = ['drift', '--reference', path.join(dir, 'aa.csv'), '--current', path.join(dir, 'cau.parquet'), '--no-domain-classifier'];
+    const foo = cli([...two, '--threshold', 'foo=1']);
+    expect(foo.code).toBe(2);
+    expect(foo.stderr).toMatch(/unknown threshold 'foo': neither a threshold \(ks, .*domain_pvalue\) nor a compared column \(decile_score, age, sex, priors_count\)/);
+    const nope = cli([...two, '--test', 'nope=ks']);
+    expect(nope.code).toBe(2);
+    expect(nope.stderr).toMatch(/test for 'nope': no such column is compared; columns: decile_score, age, sex, priors_count/);
+    for (const spec of ['age=zz', 'zz']) {
+      const zz = cli([...two, '--test', spec]);
+      expect(zz.code).toBe(2);
+      expect(zz.stderr).toMatch(/--test( age)?: unknown test 'zz'; known: ks, wasserstein_norm, psi, js, chi2, z/);
+    }
+    // The option at fault is named: a malformed --reference-window before the missing current side; --since after --until.
+    const win = cli(['drift', '--project', 'shop', '--reference-window', 'a/b/c']);
+    expect(win.code).toBe(2);
+    expect(win.stderr).toMatch(/^loopguard: --reference-window must be START\/END, e\.g\. 2026-01-01\/2026-01-08 \(got 'a\/b\/c'\)/);
+    const cw = cli(['drift', '--project', 'shop', '--reference-window', '2026-01-01/2026-01-08', '--current-window', '2026-01-09']);
+    expect(cw.stderr).toMatch(/--current-window must be START\/END/);
+    const order = cli(['drift', '--project', 'shop', '--reference-window', '2026-01-01/2026-01-08', '--window', 'day', '--since', '2024-03-01', '--until', '2024-02-01']);
+    expect(order.code).toBe(2);
+    expect(order.stderr).toMatch(/^loopguard: --since 2024-03-01 is after --until 2024-02-01/);
     const usage = cli(['drift', '--reference', path.join(dir, 'aa.csv')]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--current/);

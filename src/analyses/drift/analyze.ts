@@ -12,7 +12,7 @@ import type { Queryable } from '../sql.js';
 import { compareColumn, fmt, type ColumnComparison } from './compare.js';
 import { domainClassifier, type DomainClassifierOptions } from './domain-classifier.js';
 import { fetchGroupedProfiles, fetchProfile, qi, type ColumnInfo, type Profile, type Relation } from './profile.js';
-import { minPermutations, resolveThresholds, type DriftThresholds } from './rule.js';
+import { DEFAULT_DRIFT_THRESHOLDS, minPermutations, resolveThresholds, type DriftThresholds } from './rule.js';
 import { countRows } from './sources.js';
 
 /** A data set to compare: its relation and columns (from loadFile, or attributeColumns + windowRelation). */
@@ -126,6 +126,20 @@ export async function reconcileKinds(db: Queryable, ref: DriftSource, cur: Drift
   return out;
 }
 
+/**
+ * Refuses per-column settings that name no compared column (they would be ignored silently): a test (other than
+ * '*', every column) or a threshold whose name is neither a known threshold nor a column.
+ */
+export function checkColumnSettings(columns: readonly ColumnInfo[], tests: Readonly<Record<string, string>> | undefined, columnThresholds: Readonly<Record<string, number>> | undefined): void {
+  const names = new Set(columns.map((c) => c.name));
+  const list = columns.map((c) => c.name).join(', ') || '(none)';
+  for (const c of Object.keys(tests ?? {}))
+    if (c !== '*' && !names.has(c)) throw new UserError(`test for '${c}': no such column is compared; columns: ${list}`);
+  for (const c of Object.keys(columnThresholds ?? {}))
+    if (!names.has(c))
+      throw new UserError(`unknown threshold '${c}': neither a threshold (${Object.keys(DEFAULT_DRIFT_THRESHOLDS).join(', ')}) nor a compared column (${list})`);
+}
+
 /** An identifier-like text column: nearly every value distinct. Left out unless asked for by name. */
 function looksLikeId(p: Profile): boolean {
   return p.kind === 'categorical' && p.counts.size > 100 && p.counts.size > 0.5 * p.n;
@@ -161,6 +175,7 @@ export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
   const shared = commonColumns(o.reference, o.current, o.columns);
   requireColumns(o.reference, o.current, shared.columns);
   const columns = await reconcileKinds(db, o.reference, o.current, shared.columns);
+  checkColumnSettings(columns, o.tests, o.columnThresholds);
   const skipped = shared.skipped;
   const explicit = !!o.columns?.length;
   const result: Result = {
@@ -250,6 +265,7 @@ export async function driftMonitor(db: Queryable, o: MonitorOptions): Promise<Re
   const shared = commonColumns(o.reference, o.current, o.columns);
   requireColumns(o.reference, o.current, shared.columns);
   const columns = await reconcileKinds(db, o.reference, o.current, shared.columns);
+  checkColumnSettings(columns, o.tests, o.columnThresholds);
   const skipped = shared.skipped;
   const w = o.window;
   const bucket = w === 'day' ? db.dialect.day('lg_ts') : db.dialect.week('lg_ts');

@@ -110,6 +110,7 @@ export async function runDrift(db: Queryable, r: DriftRequest): Promise<Result> 
       if (!r.project) throw new UserError('monitoring by day or week needs a project');
       const since = r.since ? parseTime('since', r.since) : undefined;
       const until = r.until ? parseTime('until', r.until) : undefined;
+      if (since && until && !(since < until)) throw new UserError(`since ${r.since} is ${since === until ? 'the same time as' : 'after'} until ${r.until}; the monitored range is [since, until)`);
       const range: TimeRange | null = since || until ? { start: since ?? '0001-01-01 00:00:00', end: until ?? '9999-12-31 00:00:00' } : null;
       const { columns, skipped } = await attributeColumns(db, r.project, range ?? undefined);
       if (!columns.length) throw new UserError(`project ${r.project} has no decisions with attributes${range ? ' in that range' : ''}; drift monitoring compares decision attributes`);

@@ -92,6 +92,11 @@ describe('drift between store windows', () => {
       /^project shop has no decisions in the current window 2030-01-01\/2030-02-01/,
     );
     await expect(runDrift(store, { project: 'shop', reference: { window: '2030-01-01/2030-02-01' }, window: 'day' })).rejects.toThrow(/no decisions in the reference window/);
+    await expect(runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, window: 'day', since: '2026-01-10', until: '2026-01-09' })).rejects.toThrow(/^since 2026-01-10 is after until 2026-01-09/);
+    await expect(runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, current: { window: '2026-01-08/2026-01-15' }, columnThresholds: { agee: 0.2 } })).rejects.toThrow(
+      /^unknown threshold 'agee': neither a threshold .* nor a compared column \(age, country, device\)$/,
+    );
+    await expect(runDrift(store, { project: 'shop', reference: { window: '2026-01-01/2026-01-08' }, window: 'day', tests: { agee: 'ks' } })).rejects.toThrow(/^test for 'agee': no such column is compared/);
     // A file side against a window with no column in common: both sides' columns are named; the row counts are the
     // relations' own (no profile is needed to count them).
     await expect(
