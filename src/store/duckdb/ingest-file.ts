@@ -4,8 +4,8 @@
  * skipBad, loaded without its bad rows, which go to a rejects file). Nothing is written until every check has passed,
  * and the write is one transaction: a file is never half-loaded.
  *
- * A flat file goes through DuckDB once: its rows (Parquet straight from the reader, CSV and JSONL from a temp copy,
- * lg_raw) are typed and checked in one pass into a temp table, lg_typed, holding the typed values that vary by row and
+ * A flat file goes through DuckDB once: its rows (Parquet straight from the reader, CSV from a temp copy, lg_raw, and
+ * JSONL from its lines, read by loadJsonlLines, into lg_raw with each key's value as JSON) are typed and checked in one pass into a temp table, lg_typed, holding the typed values that vary by row and
  * whether the row breaks a rule. The dedup and the INSERTs read lg_typed; rows left out are marked in it and filtered,
  * so the tables receive the rows in file order. On a 2-core machine most of the time is DuckDB compressing the
  * written string columns (see bench/file-ingest.js for the per-statement breakdown).
@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { STRATEGIES, LABEL_SOURCES, OUTCOME_KINDS, LIMITS } from '../../events/schemas.js';
 import { validateEvent, type ValidEvent } from '../../events/validate.js';
 import { UserError, type FileIngestOptions, type FileIngestResult, type FileKind } from '../store.js';
@@ -167,9 +168,127 @@ async function raggedLine(file: string, delim: string): Promise<string | null> {
   return null;
 }
 
+/**
+ * Flat JSONL (https://jsonlines.org: UTF-8, one JSON value per line, lines ended by \n or \r\n) into lg_lines, one row per
+ * line that is not blank, with its line number. Read here rather than by DuckDB's read_json, which infers one type per
+ * key (a key holding both strings and numbers became JSON, and every string kept its quotes), accepts NaN and trailing
+ * commas, refuses a UTF-8 byte order mark and counts lines differently from the file. Each line must be a JSON object
+ * (RFC 8259, as JSON.parse reads it); the first that is not refuses the file, naming its line. A byte order mark
+ * before the first line is skipped. Returns the keys of all lines, in the order they first appear.
+ */
+async function loadJsonlLines(c: DuckDBConnection, file: string, shown: string): Promise<string[]> {
+  await c.run('CREATE TEMP TABLE lg_lines (line_no BIGINT, j VARCHAR)');
+  const appender = await c.createAppender('lg_lines', 'main', 'temp');
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const keys = new Map<string, string>(); // lower case -> as first seen (DuckDB's column names ignore case)
+  let lineNo = 0;
+  const take = (bytes: Buffer) => {
+    lineNo++;
+    let end = bytes.length;
+    if (end && bytes[end - 1] === 0x0d) end--;
+    let text: string;
+    try {
+      text = decoder.decode(bytes.subarray(0, end));
+    } catch {
+      throw new UserError(`${shown}: could not be read as JSONL: line ${lineNo} is not valid UTF-8`);
+    }
+    if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (!text.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new UserError(`${shown}: could not be read as JSONL: line ${lineNo} is not valid JSON (${(err as Error).message})`);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new UserError(`${shown}: could not be read as JSONL: line ${lineNo} is not a JSON object (got ${text.length > 60 ? text.slice(0, 57) + '...' : text})`);
+    for (const k of Object.keys(value)) {
+      const seen = keys.get(k.toLowerCase());
+      if (seen === undefined) keys.set(k.toLowerCase(), k);
+      else if (seen !== k) throw new UserError(`${shown}: line ${lineNo}: the keys '${seen}' and '${k}' differ only in case; column names must differ in more than case`);
+    }
+    appender.appendBigInt(BigInt(lineNo));
+    appender.appendVarchar(text);
+    appender.endRow();
+  };
+  try {
+    let rest: Buffer = Buffer.alloc(0);
+    for await (const chunk of openText(file)) {
+      let buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+      let start = 0;
+      for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+        take(buf.subarray(start, nl));
+        start = nl + 1;
+      }
+      rest = Buffer.from(buf.subarray(start));
+      buf = rest;
+    }
+    if (rest.length) take(rest);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${shown}: could not be read as JSONL: ${(err as Error).message.split('\n')[0]}`);
+  } finally {
+    appender.closeSync();
+  }
+  return [...keys.values()];
+}
+
+/** RFC 6901 JSON pointer to a top-level key, as DuckDB's json_extract reads it. */
+const pointer = (key: string) => '/' + key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * The lines the CSV rows in `errors` start on (set as their `line`), for messages. DuckDB's reader gives no line numbers,
+ * so the file is scanned again here, on the error path only: records of RFC 4180 (a field in double quotes may hold line
+ * breaks; "" is a quote inside one), the header first, lines with nothing on them skipped as DuckDB skips them. The lines
+ * are used only when they are certain to be DuckDB's: the dialect DuckDB sniffed is that one (quote " or none, escape "
+ * or none, lines ended by \n or \r\n) and the scan finds as many rows as DuckDB read. Otherwise rows are named
+ * without lines.
+ */
+async function csvLines(c: DuckDBConnection, file: string, delim: string, rows: number, errors: RowError[]): Promise<void> {
+  let quoted: boolean;
+  try {
+    const [quote, escape, newline] = (await c.runAndReadAll(`SELECT Quote, Escape, NewLineDelimiter FROM sniff_csv(${ql(file)}, delim = ${ql(delim)}, header = true, skip = 0)`)).getRows()[0]!.map(String);
+    const none = (x: string) => x === '' || x === '(empty)';
+    if (!(quote === '"' || none(quote!)) || !(escape === '"' || none(escape!)) || !(newline === '\\n' || newline === '\\r\\n' || none(newline!))) return;
+    quoted = quote === '"';
+  } catch {
+    return;
+  }
+  const wanted = new Map<number, RowError[]>();
+  for (const e of errors) wanted.set(e.row - 1, [...(wanted.get(e.row - 1) ?? []), e]);
+  const found = new Map<number, number>();
+  let line = 1, start = 1, record = -1, inQuotes = false, empty = true, lone = false, prevCr = false;
+  for await (const chunk of openText(file)) {
+    for (const b of chunk as Buffer) {
+      if (prevCr && b !== 0x0a) lone = true;
+      prevCr = b === 0x0d;
+      if (b === 0x0a) {
+        if (!inQuotes) {
+          if (!empty) {
+            if (record >= 0 && wanted.has(record)) found.set(record, start);
+            record++;
+          }
+          empty = true;
+          start = line + 1;
+        }
+        line++;
+      } else {
+        if (b === 0x22 && quoted) inQuotes = !inQuotes;
+        if (b !== 0x0d) empty = false;
+      }
+    }
+  }
+  if (!empty) {
+    if (record >= 0 && wanted.has(record)) found.set(record, start);
+    record++;
+  }
+  if (lone || inQuotes || record !== rows) return;
+  for (const [row, list] of wanted) for (const e of list) if (found.has(row)) e.line = found.get(row)!;
+}
+
+/** DuckDB's reader of a CSV or Parquet file (flat JSONL is read by loadJsonlLines). */
 function reader(format: Format, file: string, varcharColumns: string[], delim: string): string {
   if (format === 'parquet') return `read_parquet(${ql(file)})`;
-  if (format === 'jsonl') return `read_json(${ql(file)}, format = 'newline_delimited')`;
   const types = varcharColumns.length ? `, types = {${varcharColumns.map((c) => `${ql(c)}: 'VARCHAR'`).join(', ')}}` : '';
   // Pinning header, skip and the delimiter keeps DuckDB's sniffer from silently skipping rows of a ragged file.
   return `read_csv(${ql(file)}, header = true, skip = 0, delim = ${ql(delim)}, strict_mode = true${types})`;
@@ -234,6 +353,8 @@ interface TypedField {
   raw: string;
   /** True when the value is given (not NULL, not empty text); never NULL. */
   set: string;
+  /** False when the value is given but of a kind the field does not take (a JSON object as an id). */
+  ok: string;
   /** Whether lg_typed holds the value (it comes from a column or the row number); constants are written as such. */
   perRow: boolean;
   /** Another field of lg_typed that always holds the same value (request_id without a source is the event_id). */
@@ -246,18 +367,108 @@ interface TypedField {
  */
 export const NEVER_EMPTY = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE)$/;
 
+/**
+ * The accepted text form of a timestamp, as RE2 (DuckDB's regex engine): the same pattern as TS_RE in
+ * src/events/timestamp.ts, which the HTTP API validates with (docs/events.md, "Common rules": RFC 3339, a space may
+ * stand for the T, no offset means UTC; offsets +HH, +HHMM or +HH:MM). JavaScript's \s is spelled out, as RE2's \s is
+ * narrower. The groups are year, month, day, hour, minute, second, fraction and offset; a test checks the SQL below
+ * against parseTimestampMicros.
+ */
+const TS_PATTERN =
+  '^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\\.([0-9]{1,9}))?)?)?' +
+  '[\\t\\n\\x0B\\f\\r \\x{00A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]*' +
+  '(Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?$';
+
+/**
+ * SQL: the TIMESTAMP (UTC, microseconds) of a text in the accepted form, NULL for any other text or an impossible date
+ * or time. Computed from the regex groups with plain integer arithmetic on a DATE, never through TIMESTAMPTZ: DuckDB's
+ * ICU cast of text to TIMESTAMPTZ reads more than RFC 3339 ('epoch', '-infinity', named zones, '24:00:00', '2024-1-1')
+ * and, in a vector, a row naming a zone (America/New_York) shifted the offset-less rows after it into that zone. Further
+ * fractional digits are dropped, as parseTimestampMicros does.
+ */
+export function timestampFromTextSql(text: string): string {
+  const m = `regexp_extract(${text}, ${ql(TS_PATTERN)}, ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'o'])`;
+  // One row's groups bound once (a lambda over a one-element list), so the regex runs once per value.
+  const int = (g: string) => `CAST(CASE g.${g} WHEN '' THEN '0' ELSE g.${g} END AS BIGINT)`;
+  const off = `CASE WHEN g.o IN ('', 'Z', 'z') THEN 0 ELSE (CASE WHEN g.o[1] = '-' THEN -1 ELSE 1 END) * (CAST(g.o[2:3] AS BIGINT) * 60 + CASE WHEN length(g.o) > 3 THEN CAST(right(g.o, 2) AS BIGINT) ELSE 0 END) END`;
+  const ok = `g.y <> '' AND ${int('h')} <= 23 AND ${int('mi')} <= 59 AND ${int('s')} <= 59 AND (length(g.o) <= 3 OR TRY_CAST(right(g.o, 2) AS BIGINT) <= 59) AND (g.o IN ('', 'Z', 'z') OR TRY_CAST(g.o[2:3] AS BIGINT) <= 23)`;
+  const micros = `epoch_us(CAST(TRY_CAST(g.y || '-' || g.mo || '-' || g.d AS DATE) AS TIMESTAMP)) + ((${int('h')} * 60 + ${int('mi')}) * 60 + ${int('s')}) * 1000000 + CAST(left(g.f || '000000', 6) AS BIGINT) - (${off}) * 60000000`;
+  const general = `list_transform([${m}], g -> CASE WHEN ${ok} THEN make_timestamp(${micros}) END)[1]`;
+  // The forms files hold most (2026-01-02T03:04:05.678Z, pandas' 2026-01-02 03:04:05.678901+00:00), in UTC with at most
+  // microseconds and hours, minutes and seconds in range, are read by DuckDB's cast of text to TIMESTAMP (no time
+  // zone), which refuses impossible dates: a quarter of the time of the general reading.
+  const fast = `regexp_full_match(${text}, ${ql(FAST_TS_PATTERN)})`;
+  const local = `CASE WHEN ${text}[-1:] = 'Z' THEN ${text}[:-2] WHEN ${text}[-6:] = '+00:00' THEN ${text}[:-7] ELSE ${text} END`;
+  return `CASE WHEN ${fast} THEN TRY_CAST(${local} AS TIMESTAMP) ELSE ${general} END`;
+}
+
+/** The common UTC forms timestampFromTextSql reads by a plain cast; every text it matches also matches TS_PATTERN. */
+const FAST_TS_PATTERN = '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|\\+00:00)?';
+
+/** The instants a timestamp may name: years 0000 to 9999, those of RFC 3339's four-digit years. */
+const inRange = (ts: string) => `CASE WHEN ${ts} >= TIMESTAMP '0000-01-01' AND ${ts} < TIMESTAMP '10000-01-01' THEN ${ts} END`;
+
+/** Types whose values are given as they are for text fields (an integer, decimal or floating number prints exactly). */
+const TEXT_TYPES = /^(VARCHAR|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|UUID|JSON)$/;
+const NUMBER_TYPES = /^(VARCHAR|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|JSON)$/;
+const BOOLEAN_TYPES = /^(VARCHAR|BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|JSON)$/;
+const TIME_TYPES = /^(VARCHAR|DATE|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|JSON)$/;
+
+/**
+ * Why a column of DuckDB type `sourceType` cannot give the field at all (a list, a struct, a blob, a boolean for a
+ * number, ...), or null when its values are checked row by row.
+ */
+export function columnTypeProblem(spec: FieldSpec, sourceType: string): string | null {
+  switch (spec.type) {
+    case 'number': case 'propensity': case 'integer':
+      return NUMBER_TYPES.test(sourceType) ? null : 'expected a number column';
+    case 'boolean':
+      return BOOLEAN_TYPES.test(sourceType) ? null : 'expected a boolean column';
+    case 'timestamp':
+      return TIME_TYPES.test(sourceType) ? null : 'expected a timestamp column or text such as 2026-01-02T03:04:05Z';
+    default:
+      return TEXT_TYPES.test(sourceType) ? null : 'expected a text or integer column';
+  }
+}
+
+/**
+ * SQL over a JSON value (flat JSONL, one per key and line): the kinds of JSON value each field type takes. Strings for
+ * every field; integers also for ids and texts (their decimal text; DuckDB re-prints other numbers, 1.50 as 1.5, so those
+ * are refused rather than altered); numbers also for numbers; booleans only for booleans. Objects and arrays never.
+ */
+function fromJson(spec: FieldSpec, x: string): string {
+  const t = `json_type(${x})`;
+  switch (spec.type) {
+    case 'number': case 'propensity': case 'integer':
+      return `CASE WHEN ${t} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(${x} AS DOUBLE) WHEN ${t} = 'VARCHAR' THEN TRY_CAST(${x} ->> '$' AS DOUBLE) END`;
+    case 'boolean':
+      return `CASE WHEN ${t} = 'BOOLEAN' THEN CAST(${x} AS BOOLEAN) WHEN ${t} = 'VARCHAR' THEN TRY_CAST(${x} ->> '$' AS BOOLEAN) END`;
+    case 'timestamp':
+      return timestampFromTextSql(`CASE WHEN ${t} = 'VARCHAR' THEN ${x} ->> '$' END`);
+    default:
+      if (spec.type === 'enum') return `CASE WHEN ${t} = 'VARCHAR' THEN ${x} ->> '$' END`;
+      return `CASE WHEN ${t} = 'VARCHAR' THEN ${x} ->> '$' WHEN ${t} IN ('BIGINT', 'UBIGINT') THEN CAST(${x} AS VARCHAR) END`;
+  }
+}
+
 /** `source` as the field's stored type; `sourceType` is the DuckDB type of the source column, if it is one. */
 export function typedExpr(spec: FieldSpec, source: string, sourceType?: string): string {
+  if (sourceType === 'JSON') return fromJson(spec, source);
   switch (spec.type) {
     case 'number': case 'propensity': case 'integer': return `TRY_CAST(${source} AS DOUBLE)`;
     case 'boolean': return `TRY_CAST(${source} AS BOOLEAN)`;
     case 'timestamp':
-      // Text and zoned times are read as TIMESTAMPTZ (honouring offsets) and stored in UTC (the connection's zone). For
-      // a TIMESTAMP (or TIMESTAMP_NS) column that round trip through ICU equals the plain value (cast to microseconds)
-      // and costs a third of the ingest, so it is skipped; the tests check the two agree.
-      if (sourceType === 'TIMESTAMP') return source;
-      if (sourceType === 'TIMESTAMP_NS') return `CAST(${source} AS TIMESTAMP)`;
-      return `CAST(TRY_CAST(${source} AS TIMESTAMPTZ) AS TIMESTAMP)`;
+      // Typed times are taken as the instants they are (no ICU, no session time zone), to the microsecond rounded down as
+      // text's further digits are dropped; infinities and years outside 0000-9999 are not timestamps. Anything else
+      // (text, a --set constant) is read as text in the accepted form.
+      if (sourceType === 'TIMESTAMP' || sourceType === 'TIMESTAMP_S' || sourceType === 'TIMESTAMP_MS' || sourceType === 'DATE')
+        return inRange(sourceType === 'TIMESTAMP' ? source : `CAST(${source} AS TIMESTAMP)`);
+      if (sourceType === 'TIMESTAMP_NS') {
+        const ns = `epoch_ns(${source})`;
+        return `CASE WHEN isfinite(${source}) THEN make_timestamp((${ns} - (${ns} % 1000 + 1000) % 1000) // 1000) END`;
+      }
+      if (sourceType === 'TIMESTAMP WITH TIME ZONE') return `CASE WHEN isfinite(${source}) THEN ${inRange(`make_timestamp(epoch_us(${source}))`)} END`;
+      return timestampFromTextSql(`CAST(${source} AS VARCHAR)`);
     default: return `CAST(${source} AS VARCHAR)`;
   }
 }
@@ -280,6 +491,7 @@ function fieldRules(spec: FieldSpec): Rule[] {
   else if (spec.noBlanks) out.push(r(`NOT ${present}`, `'no value (when the file has this column, every row needs one)'`));
   switch (spec.type) {
     case 'id': case 'text': {
+      out.push(r(`NOT ${n}__ok`, `'expected a string or an integer' || ${got(raw)}`));
       const max = spec.type === 'id' ? LIMITS.idLength : LIMITS.nameLength;
       out.push(r(`${present} AND length(${n}) > ${max}`, `'text longer than ${max} characters (got ' || length(${n}) || ')'`));
       // Not every character outside the control range, rather than some character in it: the same test, anchored, and
@@ -309,6 +521,7 @@ function fieldRules(spec: FieldSpec): Rule[] {
       out.push(r(`${n} > CAST(now() AS TIMESTAMP) + INTERVAL 1 DAY`, `'more than 24 hours in the future' || ${got(raw)} || '; check the clock and time zone'`));
       break;
     case 'enum': {
+      out.push(r(`NOT ${n}__ok`, `'expected a string' || ${got(raw)}`));
       // list_contains rather than IN: DuckDB plans a long IN list as a hash join, which loses the file's row order.
       const inList = `list_contains([${(spec.values ?? []).map(ql).join(', ')}], ${n})`;
       const pat = spec.pattern ? ` OR regexp_full_match(${n}, ${ql(spec.pattern)})` : '';
@@ -319,21 +532,23 @@ function fieldRules(spec: FieldSpec): Rule[] {
   return out;
 }
 
-function rowLabel(format: Format, rowIdx: number): string {
+/** Where a bad row is: its line for JSONL, its row (and line, when known) for CSV, its row for Parquet. */
+function rowLabel(format: Format, rowIdx: number, line?: number): string {
   const row = rowIdx + 1;
-  if (format === 'csv') return `row ${row} (line ${row + 1})`;
-  if (format === 'jsonl') return `line ${row}`;
-  return `row ${row}`;
+  if (format === 'jsonl') return `line ${line ?? row}`;
+  return line === undefined ? `row ${row}` : `row ${row} (line ${line})`;
 }
 
 export interface RowError {
   row: number;
   field: string;
   reason: string;
+  /** The line the row starts on, when it is known. */
+  line?: number;
 }
 
 function refuse(file: string, format: Format, total: number, errors: RowError[]): never {
-  const shown = errors.slice(0, 20).map((e) => `  ${rowLabel(format, e.row - 1)}, ${e.field}: ${e.reason}`);
+  const shown = errors.slice(0, 20).map((e) => `  ${rowLabel(format, e.row - 1, e.line)}, ${e.field}: ${e.reason}`);
   const more = errors.length > shown.length || total > new Set(errors.map((e) => e.row)).size ? `\n  ... (${total} bad rows in all)` : '';
   throw new UserError(
     `${file}: ${total} bad row${total === 1 ? '' : 's'}; nothing was loaded. Fix the rows, or pass --skip-bad to load the rest and write the bad rows to a rejects file.\n${shown.join('\n')}${more}`,
@@ -369,36 +584,73 @@ async function ingestFlat(
   progress(0, 'reading');
   const sha = await sha256File(file);
   const delim = format === 'csv' ? await sniffDelimiter(file) : ',';
-  let described: Array<[string, string]>;
-  try {
-    described = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${reader(format, file, [], delim)}`)).getRows().map((r) => [String(r[0]), String(r[1])]);
-  } catch (err) {
-    throw await unreadable(file, opts.path, format, delim, err);
-  }
-  const available = described.map(([name]) => name);
-  const resolved = resolveMapping(opts.path, kind, available, opts);
-  const specs = FIELDS[kind];
   const cleanup = async () => {
-    for (const sql of ['DROP TABLE IF EXISTS lg_typed', 'DROP VIEW IF EXISTS lg_checked', 'DROP TABLE IF EXISTS lg_skip', 'DROP TABLE IF EXISTS lg_raw'])
+    for (const sql of ['DROP TABLE IF EXISTS lg_typed', 'DROP VIEW IF EXISTS lg_checked', 'DROP TABLE IF EXISTS lg_skip', 'DROP TABLE IF EXISTS lg_raw',
+      'DROP TABLE IF EXISTS lg_lines', 'DROP TABLE IF EXISTS lg_row_lines'])
       await c.run(sql).catch(() => undefined);
   };
-  try {
+  let described: Array<[string, string]>;
+  if (format === 'jsonl') {
     await cleanup();
+    try {
+      // Every key's values are JSON, typed row by row (typedExpr).
+      described = (await loadJsonlLines(c, file, opts.path)).map((k) => [k, 'JSON']);
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  } else {
+    try {
+      described = (await c.runAndReadAll(`DESCRIBE SELECT * FROM ${reader(format, file, [], delim)}`)).getRows().map((r) => [String(r[0]), String(r[1])]);
+    } catch (err) {
+      throw await unreadable(file, opts.path, format, delim, err);
+    }
+  }
+  const available = described.map(([name]) => name);
+  let resolved: Resolved;
+  try {
+    resolved = resolveMapping(opts.path, kind, available, opts);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const specs = FIELDS[kind];
+  /** Line numbers of the rows, by row index (lg_row_lines' rowid), when they are known (JSONL). */
+  const lineNumbers = format === 'jsonl';
+  try {
+    if (format !== 'jsonl') await cleanup();
     // The rows as read, and each row's index (from 0, in file order). Parquet is read where it is used, its row index
-    // from the reader; CSV and JSONL (whose readers give no row numbers) are first copied to a temp table, lg_raw.
+    // from the reader; CSV (whose reader gives no row numbers) is first copied to a temp table, lg_raw, and so is JSONL,
+    // from its lines (lg_lines), each key's value as JSON.
     const direct = format === 'parquet' && !available.includes('file_row_number');
     const rawRows = direct ? `(SELECT * FROM read_parquet(${ql(file)}, file_row_number = true))` : 'lg_raw';
     const rowNumber = direct ? 'file_row_number' : 'rowid';
     /** The rows as read with their index as row_idx, for the rejects file. */
     const rawWithIndex = direct ? `(SELECT file_row_number AS row_idx, * EXCLUDE (file_row_number) FROM ${rawRows})` : '(SELECT rowid AS row_idx, * FROM lg_raw)';
+    if (format === 'jsonl') {
+      const values = available.length ? `json_extract(j, [${available.map((k) => ql(pointer(k))).join(', ')}])` : '[]';
+      await c.run(
+        `CREATE TEMP TABLE lg_raw AS SELECT ${available.length ? available.map((k, i) => `v[${i + 1}] AS ${qi(k)}`).join(', ') : 'NULL AS lg_none'}
+         FROM (SELECT ${values} AS v FROM lg_lines ORDER BY line_no)`,
+      );
+      await c.run('CREATE TEMP TABLE lg_row_lines AS SELECT line_no FROM lg_lines ORDER BY line_no');
+      await c.run('DROP TABLE lg_lines');
+    }
     let rawTypes = new Map(described);
-    if (!direct) {
+    if (format === 'csv') {
       try {
         await c.run(`CREATE TEMP TABLE lg_raw AS SELECT * FROM ${reader(format, file, Object.values(resolved.columns), delim)}`);
       } catch (err) {
         throw await unreadable(file, opts.path, format, delim, err);
       }
       rawTypes = new Map((await c.runAndReadAll('DESCRIBE lg_raw')).getRows().map((r) => [String(r[0]), String(r[1])]));
+    }
+    // A column whose type cannot give its field (a list as item_id, a boolean as position) refuses the file, naming it.
+    for (const spec of specs) {
+      const col = resolved.columns[spec.name];
+      const type = col === undefined ? undefined : rawTypes.get(col);
+      const problem = type === undefined ? null : columnTypeProblem(spec, type);
+      if (problem) throw new UserError(`${opts.path}: column '${col}' (for ${spec.name}) is ${type}; ${problem}`);
     }
     progress(1, 'checking');
     // Rows without an event_id column get one from the file's content hash and their row number, so loading the same
@@ -411,8 +663,15 @@ async function ingestFlat(
       const source = col !== undefined ? qi(col) : constant !== undefined ? ql(constant) : 'NULL';
       const sourceType = col !== undefined ? rawTypes.get(col) : undefined;
       const raw = `CAST(${source} AS VARCHAR)`;
-      const set = sourceType !== undefined && NEVER_EMPTY.test(sourceType) ? `${source} IS NOT NULL` : `${raw} IS NOT NULL AND ${raw} <> ''`;
-      const field: TypedField = { spec, typed: typedExpr(spec, source, sourceType), raw, set, perRow: col !== undefined };
+      // A JSON value is given unless it is null, missing or the empty string.
+      const set =
+        sourceType === 'JSON' ? `${source} IS NOT NULL AND json_type(${source}) <> 'NULL' AND ${raw} <> '""'`
+        : sourceType !== undefined && NEVER_EMPTY.test(sourceType) ? `${source} IS NOT NULL` : `${raw} IS NOT NULL AND ${raw} <> ''`;
+      const typed = typedExpr(spec, source, sourceType);
+      // Text fields of JSON get NULL for a value of the wrong kind (an object, a boolean); for the others NULL is ruled on
+      // as the field's value, but ids are filled in (coalesce) below.
+      const ok = sourceType === 'JSON' && ['id', 'text', 'enum'].includes(spec.type) ? `NOT (${set}) OR (${typed}) IS NOT NULL` : 'true';
+      const field: TypedField = { spec, typed, raw, set, ok, perRow: col !== undefined };
       if (spec.name === 'event_id') {
         field.typed = `coalesce(${field.typed}, ${ql(idPrefix)} || CAST(${rowNumber} + 1 AS VARCHAR))`;
         field.perRow = true;
@@ -435,7 +694,7 @@ async function ingestFlat(
     // the INSERTs to read instead of recomputing them. Fields set to a constant (or absent) are written as constants.
     await c.run(
       `CREATE TEMP VIEW lg_checked AS SELECT ${rowNumber} AS row_idx, ${fields
-        .map((x) => `${x.typed} AS ${x.spec.name}, ${x.raw} AS ${x.spec.name}__raw, ${x.set} AS ${x.spec.name}__set`)
+        .map((x) => `${x.typed} AS ${x.spec.name}, ${x.raw} AS ${x.spec.name}__raw, ${x.set} AS ${x.spec.name}__set, ${x.ok} AS ${x.spec.name}__ok`)
         .join(', ')}, ${attrs} AS attributes FROM ${rawRows}`,
     );
     const rules = specs.flatMap(fieldRules);
@@ -468,9 +727,11 @@ async function ingestFlat(
     let rejectsFile: string | undefined;
     if (errorCount > 0) {
       const detail = rules.map((r) => `SELECT row_idx, ${ql(r.field)} AS field, ${r.reason} AS reason FROM lg_checked WHERE ${r.cond}`).join(' UNION ALL ');
-      const errors = (await c.runAndReadAll(`SELECT row_idx, field, reason FROM (${detail}) ORDER BY row_idx, field LIMIT 1000`))
+      const lines = lineNumbers ? 'JOIN (SELECT rowid AS row_idx, line_no FROM lg_row_lines) USING (row_idx)' : '';
+      const errors: RowError[] = (await c.runAndReadAll(`SELECT row_idx, field, reason, ${lineNumbers ? 'line_no' : 'NULL'} FROM (${detail}) ${lines} ORDER BY row_idx, field LIMIT 1000`))
         .getRows()
-        .map((r) => ({ row: Number(r[0]) + 1, field: String(r[1]), reason: String(r[2]) }));
+        .map((r) => ({ row: Number(r[0]) + 1, field: String(r[1]), reason: String(r[2]), ...(r[3] === null ? {} : { line: Number(r[3]) }) }));
+      if (format === 'csv') await csvLines(c, file, delim, rows, errors);
       if (!opts.skipBad) refuse(opts.path, format, errorCount, errors);
       rejectsFile = path.resolve(opts.rejectsPath ?? `${file}.rejects.csv`);
       await c.run(
@@ -630,7 +891,7 @@ async function ingestEventsJsonl(store: DuckDbStore, file: string, opts: FileIng
     await flush();
     if (errorRows && !opts.skipBad) {
       // rows are line numbers here; rowLabel(jsonl) prints them as lines.
-      refuse(opts.path, 'jsonl', errorRows, errors.map((e) => ({ ...e, row: e.row })));
+      refuse(opts.path, 'jsonl', errorRows, errors.map((e) => ({ ...e, line: e.row })));
     }
     const sha = await sha256File(file);
     await c.run('INSERT INTO ingested_files VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP)', [opts.project, sha, opts.kind, file, rows]);
