@@ -194,8 +194,9 @@ export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Pro
 
     // 3. Staleness per day or week over the project's history.
     const sw = o.stalenessWindow ?? 'day';
-    const all = await attributeColumns(db, o.project);
-    const history = windowRelation(o.project, null, all.columns.filter((c) => colNames.includes(c.name)), `${o.project} decisions`);
+    // The columns as compared (eval set and recent traffic decide the kind): an older decision whose numeric attribute
+    // is not a number counts as missing in its window, instead of failing the cast.
+    const history = windowRelation(o.project, null, columns, `${o.project} decisions`);
     const bucket = sw === 'day' ? db.dialect.day('lg_ts') : db.dialect.week('lg_ts');
     const perWindow = new Map<string, number[]>();
     for (const c of columns) {

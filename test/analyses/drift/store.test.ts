@@ -182,6 +182,32 @@ describe('eval freshness', () => {
   });
 });
 
+describe('eval freshness with a stray text value', () => {
+  it('in an old decision: counted missing in its day (no failed cast); in the recent window: refused with the decision named', async () => {
+    const s2 = await DuckDbStore.open(':memory:');
+    try {
+      const ev = (n: number, day: number, age: unknown) => {
+        const ts = T0 + day * DAY + n * 1_000_000;
+        return { type: 'decision', tsMicros: ts, event: { type: 'decision', event_id: `e${day}-${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `q${day}-${n}`, user_id: 'u', surface: 's', policy: 'p', policy_version: 'v1', strategy: 'personalized', attributes: { age, plan: n % 2 ? 'a' : 'b' }, shown: [{ item_id: 'i', position: 1, propensity: 1, explored: false }] } } as ValidEvent;
+      };
+      const events: ValidEvent[] = [];
+      for (let d = 0; d < 10; d++) for (let n = 0; n < 30; n++) events.push(ev(n, d, d === 0 && n === 3 ? 'abc' : 20 + n));
+      await s2.writeEvents([{ project: 'p', events }]);
+      const rows = Array.from({ length: 30 }, (_, i) => ({ age: 20 + i, plan: i % 2 ? 'a' : 'b' }));
+      const r = await evalFreshness(s2, { project: 'p', eval: { rows }, window: '3d' });
+      expect((r.inputs.tests as any).age.type).toBe('numeric');
+      // Days 2..10 hold exactly the eval set's rows: distance 0; day 1 lacks one age (29 of 30 rows), so it is not 0.
+      expect(metric(r, 'staleness', { day: '2026-01-05' })).toBe(0);
+      expect(metric(r, 'staleness', { day: '2026-01-01' })).toBeGreaterThan(0);
+      await expect(evalFreshness(s2, { project: 'p', eval: { rows }, window: '10d' })).rejects.toThrow(
+        /^recent traffic p last 10d, decision e0-3, column age: 'abc' is not a number, but age is numeric in the eval set data/,
+      );
+    } finally {
+      await s2.close();
+    }
+  });
+});
+
 describe('profile decay', () => {
   it('finds the users who switched item families and their lower outcome rate', async () => {
     const r = await profileDecay(store, { project: 'shop', events: 'exposures', shortHalfLife: '1d', longHalfLife: '30d', recent: '4d' });
