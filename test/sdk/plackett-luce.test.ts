@@ -287,7 +287,7 @@ describe('Plackett-Luce policy', () => {
     expect(r.pairs).toBeGreaterThan(2000);
   }, 120_000);
 
-  it('items 1e-26 times lighter than the heaviest keep their ratios once it is drawn, and weights that underflow come last', () => {
+  it('items 1e-26 times lighter than the heaviest keep their ratios once it is drawn, and weights that underflow are ranked by score', () => {
     // w = 1, then e^-60 (1, 2, 3): the heavy item takes the first slot (all but surely); the second slot then draws
     // a, b, c with probabilities 1/6, 2/6, 3/6 (exact enumeration). A sampler that took the heavy item's weight off a
     // running sum would be left with rounding noise of order 1e-16 in place of their 1e-26.
@@ -301,9 +301,58 @@ describe('Plackett-Luce policy', () => {
     expect(table.p[1 * 3 + 1]).toBeCloseTo(1 / 6, 12);
     const rng = createRng(211);
     monteCarlo(() => plackettLuce(d, { ...opts, rng }), 20_000, table, { meanZ2: true });
-    // e^-1e6 underflows to 0: such items are never drawn while others remain, then fill the slots in input order
+    // e^-1e6 underflows beside the heaviest: such items form tiers of their own, ranked by score
     const under: Candidate[] = [{ item_id: 'r', score: -2e6 }, { item_id: 'p', score: 0 }, { item_id: 'q', score: -1e6 }];
-    expect(plackettLuce(under, { slateSize: 3, rng }).shown.map((x) => x.item_id)).toEqual(['p', 'r', 'q']);
+    expect(plackettLuce(under, { slateSize: 3, rng }).shown.map((x) => [x.item_id, x.propensity])).toEqual([['p', 1], ['q', 1], ['r', 1]]);
+  });
+
+  describe('scores that span more than 600 temperatures (weights beyond double precision beside the heaviest)', () => {
+    it('ranks groups far apart one after the other, each by its own Plackett-Luce (exact enumeration per group)', () => {
+      // two groups 1,000 temperatures apart: slots 1-3 are group a's, slots 4-5 group b's
+      const a = [0, -0.5, -1].map((x, i) => ({ item_id: `a${i}`, score: 100 + x }));
+      const b = [0, -0.3, -0.6, -0.9].map((x, i) => ({ item_id: `b${i}`, score: x }));
+      const cands: Candidate[] = [b[2]!, a[1]!, b[0]!, a[0]!, b[3]!, a[2]!, b[1]!];
+      const opts = { slateSize: 5, temperature: 0.1 };
+      const table = plackettLuceMarginals(cands, opts);
+      const exactA = plackettLuceExact(plackettLuceWeights(a.map((c) => c.score), 0.1), 3);
+      const exactB = plackettLuceExact(plackettLuceWeights(b.map((c) => c.score), 0.1), 2);
+      cands.forEach((c, i) => {
+        const group = c.item_id[0] === 'a' ? exactA : exactB, g = Number(c.item_id.slice(1)), K = c.item_id[0] === 'a' ? 3 : 2;
+        const expected = Array.from({ length: 5 }, (_, j) => (c.item_id[0] === 'a' ? (j < 3 ? group[g * K + j]! : 0) : j >= 3 ? group[g * K + j - 3]! : 0));
+        Array.from(table.p.subarray(i * 5, i * 5 + 5)).forEach((v, j) => expect(v).toBeCloseTo(expected[j]!, 12));
+      });
+      const rng = createRng(212);
+      monteCarlo(() => plackettLuce(cands, { ...opts, rng }), 20_000, table, { greedyPosition: greedyBy(cands, 5), meanZ2: true });
+    });
+
+    it('draws the higher score when the weights underflow, with propensity 1 (not the smallest one, in input order)', () => {
+      const cands: Candidate[] = [{ item_id: 'worst', score: 0 }, { item_id: 'middle', score: 8 }, { item_id: 'best', score: 16 }];
+      const s = plackettLuce(cands, { slateSize: 2, temperature: 0.01, rng: createRng(5) });
+      expect(s.shown.map((x) => [x.item_id, x.propensity, x.explored])).toEqual([['best', 1, false], ['middle', 1, false]]);
+      // 50 scores 30 temperatures apart: the greedy order, each with probability 1 - O(e^-30)
+      const chain: Candidate[] = Array.from({ length: 50 }, (_, i) => ({ item_id: `i${i}`, score: 30 * i }));
+      const c = plackettLuce(chain, { slateSize: 40, rng: createRng(6) });
+      expect(c.shown.map((x) => x.item_id)).toEqual(Array.from({ length: 40 }, (_, j) => `i${49 - j}`));
+      for (const x of c.shown) expect(Math.abs(x.propensity - 1)).toBeLessThan(1e-12);
+    });
+
+    it('1,000 N(0, 1) scores at temperature 0.01: a stochastic table that 5,000 draws match', () => {
+      const rng = createRng(213);
+      const big: Candidate[] = Array.from({ length: 1000 }, (_, i) => ({ item_id: `c${i}`, score: rng.normal() }));
+      const opts = { slateSize: 10, temperature: 0.01 };
+      const table = plackettLuceMarginals(big, opts);
+      expectStochastic(table, 1e-9);
+      monteCarlo(() => plackettLuce(big, { ...opts, rng }), 5_000, table, { greedyPosition: greedyBy(big, 10), meanZ2: true });
+    }, 60_000);
+
+    it('refuses slots that need weights spread densely over more than 600 temperatures', () => {
+      const dense: Candidate[] = Array.from({ length: 1000 }, (_, i) => ({ item_id: `d${i}`, score: -0.01 * i }));
+      expect(() => plackettLuce(dense, { slateSize: 700, temperature: 0.01, rng: createRng(7) })).toThrow(
+        /the scores of the candidates for slots 1-700 span 727 temperatures with no gap to cut at/,
+      );
+      // the first 10 slots only reach a few dozen temperatures down: fine
+      expect(plackettLuce(dense, { slateSize: 10, temperature: 0.01, rng: createRng(7) }).shown).toHaveLength(10);
+    });
   });
 
   it('logs strategy personalized by default and propensities in (0, 1]', () => {
