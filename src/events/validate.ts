@@ -114,8 +114,30 @@ function structuralErrors(check: TypeCheck<TSchema>, value: unknown): Array<{ pa
   return out;
 }
 
+/** String.prototype.isWellFormed (ES2024, in Node 20): false when a string holds a lone UTF-16 surrogate. */
+const wellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Strings (values and keys) holding a lone UTF-16 surrogate, which JSON's \uD800-\uDFFF escapes can make: they are not
+ * Unicode text, UTF-8 cannot store them, and the store would turn them into U+FFFD, so that distinct ids (X\ud800,
+ * X\udfff) became one and an event acknowledged as stored was dropped as a duplicate of another.
+ */
+function surrogateErrors(v: unknown, path: string, out: Array<{ path: string; reason: string }>): void {
+  if (out.length >= MAX_ERRORS_PER_EVENT) return;
+  const reason = 'contains a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff), which is not Unicode text; send valid UTF-8';
+  if (typeof v === 'string') {
+    if (!wellFormed(v)) out.push({ path, reason });
+  } else if (Array.isArray(v)) v.forEach((x, i) => surrogateErrors(x, `${path}/${i}`, out));
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      if (!wellFormed(k)) out.push({ path: `${path}/${k}`, reason: `key ${reason}` });
+      surrogateErrors(x, `${path}/${k}`, out);
+    }
+}
+
 function semanticErrors(type: EventType, e: AnyEvent, tsMicros: number, nowMs: number): Array<{ path: string; reason: string }> {
   const out: Array<{ path: string; reason: string }> = [];
+  surrogateErrors(e, '', out);
   if (tsMicros / 1000 > nowMs + LIMITS.futureSkewMs)
     out.push({ path: '/ts', reason: `more than 24 hours in the future (got ${show(e.ts)}); check the client's clock and time zone` });
   if (type === 'decision') {
@@ -135,7 +157,7 @@ function semanticErrors(type: EventType, e: AnyEvent, tsMicros: number, nowMs: n
     if (p.score === undefined && p.probabilities === undefined)
       out.push({ path: '/score', reason: 'a prediction needs score or probabilities' });
   }
-  return out;
+  return out.slice(0, MAX_ERRORS_PER_EVENT);
 }
 
 /** Validates one parsed event; returns the valid event or the list of its errors. */

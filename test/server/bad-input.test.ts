@@ -21,6 +21,7 @@ const shown = (over: Record<string, unknown> = {}) => ({ item_id: 'a', position:
 const dayAhead = new Date(Date.now() + 2 * 86400_000).toISOString();
 const prediction = (over: Record<string, unknown> = {}) => ({ type: 'prediction', event_id: 'p1', ts: '2026-01-02T00:00:00Z', request_id: 'r1', model_version: 'm1', score: 0.3, ...over });
 const label = (over: Record<string, unknown> = {}) => ({ type: 'label', event_id: 'l1', ts: '2026-01-02T00:00:00Z', request_id: 'r1', label: 'spam', source: 'human', ...over });
+const LONE = 'contains a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff), which is not Unicode text; send valid UTF-8';
 const KINDS = 'click, conversion, dwell_ms, rating, accept, edit, copy, retry, reformulate, abandon, escalate, thumbs_up, thumbs_down';
 
 /** [name, event, expected errors as [path, reason]] — each sent alone, so the batch is answered 422 and nothing is stored. */
@@ -39,6 +40,13 @@ const EVENT_CASES: Array<[string, unknown, Array<[string, string]>]> = [
   ['empty event_id', outcome({ event_id: '' }), [['/event_id', 'must not be empty']]],
   ['oversize event_id', outcome({ event_id: 'x'.repeat(129) }), [['/event_id', 'text longer than 128 characters (got 129)']]],
   ['control character in an id', outcome({ request_id: 'r\n1' }), [['/request_id', 'must not contain control characters (got "r\\n1")']]],
+  ['lone surrogate in an id', outcome({ event_id: 'X\ud800' }), [['/event_id', LONE]]],
+  ['lone surrogate in an attribute key', decision({ attributes: { ['k\udfff']: 1 } }), [['/attributes/k\udfff', `key ${LONE}`]]],
+  [
+    'the same position and item 1,000 times: 10 errors, as for any event',
+    decision({ shown: Array.from({ length: 1000 }, () => shown()) }),
+    Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? ['/shown/' + (i / 2 + 1) + '/position', 'position 1 is already taken by /shown/0'] : ['/shown/' + ((i + 1) / 2) + '/item_id', 'item "a" is already shown at /shown/0'])) as Array<[string, string]>,
+  ],
   ['unparsable timestamp', outcome({ ts: 'yesterday' }), [['/ts', 'not an RFC 3339 timestamp such as 2026-01-02T03:04:05Z (got "yesterday")']]],
   ['impossible date', outcome({ ts: '2026-02-30T00:00:00Z' }), [['/ts', 'not an RFC 3339 timestamp such as 2026-01-02T03:04:05Z (got "2026-02-30T00:00:00Z")']]],
   ['timestamp as a number', outcome({ ts: 1700000000 }), [['/ts', 'not an RFC 3339 timestamp such as 2026-01-02T03:04:05Z (got 1700000000)']]],
