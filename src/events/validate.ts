@@ -135,9 +135,25 @@ function surrogateErrors(v: unknown, path: string, out: Array<{ path: string; re
     }
 }
 
+/**
+ * The keys of a map field (attributes, probabilities): the schema's Record types key their value schema by pattern and
+ * leave the key's own length and characters unchecked, so they are checked here against the documented limits.
+ */
+function keyErrors(map: unknown, field: string, maxLength: number, out: Array<{ path: string; reason: string }>): void {
+  if (map === null || typeof map !== 'object') return;
+  for (const k of Object.keys(map)) {
+    const path = `/${field}/${k}`;
+    if (k === '') out.push({ path, reason: `${field} keys must not be empty` });
+    else if (k.length > maxLength) out.push({ path, reason: `${field} key longer than ${maxLength} characters (got ${k.length})` });
+    else if (/[\u0000-\u001f]/.test(k)) out.push({ path, reason: `${field} key must not contain control characters (got ${show(k)})` });
+  }
+}
+
 function semanticErrors(type: EventType, e: AnyEvent, tsMicros: number, nowMs: number): Array<{ path: string; reason: string }> {
   const out: Array<{ path: string; reason: string }> = [];
   surrogateErrors(e, '', out);
+  keyErrors((e as { attributes?: unknown }).attributes, 'attributes', LIMITS.attributeKeyLength, out);
+  if (type === 'prediction') keyErrors((e as PredictionEvent).probabilities, 'probabilities', LIMITS.idLength, out);
   if (tsMicros / 1000 > nowMs + LIMITS.futureSkewMs)
     out.push({ path: '/ts', reason: `more than 24 hours in the future (got ${show(e.ts)}); check the client's clock and time zone` });
   if (type === 'decision') {

@@ -41,6 +41,10 @@ const EVENT_CASES: Array<[string, unknown, Array<[string, string]>]> = [
   ['oversize event_id', outcome({ event_id: 'x'.repeat(129) }), [['/event_id', 'text longer than 128 characters (got 129)']]],
   ['control character in an id', outcome({ request_id: 'r\n1' }), [['/request_id', 'must not contain control characters (got "r\\n1")']]],
   ['lone surrogate in an id', outcome({ event_id: 'X\ud800' }), [['/event_id', LONE]]],
+  ['attribute key of 65 characters', decision({ attributes: { ['k'.repeat(65)]: 1 } }), [[`/attributes/${'k'.repeat(65)}`, 'attributes key longer than 64 characters (got 65)']]],
+  ['empty attribute key', decision({ attributes: { '': 1 } }), [['/attributes/', 'attributes keys must not be empty']]],
+  ['control character in an attribute key', decision({ attributes: { 'a\u0001': 1 } }), [['/attributes/a\u0001', 'attributes key must not contain control characters (got "a\\u0001")']]],
+  ['empty class name', prediction({ probabilities: { '': 0.5, no: 0.5 } }), [['/probabilities/', 'probabilities keys must not be empty']]],
   ['lone surrogate in an attribute key', decision({ attributes: { ['k\udfff']: 1 } }), [['/attributes/k\udfff', `key ${LONE}`]]],
   [
     'the same position and item 1,000 times: 10 errors, as for any event',
