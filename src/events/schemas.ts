@@ -13,6 +13,11 @@ export const LIMITS = {
   shownItems: 1000,
   candidates: 10_000,
   classes: 1000,
+  /**
+   * The smallest propensity: its importance weight 1 / p (1e300) and sums of such weights stay finite, where 1 / p of a
+   * denormal such as 5e-324 is Infinity and broke every analysis of the project. The SDK's policies log no less.
+   */
+  minPropensity: 1e-300,
   /** Timestamps may run ahead of the server's clock by at most this much (clock skew), in ms. */
   futureSkewMs: 24 * 3600 * 1000,
 } as const;

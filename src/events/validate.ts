@@ -158,6 +158,10 @@ function semanticErrors(type: EventType, e: AnyEvent, tsMicros: number, nowMs: n
     out.push({ path: '/ts', reason: `more than 24 hours in the future (got ${show(e.ts)}); check the client's clock and time zone` });
   if (type === 'decision') {
     const d = e as DecisionEvent;
+    d.shown.forEach((s, i) => {
+      if (s.propensity < LIMITS.minPropensity)
+        out.push({ path: `/shown/${i}/propensity`, reason: `must be at least ${LIMITS.minPropensity}, or its importance weight 1 / p overflows (got ${s.propensity})` });
+    });
     const positions = new Map<number, number>();
     const items = new Map<string, number>();
     d.shown.forEach((s, i) => {

@@ -28,6 +28,7 @@ const KINDS = 'click, conversion, dwell_ms, rating, accept, edit, copy, retry, r
 const EVENT_CASES: Array<[string, unknown, Array<[string, string]>]> = [
   ['propensity zero', decision({ shown: [shown({ propensity: 0 })] }), [['/shown/0/propensity', 'must be > 0 and <= 1 (got 0)']]],
   ['propensity above one', decision({ shown: [shown({ propensity: 1.5 })] }), [['/shown/0/propensity', 'must be > 0 and <= 1 (got 1.5)']]],
+  ['propensity whose inverse overflows (5e-324)', decision({ shown: [shown({ propensity: 5e-324 })] }), [['/shown/0/propensity', 'must be at least 1e-300, or its importance weight 1 / p overflows (got 5e-324)']]],
   ['propensity negative', decision({ shown: [shown({ propensity: -0.2 })] }), [['/shown/0/propensity', 'must be > 0 and <= 1 (got -0.2)']]],
   ['propensity as text', decision({ shown: [shown({ propensity: '0.5' })] }), [['/shown/0/propensity', 'expected a number (got "0.5")']]],
   ['infinite propensity (1e999)', '__INFINITE_PROPENSITY__', [['/shown/0/propensity', 'must be a finite number (got Infinity)']]],

@@ -62,6 +62,13 @@ describe('a file with bad rows', () => {
     expect(await tableCounts(db)).toEqual(EMPTY);
   });
 
+  it('a propensity whose inverse overflows (below 1e-300) is a bad row', async () => {
+    const { db, r } = ingestText('tiny.csv', 'ts,item_id,position,propensity\n2026-01-01T00:00:00Z,a,1,1e-310\n', 'exposures');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('row 1 (line 2), propensity: must be at least 1e-300, or its importance weight 1 / p overflows (got 1e-310)');
+    expect(await tableCounts(db)).toEqual(EMPTY);
+  });
+
   it('a blank cell in a position column is a bad row naming the field (not a store constraint error)', async () => {
     const { db, r } = ingestText('blank.csv', 'ts,item_id,position,propensity\n2026-01-01T00:00:00Z,a,1,0.5\n2026-01-01T00:00:01Z,b,,0.5\n', 'exposures');
     expect(r.code).toBe(2);

@@ -13,6 +13,7 @@
  *   decision that shows that item there.
  */
 import crypto from 'node:crypto';
+import { LIMITS } from '../../events/schemas.js';
 import { createRng, type Rng } from '../../stats/rng.js';
 
 export type { Rng } from '../../stats/rng.js';
@@ -202,7 +203,7 @@ export function checkDistinctShown(fn: string, shown: readonly ShownSlot[]): voi
 }
 
 /** The smallest propensity a policy logs: exact values below it (never seen in practice) are raised to it. */
-export const MIN_PROPENSITY = 1e-300;
+export const MIN_PROPENSITY = LIMITS.minPropensity;
 
 export function clampPropensity(p: number): number {
   return p < MIN_PROPENSITY ? MIN_PROPENSITY : p > 1 ? 1 : p;

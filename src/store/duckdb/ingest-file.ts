@@ -502,8 +502,12 @@ function fieldRules(spec: FieldSpec): Rule[] {
     case 'number': case 'propensity': case 'integer': {
       out.push(r(`${present} AND ${n} IS NULL`, `'expected a number' || ${got(raw)}`));
       out.push(r(`${n} IS NOT NULL AND NOT isfinite(${n})`, `'must be a finite number' || ${got(raw)}`));
-      if (spec.type === 'propensity')
+      if (spec.type === 'propensity') {
         out.push(r(`isfinite(${n}) AND (${n} <= 0 OR ${n} > 1)`, `'must be > 0 and <= 1' || ${got(raw)}`));
+        out.push(
+          r(`${n} > 0 AND ${n} < ${LIMITS.minPropensity}`, `'must be at least ${LIMITS.minPropensity}, or its importance weight 1 / p overflows' || ${got(raw)}`),
+        );
+      }
       if (spec.type === 'integer')
         out.push(
           r(
