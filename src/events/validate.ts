@@ -47,7 +47,8 @@ function show(value: unknown): string {
   try {
     s = JSON.stringify(value) ?? String(value);
   } catch {
-    s = String(value);
+    // nested too deep for JSON.stringify (String() of it would overflow the stack as well)
+    s = Array.isArray(value) ? 'a deeply nested array' : typeof value === 'object' ? 'a deeply nested object' : typeof value;
   }
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }

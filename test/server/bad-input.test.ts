@@ -80,6 +80,8 @@ const EVENT_CASES: Array<[string, unknown, Array<[string, string]>]> = [
   ['label missing', (({ label: _l, ...rest }) => rest)(label()), [['/label', 'required field is missing']]],
   ['outcome value as text', outcome({ value: '1' }), [['/value', 'expected a number (got "1")']]],
   ['event that is not an object', 'hello', [['/', 'an event must be a JSON object (got "hello")']]],
+  ['an array nested 5,000 deep', '__DEEP__', [['/', 'an event must be a JSON object (got a deeply nested array)']]],
+  ['a value nested 50,000 deep', '__DEEP_FIELD__', [['/value', 'expected a number (got a deeply nested array)']]],
   ['null event', null, [['/', 'an event must be a JSON object (got null)']]],
 ];
 
@@ -88,6 +90,8 @@ describe('POST /v1/events refuses each bad event with its field and reason', () 
     let body: string;
     if (event === '__INFINITE_PROPENSITY__') body = JSON.stringify([decision()]).replace('"propensity":0.9', '"propensity":1e999');
     else if (event === '__INFINITE_VALUE__') body = JSON.stringify([outcome()]).replace('"value":1', '"value":1e999');
+    else if (event === '__DEEP__') body = `[${'['.repeat(5000)}${']'.repeat(5000)}]`;
+    else if (event === '__DEEP_FIELD__') body = JSON.stringify([outcome()]).replace('"value":1', `"value":${'['.repeat(50_000)}${']'.repeat(50_000)}`);
     else body = JSON.stringify([event]);
     const r = await post(url, key, body);
     expect(r.status).toBe(422);
