@@ -146,6 +146,12 @@ describe('dashboard routes on the OBD sample', { timeout: 150_000 }, () => {
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/unknown policy version 'v9'.*bts, random|random, bts/);
     expect((await get('/v1/projects/shop/dashboard/loop-series?since=2019-13-01')).status).toBe(400);
+    // the cached analyses take the same filters: a bad day is a 400 naming it, not a database error
+    for (const q of ['since=garbage', 'until=2026-02-30', 'since=9999-99-99']) {
+      const r = await get(`/v1/projects/shop/dashboard/analyses/drift?${q}`);
+      expect(r.status).toBe(400);
+      expect(r.body.message).toBe(`${q.split('=')[0]} must be a day such as 2026-01-02 (got '${q.split('=')[1]}')`);
+    }
   });
 
   it('Lorenz curves run from (0,0) to (1,1) and twice the area under the diagonal equals the Gini', async () => {
