@@ -202,5 +202,8 @@ describe('loopguard eval-freshness and profile-decay (store file)', () => {
     const e = cli(['profile-decay', '--project', 'shop', '--db', dbPath, '--short-half-life', 'soon']);
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/short half-life must be a duration/);
+    const far = cli(['eval-freshness', '--project', 'shop', '--db', dbPath, '--eval', cats, '--window', '99999999999d']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toBe("loopguard: window must be at most 100 years (got '99999999999d')\n");
   });
 });

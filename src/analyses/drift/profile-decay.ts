@@ -55,12 +55,16 @@ export interface ProfileDecayOptions {
   thresholds?: { alpha?: number; min_distance?: number; changed_share?: number };
 }
 
-/** Seconds of a duration such as 90s, 30m, 12h, 7d or 2w. */
+const MAX_DURATION_S = 100 * 365.25 * 86400;
+
+/** Seconds of a duration such as 90s, 30m, 12h, 7d or 2w, at most 100 years. */
 export function parseDuration(name: string, text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$/.exec(text);
   if (!m) throw new UserError(`${name} must be a duration such as 12h, 7d or 2w (got '${text}')`);
   const v = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as 's']!;
   if (!(v > 0)) throw new UserError(`${name} must be longer than zero (got '${text}')`);
+  // beyond what a time range in the store can hold (DuckDB's intervals overflowed: an unexpected error)
+  if (v > MAX_DURATION_S) throw new UserError(`${name} must be at most 100 years (got '${text}')`);
   return v;
 }
 
