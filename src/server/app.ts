@@ -61,6 +61,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     // Unknown fields are refused, not silently dropped (Fastify's default strips them).
     ajv: { customOptions: { allErrors: false, removeAdditional: false } },
   });
+  // Bodies are JSON or NDJSON only: text/plain (which Fastify parses by default) is a 415 like any other type.
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     openapi: {

@@ -125,6 +125,7 @@ const BODY_CASES: Array<[string, () => Promise<{ status: number; json: any; head
   ['more events than a batch holds', () => post(url, key, Array.from({ length: 51 }, () => outcome())), 413, 'a batch holds at most 50 events (got 51); split it'],
   ['body over the size limit', () => post(url, key, `[${' '.repeat(300 * 1024)}]`), 413, `request body exceeds ${256 * 1024} bytes; send smaller batches`],
   ['unsupported content type', () => post(url, key, '<events/>', 'application/xml'), 415, 'send application/json (an array of events) or application/x-ndjson (one event per line)'],
+  ['JSON sent as text/plain', () => post(url, key, JSON.stringify([outcome()]), 'text/plain'), 415, 'send application/json (an array of events) or application/x-ndjson (one event per line)'],
   ['NDJSON with a broken line', () => post(url, key, `${JSON.stringify(outcome())}\n{"type":\n`, 'application/x-ndjson'), 400, "line 2 of the NDJSON body is not valid JSON: Unexpected end of JSON input"],
   ['no API key', () => post(url, null, [outcome()]), 401, 'send an API key as "Authorization: Bearer <key>" (create one with: loopguard keys create --project <name>)'],
   ['unknown API key', () => post(url, 'lg_nope', [outcome()]), 401, 'unknown or revoked API key'],
