@@ -50,19 +50,20 @@ describe('Thompson sampling marginals', () => {
     }
   });
 
-  it('at the ends of the supported range (alpha, beta from 0.05 to 1e6) and refuses beyond them', () => {
+  it('at the ends of the supported range (alpha, beta from 0.025 to 1e6) and refuses beyond them', () => {
     // Beta(a, 1) against Beta(1, 1): P(first) = a / (a + 1) (integrate a x^(a-1) x dx); Cook's sum with aB = 1
-    const m = betaRankMarginals([0.05, 1], [1, 1], 2);
-    expect(m[0]).toBeCloseTo(0.05 / 1.05, 12);
-    expect(m[1]).toBeCloseTo(1 - 0.05 / 1.05, 12);
+    const m = betaRankMarginals([0.025, 1], [1, 1], 2);
+    expect(m[0]).toBeCloseTo(0.025 / 1.025, 12);
+    expect(m[2]).toBeCloseTo(1 - 0.025 / 1.025, 12);
+    expect(m[1]).toBeCloseTo(1 - 0.025 / 1.025, 12);
     // 1e6 pseudo-counts: the two positions of two arms still mirror each other
     const big = betaRankMarginals([1e6, 1.0001e6], [1e6, 1e6], 2);
     expect(Math.abs(big[1]! - big[2]!)).toBeLessThan(1e-8);
     expect(() => new ThompsonSampling([{ item_id: 'a', alpha: 0.01, beta: 1 }, { item_id: 'b', alpha: 1, beta: 1 }], { slateSize: 2 })).toThrow(
-      'thompsonSampling: arms[0].alpha must be from 0.05 to 1000000 (got 0.01), where its propensities are exact; use a prior of at least 0.05 pseudo-counts',
+      'thompsonSampling: arms[0].alpha must be from 0.025 to 1000000 (got 0.01), where its propensities are exact; give it a stronger prior (for a prior mean m, a strength of at least 0.025 / m)',
     );
     expect(() => thompsonSampling([{ item_id: 'a', alpha: 1, beta: 1 }, { item_id: 'b', alpha: 3, beta: 2e6 }], { slateSize: 1 })).toThrow(
-      /arms\[1\]\.beta must be from 0\.05 to 1000000 \(got 2000000\).*discount or window the counts/,
+      /arms\[1\]\.beta must be from 0\.025 to 1000000 \(got 2000000\).*discount or window the counts/,
     );
   });
 
