@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,6 +40,16 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
     timeout: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Writes `text` to a file `name` in a fresh folder and runs `loopguard ingest` on it into a fresh store there. */
+export function ingestText(name: string, text: string | Buffer, kind: string, extra: (dir: string) => string[] = () => []) {
+  const dir = tmpDir();
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  const db = path.join(dir, 'lg.duckdb');
+  const r = cli(['ingest', file, '--kind', kind, '--project', 'p', '--db', db, ...extra(dir)]);
+  return { dir, file, db, r };
 }
 
 /** Like cli(), without blocking this process's event loop (needed when a server runs in this process). */
@@ -125,4 +137,23 @@ export function decision(overrides: Record<string, unknown> = {}): Record<string
 export function outcome(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   counter++;
   return { type: 'outcome', event_id: `o-${process.pid}-${counter}`, ts: '2026-01-02T03:04:06Z', request_id: 'r-1', item_id: 'a', kind: 'click', value: 1, ...overrides };
+}
+
+/**
+ * An in-memory DuckDB connection for the tests of one file, in UTC like the store's connections: opened before them
+ * and closed after. Returns its getter.
+ */
+export function memoryConnection(): () => DuckDBConnection {
+  let instance: DuckDBInstance | undefined;
+  let conn: DuckDBConnection | undefined;
+  beforeAll(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+    conn = await instance.connect();
+    await conn.run("SET TimeZone = 'UTC'");
+  });
+  afterAll(() => {
+    conn?.closeSync();
+    instance?.closeSync();
+  });
+  return () => conn!;
 }

@@ -6,34 +6,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
 import { timestampFromTextSql } from '../../src/store/duckdb/ingest-file.js';
 import { parseTimestampMicros } from '../../src/events/timestamp.js';
-import { cli, tmpDir } from '../helpers.js';
+import { cli, ingestText, memoryConnection, tmpDir } from '../helpers.js';
 
-let instance: DuckDBInstance;
-let conn: DuckDBConnection;
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  conn = await instance.connect();
-  await conn.run("SET TimeZone = 'UTC'"); // as the store's connections
-});
-afterAll(() => {
-  conn.closeSync();
-  instance.closeSync();
-});
+const connection = memoryConnection();
 
-/** Writes `text` to a file `name` in a fresh folder and runs `loopguard ingest` on it into a fresh store there. */
-function ingestText(name: string, text: string | Buffer, kind: string, extra: (dir: string) => string[] = () => []) {
-  const dir = tmpDir();
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, text);
-  const db = path.join(dir, 'lg.duckdb');
-  const r = cli(['ingest', file, '--kind', kind, '--project', 'p', '--db', db, ...extra(dir)]);
-  return { dir, file, db, r };
-}
 
 async function rows(db: string, sql: string): Promise<Array<Record<string, unknown>>> {
   const store = await DuckDbStore.open(db);
@@ -89,15 +69,15 @@ describe('timestamps in flat files', () => {
     for (const d of pieces.date) for (const s of pieces.sep) for (const t of pieces.time) for (const w of pieces.ws) for (const o of pieces.off) texts.add(t ? `${d}${s}${t}${w}${o}` : `${d}${w}${o}`);
     for (const x of ['', 'epoch', 'infinity', '-infinity', 'today', ' 2024-01-01', '2024-01-01\n', '2024-01-01T10:00:00Z ']) texts.add(x);
     const list = [...texts];
-    await conn.run('CREATE OR REPLACE TABLE corpus (i INTEGER, v VARCHAR)');
-    const appender = await conn.createAppender('corpus');
+    await connection().run('CREATE OR REPLACE TABLE corpus (i INTEGER, v VARCHAR)');
+    const appender = await connection().createAppender('corpus');
     list.forEach((v, i) => {
       appender.appendInteger(i);
       appender.appendVarchar(v);
       appender.endRow();
     });
     appender.closeSync();
-    const got = (await conn.runAndReadAll(`SELECT i, epoch_us(${timestampFromTextSql('v')}) FROM corpus ORDER BY i`)).getRows();
+    const got = (await connection().runAndReadAll(`SELECT i, epoch_us(${timestampFromTextSql('v')}) FROM corpus ORDER BY i`)).getRows();
     const sqlValues = got.map((r) => (r[1] === null ? null : Number(r[1])));
     const jsValues = list.map((v) => parseTimestampMicros(v));
     expect(list.length).toBeGreaterThan(40_000);
@@ -150,7 +130,7 @@ describe('flat JSONL with mixed kinds of values', () => {
 describe('Parquet columns of the wrong type', () => {
   const parquet = async (dir: string, name: string, select: string) => {
     const file = path.join(dir, name);
-    await conn.run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
+    await connection().run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
     return file;
   };
 
@@ -177,7 +157,7 @@ describe('Parquet columns of the wrong type', () => {
     const file = await parquet(dir, 'ts.parquet', `SELECT CAST(v AS TIMESTAMP) AS ts, 'i' || n AS item_id, 0.5 AS propensity FROM (VALUES
       ('2024-01-01', 0), ('-infinity', 1), ('infinity', 2), ('0001-01-01', 3), ('0002-01-01 (BC)', 4), ('2024-01-02', 5)) s(v, n)`);
     // DuckDB counts 1 BC as year 0000 (kept) and prints year -1 as 0002 (BC).
-    const yearMinus1 = String((await conn.runAndReadAll("SELECT CAST(CAST('0002-01-01 (BC)' AS TIMESTAMP) AS VARCHAR)")).getRows()[0]![0]);
+    const yearMinus1 = String((await connection().runAndReadAll("SELECT CAST(CAST('0002-01-01 (BC)' AS TIMESTAMP) AS VARCHAR)")).getRows()[0]![0]);
     const store = await DuckDbStore.open(path.join(dir, 'lg.duckdb'));
     try {
       const r = await store.ingestFile({ project: 'p', path: file, kind: 'exposures', skipBad: true, rejectsPath: path.join(dir, 'rejects.csv') });

@@ -7,24 +7,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
 import { NEVER_EMPTY, typedExpr, type FieldSpec } from '../../src/store/duckdb/ingest-file.js';
-import { tmpDir } from '../helpers.js';
+import { memoryConnection, tmpDir } from '../helpers.js';
 
-let instance: DuckDBInstance;
-let conn: DuckDBConnection;
-beforeAll(async () => {
-  instance = await DuckDBInstance.create(':memory:');
-  conn = await instance.connect();
-  await conn.run("SET TimeZone = 'UTC'"); // as the store's connections
-});
-afterAll(() => {
-  conn.closeSync();
-  instance.closeSync();
-});
-const one = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()[0]!;
+const connection = memoryConnection();
+const one = async (sql: string) => (await connection().runAndReadAll(sql)).getRows()[0]!;
 
 const TS: FieldSpec = { name: 'ts', type: 'timestamp', required: true, aliases: ['ts'] };
 const SPECIAL_TS = ["'infinity'", "'-infinity'", "'1970-01-01'", "'0000-01-01'", "'0000-12-31 23:59:59.999999'", "'1969-12-31 23:59:59.999999'", "'0001-01-01'", "'1582-10-10 12:00:00'", "'1677-09-21 00:12:43.145224'", 'NULL'];
@@ -32,7 +21,7 @@ const SPECIAL_TS = ["'infinity'", "'-infinity'", "'1970-01-01'", "'0000-01-01'",
 describe('typed values', () => {
   it('a TIMESTAMP column taken as it is equals its text read as text', async () => {
     // Random instants over (almost) the whole TIMESTAMP range (the last ~0.03% before its maximum overflow ICU).
-    await conn.run(`CREATE OR REPLACE TABLE t AS SELECT make_timestamp(CAST((random() * 2 - 1) * 9.0e18 AS BIGINT)) AS x FROM range(200000)
+    await connection().run(`CREATE OR REPLACE TABLE t AS SELECT make_timestamp(CAST((random() * 2 - 1) * 9.0e18 AS BIGINT)) AS x FROM range(200000)
       UNION ALL SELECT make_timestamp(CAST((random() * 2 - 1) * 4e12 AS BIGINT)) FROM range(100000)
       UNION ALL SELECT CAST(v AS TIMESTAMP) FROM (VALUES ${SPECIAL_TS.map((v) => `(${v})`).join(', ')}) s(v)`);
     expect(typedExpr(TS, 'x', 'TIMESTAMP')).not.toBe(typedExpr(TS, 'x'));
@@ -45,7 +34,7 @@ describe('typed values', () => {
   });
 
   it('a TIMESTAMP_NS column rounded down to microseconds equals its text read as text', async () => {
-    await conn.run(`CREATE OR REPLACE TABLE t AS SELECT make_timestamp_ns(CAST((random() * 2 - 1) * 9.2e18 AS BIGINT)) AS x FROM range(200000)
+    await connection().run(`CREATE OR REPLACE TABLE t AS SELECT make_timestamp_ns(CAST((random() * 2 - 1) * 9.2e18 AS BIGINT)) AS x FROM range(200000)
       UNION ALL SELECT make_timestamp_ns(CAST((random() * 2 - 1) * 4e12 AS BIGINT)) FROM range(100000)
       UNION ALL SELECT CAST(v AS TIMESTAMP_NS) FROM (VALUES ${SPECIAL_TS.filter((v) => !/'(0000|0001|1582|1677)/.test(v)).map((v) => `(${v})`).join(', ')}) s(v)`);
     const [n, differ] = await one(`SELECT count(*), count_if((${typedExpr(TS, 'x', 'TIMESTAMP_NS')}) IS DISTINCT FROM (${typedExpr(TS, 'x')})) FROM t`);
@@ -81,7 +70,7 @@ describe('file ingest', () => {
     const file = path.join(dir, 'x.parquet');
     const rows = 300_000; // DuckDB writes row groups of 122,880 rows: three of them
     // strategy and reward_kind from the file: their checks are list lookups, which DuckDB once planned as order-losing joins.
-    await conn.run(`COPY (SELECT TIMESTAMP '2026-01-01' + to_milliseconds(i) AS ts, 'item_' || (hash(i) % 997) AS item_id,
+    await connection().run(`COPY (SELECT TIMESTAMP '2026-01-01' + to_milliseconds(i) AS ts, 'item_' || (hash(i) % 997) AS item_id,
         CAST(i % 3 + 1 AS INTEGER) AS position, CASE WHEN i % 50000 = 7 THEN 0 ELSE (hash(i * 7) % 1000 + 1) / 1000 END AS propensity,
         CAST(i % 10 = 0 AS INTEGER) AS click, ['personalized', 'exploration', 'holdout'][i % 3 + 1] AS strategy,
         ['click', 'conversion'][i % 2 + 1] AS reward_kind, 'u' || (i % 777) AS user_id
@@ -116,7 +105,7 @@ describe('file ingest', () => {
     const file = path.join(dir, 'ids.parquet');
     const rows = 300_000;
     // Every 100th row repeats the previous row's event id (with its own ts and item).
-    await conn.run(`COPY (SELECT 'e' || CASE WHEN i % 100 = 99 THEN i - 1 ELSE i END AS event_id, TIMESTAMP '2026-01-01' + to_milliseconds(i) AS ts,
+    await connection().run(`COPY (SELECT 'e' || CASE WHEN i % 100 = 99 THEN i - 1 ELSE i END AS event_id, TIMESTAMP '2026-01-01' + to_milliseconds(i) AS ts,
         'item_' || i AS item_id, 0.5 AS propensity FROM range(${rows}) t(i)) TO '${file}' (FORMAT parquet)`);
     const store = await DuckDbStore.open(path.join(dir, 'lg.duckdb'));
     try {
@@ -137,9 +126,9 @@ describe('file ingest', () => {
     const dir = tmpDir();
     const times = ["'-infinity'", "'1677-09-22 00:00:00.000001'", "'1969-12-31 23:59:59.999999'", "'1970-01-01'", "'2000-02-29 23:59:59.5'", "'2026-06-01 10:00:00.000001'"];
     const select = (tsType: string) => `SELECT CAST(CAST(v AS TIMESTAMP) AS ${tsType}) AS ts, 'i' || n AS item_id, 0.5 AS propensity FROM (VALUES ${times.map((t, n) => `(${t}, ${n})`).join(', ')}) s(v, n)`;
-    await conn.run(`COPY (${select('TIMESTAMP')}) TO '${dir}/us.parquet' (FORMAT parquet)`);
-    await conn.run(`COPY (${select('TIMESTAMP_NS')}) TO '${dir}/ns.parquet' (FORMAT parquet)`);
-    await conn.run(`COPY (${select('TIMESTAMP')}) TO '${dir}/text.csv' (HEADER)`);
+    await connection().run(`COPY (${select('TIMESTAMP')}) TO '${dir}/us.parquet' (FORMAT parquet)`);
+    await connection().run(`COPY (${select('TIMESTAMP_NS')}) TO '${dir}/ns.parquet' (FORMAT parquet)`);
+    await connection().run(`COPY (${select('TIMESTAMP')}) TO '${dir}/text.csv' (HEADER)`);
     expect(String((await one(`SELECT typeof(ts) FROM read_csv('${dir}/text.csv', types = {'ts': 'VARCHAR'}) LIMIT 1`))[0])).toBe('VARCHAR');
     const store = await DuckDbStore.open(path.join(dir, 'lg.duckdb'));
     try {
@@ -164,7 +153,7 @@ describe('file ingest', () => {
     const dir = tmpDir();
     const file = path.join(dir, 'ctl.parquet');
     const points = [...Array.from({ length: 127 }, (_, i) => i + 1), 0x85, 0xa0, 0xe9, 0x2028, 0x20ac, 0x1d11e];
-    await conn.run(`COPY (SELECT TIMESTAMP '2026-01-01' AS ts, 'a' || chr(cp) || 'b' AS item_id, 'u' || chr(cp) AS user_id, 0.5 AS propensity
+    await connection().run(`COPY (SELECT TIMESTAMP '2026-01-01' AS ts, 'a' || chr(cp) || 'b' AS item_id, 'u' || chr(cp) AS user_id, 0.5 AS propensity
       FROM (VALUES ${points.map((p) => `(${p})`).join(', ')}) s(cp)) TO '${file}' (FORMAT parquet)`);
     const store = await DuckDbStore.open(path.join(dir, 'lg.duckdb'));
     try {
@@ -181,14 +170,14 @@ describe('file ingest', () => {
     const dir = tmpDir();
     const file = path.join(dir, 'nullpos.parquet');
     // A NULL position passes the checks (position is optional) and then breaks exposures' NOT NULL, after decisions.
-    await conn.run(`COPY (SELECT TIMESTAMP '2026-01-01' + to_milliseconds(i) AS ts, 'it' || (i % 50) AS item_id, 0.5 AS propensity,
+    await connection().run(`COPY (SELECT TIMESTAMP '2026-01-01' + to_milliseconds(i) AS ts, 'it' || (i % 50) AS item_id, 0.5 AS propensity,
         CASE WHEN i = 199999 THEN NULL ELSE 1 END AS position FROM range(200000) t(i)) TO '${file}' (FORMAT parquet)`);
     const store = await DuckDbStore.open(path.join(dir, 'lg.duckdb'));
     try {
       await expect(store.ingestFile({ project: 'p', path: file, kind: 'exposures' })).rejects.toThrow(/position/);
       expect(await counts(store)).toEqual({ decisions: 0, exposures: 0, outcomes: 0, ingested_files: 0 });
       const good = path.join(dir, 'good.parquet');
-      await conn.run(`COPY (SELECT TIMESTAMP '2026-01-01' AS ts, 'a' AS item_id, 0.5 AS propensity) TO '${good}' (FORMAT parquet)`);
+      await connection().run(`COPY (SELECT TIMESTAMP '2026-01-01' AS ts, 'a' AS item_id, 0.5 AS propensity) TO '${good}' (FORMAT parquet)`);
       expect(await store.ingestFile({ project: 'p', path: good, kind: 'exposures' })).toMatchObject({ stored: 1 });
       expect(await counts(store)).toEqual({ decisions: 1, exposures: 1, outcomes: 0, ingested_files: 1 });
     } finally {

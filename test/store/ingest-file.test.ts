@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
-import { cli, tmpDir } from '../helpers.js';
+import { cli, ingestText, tmpDir } from '../helpers.js';
 
 const BAD_CSV = `timestamp,item_id,position,click,propensity_score,user
 2026-01-01T00:00:00Z,a,1,0,0.5,u1
@@ -34,15 +34,6 @@ async function tableCounts(db: string): Promise<Record<string, number>> {
 
 const EMPTY = { decisions: 0, exposures: 0, outcomes: 0, predictions: 0, labels: 0, ingested_files: 0 };
 
-/** Writes `text` to a file `name` in a fresh folder and runs `loopguard ingest` on it into a fresh store there. */
-function ingestText(name: string, text: string, kind: string, extra: (dir: string) => string[] = () => []) {
-  const dir = tmpDir();
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, text);
-  const db = path.join(dir, 'lg.duckdb');
-  const r = cli(['ingest', file, '--kind', kind, '--project', 'p', '--db', db, ...extra(dir)]);
-  return { dir, file, db, r };
-}
 
 describe('a file with bad rows', () => {
   it('is refused whole with each row, field and reason, exit 2, and leaves no rows behind', async () => {
