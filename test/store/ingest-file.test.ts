@@ -53,6 +53,19 @@ describe('a file with bad rows', () => {
     expect(await tableCounts(db)).toEqual(EMPTY);
   });
 
+  it('refuses more columns for attributes than an event may hold, and attribute keys longer than 64 characters', () => {
+    const cols = Array.from({ length: 101 }, (_, i) => `c${i}`);
+    const wide = ingestText('wide.csv', `ts,item_id,position,propensity,${cols.join(',')}\n2026-01-01T00:00:00Z,a,1,0.5,${cols.map(() => 1).join(',')}\n`, 'exposures');
+    expect(wide.r.code).toBe(2);
+    expect(wide.r.stderr).toBe(
+      `loopguard: ${wide.file}: 101 columns would become attributes, more than the 100 keys an event may hold; drop the columns you do not slice by, or --map them to fields (c0, c1, c2, c3, c4, ...)\n`,
+    );
+    const key = 'k'.repeat(65);
+    const long = ingestText('long.csv', `ts,item_id,position,propensity,${key}\n2026-01-01T00:00:00Z,a,1,0.5,x\n`, 'exposures');
+    expect(long.r.code).toBe(2);
+    expect(long.r.stderr).toContain(`would become an attribute key longer than 64 characters (65); rename it or drop it`);
+  });
+
   it('a propensity whose inverse overflows (below 1e-300) is a bad row', async () => {
     const { db, r } = ingestText('tiny.csv', 'ts,item_id,position,propensity\n2026-01-01T00:00:00Z,a,1,1e-310\n', 'exposures');
     expect(r.code).toBe(2);

@@ -342,6 +342,16 @@ function resolveMapping(file: string, kind: keyof typeof FIELDS, available: stri
   }
   const used = new Set(Object.values(columns));
   const attributeColumns = kind === 'exposures' || kind === 'predictions' ? available.filter((c) => !used.has(c) && !isUnnamed(c)) : [];
+  // The attribute keys an event may carry (docs/events.md), checked on the column names that become them.
+  if (attributeColumns.length > LIMITS.attributeKeys)
+    throw new UserError(
+      `${file}: ${attributeColumns.length} columns would become attributes, more than the ${LIMITS.attributeKeys} keys an event may hold; drop the columns you do not slice by, or --map them to fields (${attributeColumns.slice(0, 5).join(', ')}, ...)`,
+    );
+  for (const a of attributeColumns) {
+    if (a.length > LIMITS.attributeKeyLength)
+      throw new UserError(`${file}: column '${a.slice(0, 40)}...' would become an attribute key longer than ${LIMITS.attributeKeyLength} characters (${a.length}); rename it or drop it`);
+    if (/[\u0000-\u001f]/.test(a)) throw new UserError(`${file}: column ${JSON.stringify(a)} would become an attribute key with a control character; rename it`);
+  }
   return { columns, constants, attributeColumns };
 }
 
