@@ -109,10 +109,14 @@ export interface Profile {
 
 /** Reads a set of feature states as a profile at time `at`. */
 export function profileAt(userId: string, features: Iterable<readonly [string, FeatureState]>, at: number, o: ResolvedProfileOptions): Profile {
-  const short: Record<string, number> = {}, long: Record<string, number> = {};
+  // Null-prototype maps, so that a feature named __proto__ is a key like any other (on {} its assignment was lost).
+  const short: Record<string, number> = Object.create(null), long: Record<string, number> = Object.create(null);
   const s: number[] = [], l: number[] = [];
   for (const [f, st] of features) {
-    const vs = decay(st.short, st.t, at, o.shortHalfLifeMs), vl = decay(st.long, st.t, at, o.longHalfLifeMs);
+    // Profiles only decay forward: read before a feature's last update (another host's clock, a replay), the feature
+    // is seen as of that update. Decaying backward multiplied it by 2^(gap / half-life), to Infinity over years.
+    const t = at < st.t ? st.t : at;
+    const vs = decay(st.short, st.t, t, o.shortHalfLifeMs), vl = decay(st.long, st.t, t, o.longHalfLifeMs);
     short[f] = vs;
     long[f] = vl;
     s.push(vs);

@@ -69,6 +69,21 @@ describe('memory profile store', () => {
     expect(p.change).toBe(0);
   });
 
+  it('read before the last update, sees each feature as of that update; a feature named __proto__ is kept', () => {
+    const s = new MemoryProfileStore();
+    s.updateSync('u', { shoes: 1, hats: 1 }, T0);
+    s.updateSync('u', { shoes: 1 }, T0 + H_S);
+    // one day before the second update: shoes as of its update (0.5 + 1), hats decayed to that time (T0 + H_S - 1 day)
+    const p = s.getSync('u', T0 + H_S - 86_400_000)!;
+    expect(p.short.shoes).toBeCloseTo(1.5, 14);
+    expect(p.short.hats).toBeCloseTo(2 ** (-(H_S - 86_400_000) / H_S), 14);
+    // three years back: no inflation (it was multiplied by 2^(1095 days / half-life), to Infinity)
+    const far = s.getSync('u', T0 - 3 * 365 * 86_400_000)!;
+    expect([far.short.shoes, far.short.hats]).toEqual([1.5, 1]);
+    s.updateSync('v', JSON.parse('{"__proto__": 1, "news": 1}') as Record<string, number>, T0);
+    expect(Object.keys(s.getSync('v', T0)!.long).sort()).toEqual(['__proto__', 'news']);
+  });
+
   it('equals the sum over events of w 2^{-(now - t)/H}, events in any order', () => {
     const events = stream(401, 400);
     const s = new MemoryProfileStore({ forgetBelow: 0 });
