@@ -31,6 +31,25 @@ import { Spool, type FsyncPolicy, type Segment } from './spool.js';
 export type ValidateMode = 'off' | 'throw' | 'warn' | 'drop';
 export type OverflowPolicy = 'drop-oldest' | 'reject';
 
+/**
+ * The events endpoint of a server's base URL, which must be http(s) (a URL without a scheme was retried forever) and
+ * may carry a path prefix (a reverse proxy's), but not the API's own /v1 or /v1/events (its 404s dropped every event
+ * as rejected).
+ */
+export function eventsUrl(base: string): string {
+  let u: URL;
+  try {
+    u = new URL(base);
+  } catch {
+    throw new RangeError(`LoopguardClient: url must be the server's base URL such as http://127.0.0.1:7070 (got '${base}')`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RangeError(`LoopguardClient: url must start with http:// or https:// (got '${base}')`);
+  const prefix = u.pathname.replace(/\/+$/, '');
+  if (/\/v1(\/events)?$/.test(prefix) || u.search || u.hash)
+    throw new RangeError(`LoopguardClient: url must be the server's base URL, such as ${u.origin} (got '${base}'); the client adds /v1/events`);
+  return `${u.origin}${prefix}/v1/events`;
+}
+
 export interface ClientOptions {
   /** Base URL of the Loopguard server, e.g. http://127.0.0.1:7070. */
   url: string;
@@ -213,7 +232,7 @@ export class LoopguardClient {
 
   constructor(private readonly options: ClientOptions) {
     if (!options.url || !options.apiKey) throw new RangeError('LoopguardClient: url and apiKey are required');
-    this.url = options.url.replace(/\/+$/, '') + '/v1/events';
+    this.url = eventsUrl(options.url);
     const positive = (name: string, v: number | undefined, d: number) => {
       const x = v ?? d;
       if (!(x > 0)) throw new RangeError(`LoopguardClient: ${name} must be > 0 (got ${x})`);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoopguardClient, LoopguardValidationError, epsilonGreedy, type ClientOptions } from '../../src/sdk/index.js';
+import { LoopguardClient, LoopguardValidationError, epsilonGreedy, eventsUrl, type ClientOptions } from '../../src/sdk/index.js';
 import { createRng } from '../../src/stats/rng.js';
 import { startTestServer, tmpDir } from '../helpers.js';
 
@@ -95,6 +95,16 @@ describe('client against a real server', () => {
 });
 
 describe('client behaviour', () => {
+  it('takes the server\'s base URL (http or https, a proxy prefix allowed) and refuses what would never reach /v1/events', () => {
+    expect(eventsUrl('http://127.0.0.1:7070/')).toBe('http://127.0.0.1:7070/v1/events');
+    expect(eventsUrl('https://example.com/lg/')).toBe('https://example.com/lg/v1/events');
+    expect(() => eventsUrl('127.0.0.1:7070')).toThrow("LoopguardClient: url must be the server's base URL such as http://127.0.0.1:7070 (got '127.0.0.1:7070')");
+    expect(() => eventsUrl('ftp://x')).toThrow("LoopguardClient: url must start with http:// or https:// (got 'ftp://x')");
+    expect(() => new LoopguardClient({ url: 'http://h:1/v1', apiKey: 'k' })).toThrow(
+      "LoopguardClient: url must be the server's base URL, such as http://h:1 (got 'http://h:1/v1'); the client adds /v1/events",
+    );
+  });
+
   it('validate throw: a bad propensity fails at log() with the field and reason', () => {
     const client = new LoopguardClient(opts({ validate: 'throw' }));
     const bad = { ...decisionInput(1), shown: [{ item_id: 'x', position: 1, propensity: 1.5, explored: false }] };
