@@ -73,12 +73,21 @@ export async function domainClassifier(
     const ra = a[c.name]!, rb = b[c.name]!;
     if (c.kind === 'numeric') {
       const x = new Float64Array(n);
-      let s = 0, m = 0;
+      // Scaled by the largest |value| first, so that the sums below cannot overflow (values near 1e308 made them
+      // Infinity, the features NaN and the fit throw); standardising removes the scale again.
+      let big = 0;
       for (let i = 0; i < n; i++) {
         const v = i < n0 ? (ra as Float64Array)[i]! : (rb as Float64Array)[i - n0]!;
         x[i] = v;
-        if (Number.isFinite(v)) (s += v), m++;
+        if (Number.isFinite(v) && Math.abs(v) > big) big = Math.abs(v);
       }
+      let s = 0, m = 0;
+      for (let i = 0; i < n; i++)
+        if (Number.isFinite(x[i]!)) {
+          if (big > 0) x[i] = x[i]! / big;
+          s += x[i]!;
+          m++;
+        }
       if (m === 0) continue;
       const mean = s / m;
       let ss = 0;
