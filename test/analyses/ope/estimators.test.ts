@@ -211,6 +211,12 @@ describe('bad input throws RangeError with a clear message', () => {
       RangeError,
     );
   });
+  it('a reward beyond 1e100 in magnitude, whose weighted sums overflow', () => {
+    expect(() => ipw().estimate(copy({ reward: Float64Array.from([0, 1e308, 0, 1]) }), target)).toThrow(
+      new RangeError('ipw: reward[1] = 1e+308 is larger in magnitude than 1e+100, beyond which the weighted sums overflow; rescale the rewards (e.g. to seconds or thousands)'),
+    );
+    expect(() => ipw().estimate(copy({ reward: Float64Array.from([0, -1e100, 0, 1]) }), target)).not.toThrow();
+  });
   it('target rows not summing to 1 within 1e-6', () => {
     const bad = Float64Array.from(target.probs);
     bad[4] = 0.8 + 2e-6;
