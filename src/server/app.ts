@@ -87,7 +87,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       return reply.code(415).send({ error: 'unsupported_media_type', message: 'send application/json (an array of events) or application/x-ndjson (one event per line)' });
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
       return reply.code(400).send({ error: 'bad_request', message: 'the body is empty; send an array of events' });
-    if (err.validation) return reply.code(400).send({ error: 'bad_request', message: err.message });
+    if (err.validation) return reply.code(400).send({ error: 'bad_request', message: validationMessage(err) });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500)
       return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
     req.log.error(err);
@@ -117,4 +117,36 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     await ctx.analyses.close();
   });
   return { app, ctx };
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * One sentence per field from Ajv's errors: a union of literals as the values it allows ("window must be one of day,
+ * week"), an unknown property by its name, anything else as Ajv words it; Ajv's own message said "must be equal to
+ * constant" once per literal and named no unknown parameter.
+ */
+export function validationMessage(err: FastifyError): string {
+  const errors = (err.validation ?? []) as unknown as AjvError[];
+  const where = (err as FastifyError & { validationContext?: string }).validationContext ?? 'request';
+  const byPath = new Map<string, AjvError[]>();
+  for (const e of errors) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  const parts: string[] = [];
+  for (const [p, es] of byPath) {
+    const field = p ? p.replace(/^\//, '').replace(/\//g, '.') : where;
+    const allowed = es.filter((e) => e.keyword === 'const').map((e) => String(e.params.allowedValue));
+    const extra = es.filter((e) => e.keyword === 'additionalProperties').map((e) => String(e.params.additionalProperty));
+    if (extra.length) parts.push(`unknown ${where === 'body' ? 'field' : 'parameter'} ${extra.map((x) => `'${x}'`).join(', ')}${p ? ` in ${field}` : ''}`);
+    else if (allowed.length) parts.push(`${field} must be one of ${allowed.join(', ')}`);
+    else {
+      const e = es.find((x) => x.keyword !== 'anyOf') ?? es[0]!;
+      parts.push(`${field} ${e.message ?? 'is not valid'}`);
+    }
+  }
+  return parts.length ? parts.join('; ') : err.message;
 }

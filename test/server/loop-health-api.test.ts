@@ -43,6 +43,10 @@ describe('loop-health over HTTP', () => {
     expect(((await res.json()) as any).message).toBe("by takes policy_version, policy, surface, strategy or none (got 'colour')");
     const res2 = await get('/v1/projects/shop/loop-health?window=month', key);
     expect(res2.status).toBe(400);
+    expect(((await res2.json()) as any).message).toBe('window must be one of day, week, none');
+    const res3 = await get('/v1/projects/shop/loop-health?colour=red', key);
+    expect(res3.status).toBe(400);
+    expect(((await res3.json()) as any).message).toBe("unknown parameter 'colour'");
   });
 
   it('refuses unknown body fields and thresholds instead of ignoring them', async () => {
@@ -50,6 +54,7 @@ describe('loop-health over HTTP', () => {
     expect(a.status).toBe(400);
     const b = await post(`${server.url}/v1/projects/shop/loop-health`, key, { minOutcomes: 3 });
     expect(b.status).toBe(400);
+    expect(b.json.message).toBe("unknown field 'minOutcomes'");
     const c = await post(`${server.url}/v1/projects/shop/loop-health`, key, { thresholds: { confidence: 2 } });
     expect(c.status).toBe(400);
     expect(c.json.message).toBe('confidence must lie between 0 and 1 (got 2)');
