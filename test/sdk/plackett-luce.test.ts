@@ -346,13 +346,20 @@ describe('Plackett-Luce policy', () => {
     }, 60_000);
 
     it('refuses slots that need weights spread densely over more than 600 temperatures', () => {
-      const dense: Candidate[] = Array.from({ length: 1000 }, (_, i) => ({ item_id: `d${i}`, score: -0.01 * i }));
-      expect(() => plackettLuce(dense, { slateSize: 700, temperature: 0.01, rng: createRng(7) })).toThrow(
-        /the scores of the candidates for slots 1-700 span 727 temperatures with no gap to cut at/,
+      // 7 temperatures apart: no cut (an inversion across one has probability about e^-7), 100 slots span 700
+      const dense: Candidate[] = Array.from({ length: 1000 }, (_, i) => ({ item_id: `d${i}`, score: -0.07 * i }));
+      expect(() => plackettLuce(dense, { slateSize: 100, temperature: 0.01, rng: createRng(7) })).toThrow(
+        /the scores of the candidates for slots 1-100 span \d+ temperatures with no gap to cut at/,
       );
       // the first 10 slots only reach a few dozen temperatures down: fine
       expect(plackettLuce(dense, { slateSize: 10, temperature: 0.01, rng: createRng(7) }).shown).toHaveLength(10);
     });
+  });
+
+  it('refuses more than 100 slots for the integral, whose cost grows like their square', () => {
+    const many: Candidate[] = Array.from({ length: 600 }, (_, i) => ({ item_id: `m${i}`, score: Math.sin(i) }));
+    expect(() => plackettLuce(many, { slateSize: 101, rng: createRng(8) })).toThrow(/^plackettLuce: slateSize 101 is more than the 100 slots/);
+    expect(() => plackettLuceMarginals(many, { slateSize: 500 })).toThrow(/slateSize 500 is more than the 100 slots/);
   });
 
   it('logs strategy personalized by default and propensities in (0, 1]', () => {
