@@ -364,7 +364,14 @@ export class LoopguardClient {
     try {
       while (spool.replay.length && this.queue.length <= this.o.maxBuffer / 2 && !this.stopped) {
         const seg = spool.replay.shift()!;
-        const lines = await spool.readSegment(seg);
+        const { lines, corrupt } = await spool.readSegment(seg);
+        if (corrupt > 0)
+          this.report(
+            new LoopguardClientError(
+              'replay',
+              `spool segment ${seg.file}: ${corrupt} line${corrupt === 1 ? ' was' : 's were'} not JSON and could not be resent (the file was altered or damaged on disk); the other lines are resent`,
+            ),
+          );
         for (const line of lines) {
           let id = '';
           try {

@@ -194,23 +194,29 @@ export class Spool {
     }
   }
 
-  /** Reads back a segment left by an earlier process; its lines count as unresolved from now on. */
-  async readSegment(seg: Segment): Promise<string[]> {
+  /**
+   * Reads back a segment left by an earlier process; its lines count as unresolved from now on. `corrupt` counts the
+   * lines that are not JSON other than a torn last one (which a crash inside write leaves, and is expected).
+   */
+  async readSegment(seg: Segment): Promise<{ lines: string[]; corrupt: number }> {
     const text = await fs.promises.readFile(seg.file, 'utf8');
     const lines: string[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
+    const parts = text.split('\n');
+    let corrupt = 0;
+    parts.forEach((line, i) => {
+      if (!line) return;
       try {
         JSON.parse(line);
         lines.push(line);
       } catch {
+        if (i < parts.length - 1) corrupt++;
         this.corruptLines++;
       }
-    }
+    });
     seg.pendingReplay = false;
     seg.unresolved += lines.length;
     if (seg.unresolved === 0 && !this.closed) fs.rmSync(seg.file, { force: true });
-    return lines;
+    return { lines, corrupt };
   }
 
   syncNow(): void {

@@ -217,12 +217,18 @@ describe('spool', () => {
     const segs = fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson'));
     const lines = segs.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n'));
     expect(lines.map((l) => JSON.parse(l).event_id).sort()).toEqual([...ids].sort());
-    // A torn last line (a crash inside write) is skipped, not sent.
+    // A torn last line (a crash inside write) is skipped, not sent, and not reported; a damaged line inside a
+    // segment is skipped and reported through onError.
+    const first = path.join(dir, segs[0]!);
+    const text = fs.readFileSync(first, 'utf8').split('\n');
+    fs.writeFileSync(first, [text[0], '{"type":"outc#damaged', ...text.slice(1)].join('\n'));
     fs.appendFileSync(path.join(dir, segs[segs.length - 1]!), '{"type":"outcome","event_id":"torn');
-    const b = new LoopguardClient({ url: server.url, apiKey: key, spool: dir });
+    const errors: string[] = [];
+    const b = new LoopguardClient({ url: server.url, apiKey: key, spool: dir, onError: (e) => errors.push(`${e.kind}: ${e.message}`) });
     expect(await b.flush(10_000)).toBe(true);
     const st = await b.close();
     expect(st).toMatchObject({ replayed: 50, stored: 50, accepted: 0 });
+    expect(errors).toEqual([`replay: spool segment ${first}: 1 line was not JSON and could not be resent (the file was altered or damaged on disk); the other lines are resent`]);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.ndjson'))).toEqual([]);
     const rows = await server.store.query(`SELECT count(DISTINCT event_id) AS n FROM outcomes WHERE project = 'sdk' AND request_id LIKE 'sp-%'`);
     expect(rows[0]!.n).toBe(50);
