@@ -92,7 +92,12 @@ export function commonColumns(ref: DriftSource, cur: DriftSource, requested?: st
 
 /** The first value of a text column that does not read as a number, with the row that holds it. */
 async function firstNonNumber(db: Queryable, rel: Relation, column: string): Promise<{ row: string; value: string } | null> {
-  const row = rel.row ?? { id: 'row_number() OVER ()', order: 'lg_k', noun: 'row' };
+  if (!rel.row) {
+    // a relation that names no rows: the value alone
+    const r = await db.query(`SELECT v FROM (SELECT CAST(${qi(column)} AS VARCHAR) AS v FROM ${rel.from}) AS lg_text WHERE v IS NOT NULL AND TRY_CAST(v AS DOUBLE) IS NULL LIMIT 1`, rel.params);
+    return r.length ? { row: 'a row', value: String(r[0]!.v) } : null;
+  }
+  const row = rel.row;
   const r = await db.query(
     `SELECT CAST(lg_k AS VARCHAR) AS k, v FROM (SELECT ${row.id} AS lg_k, ${row.order === 'lg_k' ? '' : `${row.order.split(',').map((x, i) => `${x} AS lg_o${i}`).join(', ')}, `}CAST(${qi(column)} AS VARCHAR) AS v FROM ${rel.from}) AS lg_text
       WHERE v IS NOT NULL AND TRY_CAST(v AS DOUBLE) IS NULL ORDER BY ${row.order === 'lg_k' ? 'lg_k' : row.order.split(',').map((_, i) => `lg_o${i}`).join(', ')} LIMIT 1`,

@@ -108,11 +108,13 @@ export async function profileDecay(db: Queryable, o: ProfileDecayOptions): Promi
   // Weights relative to each user's latest event tu: 2^(-(tu - t) / h) = w_h(e) * 2^((T - tu) / h), one factor per user
   // that cancels in the profiles s / S, l / L and in n_eff. The latest event weighs 1, so no sum underflows however
   // far T lies after it; the absolute weight of the short profile is kept as log2 S - (T - tu) / h_short.
+  // (tu by a join with the per-user maximum, not a window function: analysis SQL stays what every engine shares)
   const rows = await db.queryColumns(
-    `SELECT u, item, sum(pow(0.5, (tu - t) / ${hs})) AS ws, sum(pow(0.5, 2 * (tu - t) / ${hs})) AS ws2,
-            sum(pow(0.5, (tu - t) / ${hl})) AS wl, CAST(count(*) AS DOUBLE) AS n, CAST(max(${T} - tu) AS DOUBLE) AS lag
-       FROM (SELECT u, item, t, max(t) OVER (PARTITION BY u) AS tu FROM (${base}) AS ev0) AS ev GROUP BY u, item ORDER BY u`,
-    params,
+    `SELECT ev.u AS u, ev.item AS item, sum(pow(0.5, (m.tu - ev.t) / ${hs})) AS ws, sum(pow(0.5, 2 * (m.tu - ev.t) / ${hs})) AS ws2,
+            sum(pow(0.5, (m.tu - ev.t) / ${hl})) AS wl, CAST(count(*) AS DOUBLE) AS n, CAST(max(${T} - m.tu) AS DOUBLE) AS lag
+       FROM (${base}) AS ev JOIN (SELECT u, max(t) AS tu FROM (${base}) AS ev1 GROUP BY u) AS m ON ev.u = m.u
+      GROUP BY ev.u, ev.item ORDER BY ev.u`,
+    [...params, ...params],
   );
   const lagOf = rows.lag as Float64Array;
   let u = rows.u as Array<string | null>, ws = rows.ws as Float64Array, ws2 = rows.ws2 as Float64Array, wl = rows.wl as Float64Array, cnt = rows.n as Float64Array;

@@ -17,7 +17,7 @@ export interface Relation {
   params: readonly unknown[];
   /** For the report: a file path or a store window. */
   label: string;
-  /** How a message names one row: an SQL expression of its id, ordered by `order`, and the noun. Default: row N (from 1). */
+  /** How a message names one row: an SQL expression of its id, ordered by `order`, and the noun (files: row N from 1). Without it, messages name the value alone. */
   row?: { id: string; order: string; noun: string };
 }
 

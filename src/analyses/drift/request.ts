@@ -64,7 +64,8 @@ export async function loadRows(db: Queryable, rows: Array<Record<string, unknown
   scratch?.files.push(file);
   fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   try {
-    return { ...(await loadFile(db, file, table, label)), relation: { from: qi(table), params: [], label } };
+    const loaded = await loadFile(db, file, table, label);
+    return { ...loaded, relation: { ...loaded.relation, from: qi(table), label } };
   } finally {
     if (!scratch) fs.rmSync(file, { force: true });
   }

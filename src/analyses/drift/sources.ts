@@ -80,7 +80,10 @@ export async function describeTable(db: Queryable, table: string, label: string)
     else skipped[name] = type === 'JSON' ? 'values of mixed JSON types (numbers and strings, or nested values) are not compared' : `type ${type} is not compared`;
   }
   const rows = Number((await db.query(`SELECT count(*) AS n FROM ${qi(table)}`))[0]?.n ?? 0);
-  return { relation: { from: qi(table), params: [], label }, columns, skipped, rows };
+  // Row N (from 1) in file order for messages. A file is always read by the embedded DuckDB, whatever engine holds
+  // the store, so this window function does not tie the store's analysis SQL to one engine.
+  const row = { id: 'row_number() OVER ()', order: 'lg_k', noun: 'row' };
+  return { relation: { from: qi(table), params: [], label, row }, columns, skipped, rows };
 }
 
 /** A time range [start, end) as UTC timestamp texts for SQL. */
