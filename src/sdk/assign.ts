@@ -63,6 +63,8 @@ export function assign(userId: string, options: AssignmentOptions): Assignment {
 
 /** The decision `strategy` for a group's default path: holdout decisions are logged as 'holdout'. */
 export function strategyForGroup(group: Group, treatment: PolicyStrategy = 'personalized'): PolicyStrategy {
+  if (group !== 'holdout' && group !== 'exploration' && group !== 'treatment')
+    throw new RangeError(`strategyForGroup: group must be holdout, exploration or treatment (got ${JSON.stringify(group)})`);
   return group === 'holdout' ? 'holdout' : group === 'exploration' ? 'exploration' : treatment;
 }
 

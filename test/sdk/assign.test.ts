@@ -66,6 +66,7 @@ describe('assignment', () => {
   it('maps groups to strategies and refuses bad shares', () => {
     expect(strategyForGroup('holdout')).toBe('holdout');
     expect(strategyForGroup('treatment', 'cold_start')).toBe('cold_start');
+    expect(() => strategyForGroup('bogus' as 'holdout')).toThrow('strategyForGroup: group must be holdout, exploration or treatment (got "bogus")');
     expect(() => assign('u', { salt: 's', holdout: 0.6, exploration: 0.6 })).toThrow(/<= 1/);
     expect(() => assign('u', { salt: '', holdout: 0.1, exploration: 0 })).toThrow(/salt/);
   });

@@ -55,6 +55,13 @@ describe('ranking helpers', () => {
       ],
     });
     expect(() => greedySlate([{ item_id: 'x', score: 1 }, { item_id: 'x', score: 0 }], { slateSize: 2 })).toThrow(/appears twice/);
+    // a shown id the event contract would refuse is refused here, by every policy
+    const contract = 'is not an id the event contract takes: text of 1 to 128 characters without control characters';
+    for (const bad of ['', 'a\nb', 'x'.repeat(129), 7]) {
+      const c = [{ item_id: bad as string, score: 3 }, { item_id: 'ok', score: 1 }];
+      expect(() => greedySlate(c, { slateSize: 1 })).toThrow(`greedySlate: candidate item_id ${JSON.stringify(bad)} ${contract}`);
+      expect(() => epsilonGreedy(c, { slateSize: 2, epsilon: 0.1, rng: createRng(1) })).toThrow(contract);
+    }
   });
 
   it('sampleWithoutReplacement gives each ordered pair 1 / (n (n - 1))', () => {
