@@ -368,5 +368,7 @@ describe('Plackett-Luce policy', () => {
     expect(s.shown.map((x) => x.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(s.shown.every((x) => x.propensity > 0 && x.propensity <= 1)).toBe(true);
     expect(() => plackettLuce(cands, { slateSize: 2, temperature: 0 })).toThrow(/temperature/);
+    expect(() => plackettLuce(cands, { slateSize: 2, method: 'bogus' as 'auto' })).toThrow('plackettLuce: method must be auto, exact or integral (got "bogus")');
+    expect(() => plackettLuce(cands, { slateSize: 2, strategy: 'bogus' as 'holdout', rng: createRng(2) })).toThrow(/plackettLuce: strategy must be one of/);
   });
 });

@@ -55,6 +55,12 @@ describe('ranking helpers', () => {
       ],
     });
     expect(() => greedySlate([{ item_id: 'x', score: 1 }, { item_id: 'x', score: 0 }], { slateSize: 2 })).toThrow(/appears twice/);
+    // an unknown strategy is refused whatever the draw
+    for (let seed = 1; seed <= 5; seed++)
+      expect(() => epsilonGreedy(CANDIDATES, { slateSize: 2, epsilon: 0.5, strategy: 'bogus' as 'holdout', rng: createRng(seed) })).toThrow(
+        'epsilonGreedy: strategy must be one of personalized, cold_start, fallback, exploration, holdout (got "bogus")',
+      );
+    expect(() => greedySlate(CANDIDATES, { slateSize: 2, strategy: 'bogus' as 'holdout' })).toThrow(/greedySlate: strategy must be one of/);
     // a shown id the event contract would refuse is refused here, by every policy
     const contract = 'is not an id the event contract takes: text of 1 to 128 characters without control characters';
     for (const bad of ['', 'a\nb', 'x'.repeat(129), 7]) {

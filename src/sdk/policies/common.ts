@@ -36,6 +36,16 @@ export interface ShownSlot {
 /** Strategies a policy may report (a subset of the event contract's `strategy`). */
 export type PolicyStrategy = 'personalized' | 'cold_start' | 'fallback' | 'exploration' | 'holdout';
 
+const POLICY_STRATEGIES: readonly PolicyStrategy[] = ['personalized', 'cold_start', 'fallback', 'exploration', 'holdout'];
+
+/** The strategy a policy logs: the option given (one of PolicyStrategy, else a RangeError) or the policy's default. */
+export function strategyOf(fn: string, given: PolicyStrategy | undefined, fallback: PolicyStrategy): PolicyStrategy {
+  if (given === undefined) return fallback;
+  if (!POLICY_STRATEGIES.includes(given))
+    throw new RangeError(`${fn}: strategy must be one of ${POLICY_STRATEGIES.join(', ')} (got ${JSON.stringify(given)})`);
+  return given;
+}
+
 /** A policy's answer: spread it into a decision event (`client.logDecision({...ids, ...slate})`). */
 export interface Slate {
   shown: ShownSlot[];
@@ -235,5 +245,5 @@ export function greedySlate(candidates: readonly Candidate[], options: { slateSi
     score: candidates[i]!.score,
   }));
   checkDistinctShown('greedySlate', shown);
-  return { shown, strategy: options.strategy ?? 'holdout' };
+  return { shown, strategy: strategyOf('greedySlate', options.strategy, 'holdout') };
 }

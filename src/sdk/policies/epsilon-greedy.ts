@@ -33,6 +33,7 @@ import {
   type Rng,
   type Slate,
   type ShownSlot,
+  strategyOf,
 } from './common.js';
 
 export interface EpsilonGreedyOptions {
@@ -73,7 +74,8 @@ export function epsilonGreedy(candidates: readonly Candidate[], options: Epsilon
     };
   });
   checkDistinctShown(FN, shown);
-  return { shown, strategy: explore ? 'exploration' : (options.strategy ?? 'personalized') };
+  const strategy = strategyOf(FN, options.strategy, 'personalized'); // checked whichever way the coin fell
+  return { shown, strategy: explore ? 'exploration' : strategy };
 }
 
 /** The full table P(item at position) of {@link epsilonGreedy}. */

@@ -59,6 +59,7 @@ import {
   type Rng,
   type Slate,
   type ShownSlot,
+  strategyOf,
 } from './common.js';
 import { expShifted } from '../../stats/exp.js';
 import { PrefixSuffix } from './poisson-binomial.js';
@@ -622,6 +623,7 @@ function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, score
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`${FN}: temperature must be finite and > 0 (got ${temperature})`);
   const budget = o.exactBudget ?? 1_000;
   const method = o.method ?? 'auto';
+  if (method !== 'auto' && method !== 'exact' && method !== 'integral') throw new RangeError(`${FN}: method must be auto, exact or integral (got ${JSON.stringify(method)})`);
   const exact = method === 'exact' || (method === 'auto' && enumerationCost(n, k) <= budget);
   // The integral's cost grows like k^2 (k queries, each reading degrees up to k): 16 ms a decision at 100 slots of
   // 1,000 candidates, seconds at 500, all of it blocking the serving process.
@@ -650,7 +652,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
       const sub = plackettLuce(t.members.map((i) => candidates[i]!), { ...options, slateSize: t.slots, rng, pool: undefined });
       for (const x of sub.shown) shown.push({ ...x, position: x.position + t.offset });
     }
-    return { shown, strategy: options.strategy ?? 'personalized' };
+    return { shown, strategy: strategyOf(FN, options.strategy, 'personalized') };
   }
   const scores = sBuf.subarray(0, n);
   const W = weightsInto(scores, max, temperature, n);
@@ -675,7 +677,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
     score: candidates[i]!.score,
   }));
   checkDistinctShown(FN, shown);
-  return { shown, strategy: options.strategy ?? 'personalized' };
+  return { shown, strategy: strategyOf(FN, options.strategy, 'personalized') };
 }
 
 /** The full table P(item at position) of {@link plackettLuce}, by the method the policy itself would use. */

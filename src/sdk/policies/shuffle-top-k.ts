@@ -34,6 +34,7 @@ import {
   type Rng,
   type Slate,
   type ShownSlot,
+  strategyOf,
 } from './common.js';
 
 export interface ShuffleTopKOptions {
@@ -88,7 +89,7 @@ export function shuffleTopK(candidates: readonly Candidate[], options: ShuffleTo
     };
   });
   checkDistinctShown(FN, shown);
-  return { shown, strategy: options.strategy ?? 'personalized' };
+  return { shown, strategy: strategyOf(FN, options.strategy, 'personalized') };
 }
 
 /** The full table P(item at position) of {@link shuffleTopK}. */

@@ -36,6 +36,7 @@ import {
   type Rng,
   type Slate,
   type ShownSlot,
+  strategyOf,
 } from './common.js';
 
 export interface SwapTailOptions {
@@ -112,7 +113,7 @@ export function swapTail(candidates: readonly Candidate[], options: SwapTailOpti
     };
   }
   checkDistinctShown(FN, shown);
-  return { shown, strategy: options.strategy ?? 'personalized' };
+  return { shown, strategy: strategyOf(FN, options.strategy, 'personalized') };
 }
 
 /** The full table P(item at position) of {@link swapTail}. */

@@ -46,6 +46,7 @@ import {
   type Rng,
   type Slate,
   type ShownSlot,
+  strategyOf,
 } from './common.js';
 import { betaCdfPair, betaLogitDensity, betaLogitDeviate, logBeta, logitMoments } from './beta.js';
 import { PrefixSuffix, multiplyFactor } from './poisson-binomial.js';
@@ -327,7 +328,7 @@ export class ThompsonSampling {
       };
     });
     checkDistinctShown(FN, shown);
-    return { shown, strategy: this.options.strategy ?? 'cold_start' };
+    return { shown, strategy: strategyOf(FN, this.options.strategy, 'cold_start') };
   }
 }
 

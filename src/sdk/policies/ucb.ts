@@ -27,6 +27,7 @@ import {
   type Rng,
   type Slate,
   type ShownSlot,
+  strategyOf,
 } from './common.js';
 import { checkArms, type BetaArm } from './thompson.js';
 
@@ -108,7 +109,7 @@ export function ucb(arms: readonly BetaArm[], options: UcbOptions): Slate {
     });
   }
   checkDistinctShown(FN, shown);
-  return { shown, strategy: options.strategy ?? 'cold_start' };
+  return { shown, strategy: strategyOf(FN, options.strategy, 'cold_start') };
 }
 
 /** The full table P(item at position) of {@link ucb}. */
