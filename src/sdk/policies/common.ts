@@ -13,7 +13,7 @@
  *   decision that shows that item there.
  */
 import crypto from 'node:crypto';
-import { LIMITS } from '../../events/schemas.js';
+import { LIMITS, STRATEGIES } from '../../events/schemas.js';
 import { createRng, type Rng } from '../../stats/rng.js';
 
 export type { Rng } from '../../stats/rng.js';
@@ -33,16 +33,14 @@ export interface ShownSlot {
   score?: number;
 }
 
-/** Strategies a policy may report (a subset of the event contract's `strategy`). */
-export type PolicyStrategy = 'personalized' | 'cold_start' | 'fallback' | 'exploration' | 'holdout';
-
-const POLICY_STRATEGIES: readonly PolicyStrategy[] = ['personalized', 'cold_start', 'fallback', 'exploration', 'holdout'];
+/** Strategies a policy may report: the event contract's `strategy`. */
+export type PolicyStrategy = (typeof STRATEGIES)[number];
 
 /** The strategy a policy logs: the option given (one of PolicyStrategy, else a RangeError) or the policy's default. */
 export function strategyOf(fn: string, given: PolicyStrategy | undefined, fallback: PolicyStrategy): PolicyStrategy {
   if (given === undefined) return fallback;
-  if (!POLICY_STRATEGIES.includes(given))
-    throw new RangeError(`${fn}: strategy must be one of ${POLICY_STRATEGIES.join(', ')} (got ${JSON.stringify(given)})`);
+  if (!(STRATEGIES as readonly string[]).includes(given))
+    throw new RangeError(`${fn}: strategy must be one of ${STRATEGIES.join(', ')} (got ${JSON.stringify(given)})`);
   return given;
 }
 
