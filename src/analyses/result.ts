@@ -58,14 +58,15 @@ export function formatGroup(group: Group | undefined): string {
     .join(' ');
 }
 
+/** Trailing zeros of a decimal fraction dropped ('0.500' -> '0.5', '2.00' -> '2'); an integer part is left alone ('100'). */
+export const trimFraction = (s: string): string => (s.includes('.') ? s.replace(/\.?0+$/, '') : s);
+
 function formatNumber(x: number | null | undefined): string {
   if (x === null || x === undefined) return '-';
   if (Number.isInteger(x)) return String(x);
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(3);
-  // Trailing zeros only after a decimal point: 1000.4 prints 1000, not 1.
-  const s = x.toPrecision(4);
-  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
+  return trimFraction(x.toPrecision(4)); // 1000.4 prints 1000, not 1
 }
 
 const statusLabel: Record<Status, string> = { ok: 'OK', warn: 'WARN', fail: 'FAIL', unknown: '??' };

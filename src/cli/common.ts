@@ -13,11 +13,14 @@ export const EXIT = { ok: 0, checkFailed: 1, usage: 2 } as const;
 export type Format = 'text' | 'json' | 'html';
 
 /** A whole-number flag within [min, max] (no upper bound when max is omitted); undefined stays undefined. */
-export function wholeNumberOption(name: string, value: string | undefined, min: number, max?: number): number | undefined {
+/** A whole-number option (a blank one is not 0), optionally bounded: --port, --seed, ... */
+export function wholeNumberOption(name: string, value: string | undefined, min?: number, max?: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || (max !== undefined && n > max))
-    throw new UserError(`${name} must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`} (got '${value}')`);
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isSafeInteger(n) || (min !== undefined && n < min) || (max !== undefined && n > max)) {
+    const range = min === undefined ? '' : max === undefined ? ` of at least ${min}` : ` from ${min} to ${max}`;
+    throw new UserError(`${name} must be a whole number${range} (got '${value}')`);
+  }
   return n;
 }
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../store/store.js';
-import { parseFormat, withStore } from './common.js';
-import { fileRows, numberPairs, outputResult, postToServer, wholeNumber } from './drift.js';
+import { parseFormat, wholeNumberOption, withStore } from './common.js';
+import { fileRows, numberPairs, outputResult, postToServer } from './drift.js';
 import { checkProject } from './keys.js';
 
 interface Flags {
@@ -41,14 +41,14 @@ export function registerEvalFreshness(program: Command): void {
     .action(async (o: Flags) => {
       const format = parseFormat(o.format, ['text', 'json', 'html']);
       const project = checkProject(o.project);
-      if (o.seed !== undefined) wholeNumber('--seed', o.seed);
+      const seed = wholeNumberOption('--seed', o.seed) ?? 0;
       if (!['day', 'week'].includes(o.stalenessWindow)) throw new UserError(`--staleness-window must be day or week (got '${o.stalenessWindow}')`);
       let suggest: { n: number; file: string; seed: number } | undefined;
       if (o.suggest) {
         if (o.suggest.length !== 2) throw new UserError('--suggest takes two values: the number of rows and the file, e.g. --suggest 500 refresh.csv');
         const n = Number(o.suggest[0]);
         if (!Number.isInteger(n) || n < 1) throw new UserError(`--suggest N must be a whole number of at least 1 (got '${o.suggest[0]}')`);
-        suggest = { n, file: path.resolve(o.suggest[1]!), seed: wholeNumber('--seed', o.seed ?? '0') };
+        suggest = { n, file: path.resolve(o.suggest[1]!), seed };
       }
       const opts = {
         project,

@@ -5,7 +5,7 @@ import type { DriftRequest, SideSpec } from '../analyses/drift/request.js';
 import { checkTestName, DEFAULT_DRIFT_THRESHOLDS, minPermutations } from '../analyses/drift/rule.js';
 import { parseRange, parseTime } from '../analyses/drift/sources.js';
 import { UserError } from '../store/store.js';
-import { parseFormat, print, readJsonFile, withStore, type Format } from './common.js';
+import { parseFormat, print, readJsonFile, wholeNumberOption, withStore, type Format } from './common.js';
 import { checkProject } from './keys.js';
 import { registerEvalFreshness } from './drift-freshness.js';
 import { registerProfileDecay } from './drift-decay.js';
@@ -51,13 +51,6 @@ export function parseTests(text: string | undefined): Record<string, string> | u
 function number(option: string, name: string, v: string): number {
   const x = Number(v);
   if (v === '' || !Number.isFinite(x)) throw new UserError(`${option} ${name}: expected a number (got '${v}')`);
-  return x;
-}
-
-/** A whole number option such as --seed (as ope reads it). */
-export function wholeNumber(option: string, v: string): number {
-  const x = v.trim() === '' ? Number.NaN : Number(v);
-  if (!Number.isSafeInteger(x)) throw new UserError(`${option} must be a whole number (got '${v}')`);
   return x;
 }
 
@@ -132,7 +125,7 @@ export function driftRequest(o: DriftFlags): DriftRequest {
     if (given < least)
       throw new UserError(`--permutations ${given}${permutations === undefined ? ' (the default)' : ''} is too few for domain_pvalue ${alpha}: with N permutations the p-value is at least 1/(N+1), so give at least ${least}`);
   }
-  const seed = o.seed === undefined ? undefined : wholeNumber('--seed', o.seed);
+  const seed = wholeNumberOption('--seed', o.seed);
   return {
     ...(o.project ? { project: checkProject(o.project) } : {}),
     reference: ref[0]!,

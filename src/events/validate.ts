@@ -123,17 +123,32 @@ const wellFormed = (s: string): boolean => (s as string & { isWellFormed(): bool
  * Unicode text, UTF-8 cannot store them, and the store would turn them into U+FFFD, so that distinct ids (X\ud800,
  * X\udfff) became one and an event acknowledged as stored was dropped as a duplicate of another.
  */
-function surrogateErrors(v: unknown, path: string, out: Array<{ path: string; reason: string }>): void {
+const LONE = 'contains a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff), which is not Unicode text; send valid UTF-8';
+/**
+ * Runs on every valid event, so it keeps the path as a stack of keys, joined only when it finds something, and loops
+ * by index and for-in: about 2.5 us for a decision of 10 items, where Object.entries, forEach and a path string per
+ * value took 11 us.
+ */
+function surrogateErrors(v: unknown, keys: Array<string | number>, out: Array<{ path: string; reason: string }>): void {
   if (out.length >= MAX_ERRORS_PER_EVENT) return;
-  const reason = 'contains a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff), which is not Unicode text; send valid UTF-8';
+  const at = () => keys.map((k) => `/${k}`).join('');
   if (typeof v === 'string') {
-    if (!wellFormed(v)) out.push({ path, reason });
-  } else if (Array.isArray(v)) v.forEach((x, i) => surrogateErrors(x, `${path}/${i}`, out));
-  else if (v !== null && typeof v === 'object')
-    for (const [k, x] of Object.entries(v)) {
-      if (!wellFormed(k)) out.push({ path: `${path}/${k}`, reason: `key ${reason}` });
-      surrogateErrors(x, `${path}/${k}`, out);
-    }
+    if (!wellFormed(v)) out.push({ path: at(), reason: LONE });
+  } else if (typeof v === 'object' && v !== null) {
+    if (Array.isArray(v))
+      for (let i = 0; i < v.length; i++) {
+        keys.push(i);
+        surrogateErrors(v[i], keys, out);
+        keys.pop();
+      }
+    else
+      for (const k in v) {
+        keys.push(k);
+        if (!wellFormed(k)) out.push({ path: at(), reason: `key ${LONE}` });
+        surrogateErrors((v as Record<string, unknown>)[k], keys, out);
+        keys.pop();
+      }
+  }
 }
 
 /**
@@ -152,7 +167,7 @@ function keyErrors(map: unknown, field: string, maxLength: number, out: Array<{ 
 
 function semanticErrors(type: EventType, e: AnyEvent, tsMicros: number, nowMs: number): Array<{ path: string; reason: string }> {
   const out: Array<{ path: string; reason: string }> = [];
-  surrogateErrors(e, '', out);
+  surrogateErrors(e, [], out);
   keyErrors((e as { attributes?: unknown }).attributes, 'attributes', LIMITS.attributeKeyLength, out);
   if (type === 'prediction') keyErrors((e as PredictionEvent).probabilities, 'probabilities', LIMITS.idLength, out);
   if (tsMicros / 1000 > nowMs + LIMITS.futureSkewMs)

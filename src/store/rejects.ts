@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sameFile } from '../paths.js';
 import { UserError } from './store.js';
 
 /** The rejects file for `file`: `given`, or <file>.rejects.jsonl for event files and <file>.rejects.csv otherwise. */
@@ -14,14 +15,7 @@ export function rejectsFileFor(file: string, events: boolean, given?: string): s
 
 /** Throws a UserError naming the path when the rejects file would be the input itself or cannot be written. */
 export function checkRejectsFile(input: string, rejects: string): void {
-  const real = (p: string) => {
-    try {
-      return fs.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  if (real(input) === real(rejects)) throw new UserError(`the rejects file ${rejects} is the input file itself; name another file for the bad rows`);
+  if (sameFile(input, rejects)) throw new UserError(`the rejects file ${rejects} is the input file itself; name another file for the bad rows`);
   let stat: fs.Stats | undefined;
   try {
     stat = fs.statSync(rejects);

@@ -57,6 +57,7 @@ describe('usage errors exit 2, help exits 0', () => {
     [['ingest', 'x.csv', '--project', 'p'], "error: required option '--kind <kind>' not specified"],
     [['keys', 'create', '--project', 'p', '--format', 'yaml'], "loopguard: --format must be one of text, json (got 'yaml')"],
     [['serve', '--port', '70000'], "loopguard: --port must be a whole number from 0 to 65535 (got '70000')"],
+    [['serve', '--port', ' '], "loopguard: --port must be a whole number from 0 to 65535 (got ' ')"],
     [['serve', '--host', '999.1.1.1', '--port', '0'], 'loopguard: --host 999.1.1.1 is not an address of this machine; pass one such as 127.0.0.1, 0.0.0.0 or ::1'],
     [['ingest', 'x.csv', '--kind', 'exposures', '--project', 'p', '--rejects', 'r.csv'], 'loopguard: --rejects names where --skip-bad writes the bad rows; pass --skip-bad with it'],
   ])('%j', (args, message) => {

@@ -14,7 +14,7 @@ import { twoProportionZTest } from '../../stats/proportion-diff.js';
 import { binCounts, psi, quantileBinEdges } from '../../stats/psi.js';
 import { wasserstein1 } from '../../stats/wasserstein.js';
 import { weightedMeanSd } from '../../stats/weighted-sample.js';
-import type { Group, Metric, Status, Verdict } from '../result.js';
+import { trimFraction, type Group, type Metric, type Status, type Verdict } from '../result.js';
 import { asCategorical, distinctCount, type CategoricalProfile, type NumericProfile, type Profile } from './profile.js';
 import { chooseTest, P_VALUE_TESTS, TEST_LABEL, TEST_METRIC, type ColumnType, type DriftThresholds, type TestChoice } from './rule.js';
 
@@ -40,9 +40,6 @@ export interface ColumnComparison {
   metrics: Metric[];
   verdict: Verdict;
 }
-
-/** Trailing zeros of a decimal fraction dropped ('0.500' -> '0.5', '2.00' -> '2'); an integer part is left alone ('100'). */
-export const trimFraction = (s: string): string => (s.includes('.') ? s.replace(/\.?0+$/, '') : s);
 
 export const fmt = (x: number): string => {
   if (!Number.isFinite(x)) return String(x);

@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../errors.js';
+import { sameFile } from '../../paths.js';
 import { checkThresholds } from '../options.js';
 import { jensenShannonDistance } from '../../stats/jensen-shannon.js';
 import { olsSlope } from '../../stats/ols.js';
@@ -97,20 +98,6 @@ function columnDistance(ev: Profile, win: Profile): number | null {
   return jensenShannonDistance(keys.map((k) => a.counts.get(k) ?? 0), keys.map((k) => b.counts.get(k) ?? 0), { base: 2 });
 }
 
-/** A path with its links resolved (its directory's, when the file does not exist yet), to tell two names of one file. */
-function realTarget(p: string): string {
-  const abs = path.resolve(p);
-  try {
-    return fs.realpathSync(abs);
-  } catch {
-    try {
-      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
-    } catch {
-      return abs;
-    }
-  }
-}
-
 export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Promise<Result> {
   const t = { ...DEFAULTS, ...(o.thresholds ?? {}) };
   for (const [k, v] of Object.entries(o.thresholds ?? {})) {
@@ -120,7 +107,7 @@ export async function evalFreshness(db: Queryable, o: EvalFreshnessOptions): Pro
   const span = parseDuration('window', o.window ?? '7d');
   if (o.suggest) {
     if (o.suggest.seed !== undefined && !Number.isSafeInteger(o.suggest.seed)) throw new UserError(`--seed must be a whole number (got '${o.suggest.seed}')`);
-    if (o.eval.file && realTarget(o.eval.file) === realTarget(o.suggest.file))
+    if (o.eval.file && sameFile(o.eval.file, o.suggest.file))
       throw new UserError(`--suggest ${o.suggest.file} is the eval set itself (--eval ${o.eval.file}); writing the sample there would overwrite it, so choose another file`);
   }
   const table = `lg_eval_${process.pid}_${Date.now().toString(36)}`;

@@ -23,9 +23,12 @@ export interface SeriesFilter {
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-function checkDay(name: string, d: string | undefined): void {
-  if (d !== undefined && !(DAY_RE.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00Z`))))
-    throw new UserError(`${name} must be a day such as 2026-01-02 (got '${d}')`);
+/** A day filter: YYYY-MM-DD and a real date (2026-02-30 is not; Date.parse rolls it over to March), else a UserError. */
+export function checkDay(name: string, d: string | undefined): void {
+  if (d === undefined) return;
+  const t = DAY_RE.test(d) ? Date.parse(`${d}T00:00:00Z`) : NaN;
+  if (!(Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === d))
+    throw new UserError(`${name} must be a day such as 2026-01-02 (got '${d.slice(0, 40)}')`);
 }
 
 /** The Monday (YYYY-MM-DD) starting the ISO week of a day. */

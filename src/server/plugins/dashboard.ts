@@ -16,7 +16,7 @@ import { ErrorBody, ProjectName } from '../../events/schemas.js';
 import { StoreClosingError, UserError } from '../../errors.js';
 import type { Result } from '../../analyses/result.js';
 import { exposureRollup, persistedRollup, type Rollup, type RollupWriter } from '../../analyses/overview/rollup.js';
-import { exposureLorenz, loopSeries, type LorenzSeries, type SeriesFilter } from '../../analyses/overview/series.js';
+import { checkDay, exposureLorenz, loopSeries, type LorenzSeries, type SeriesFilter } from '../../analyses/overview/series.js';
 import { DASHBOARD_ANALYSES, computeScope, narrowToVersions, runDashboardAnalysis, summarize, type DashboardAnalysis, type Scope } from '../../analyses/overview/analyses.js';
 import type { AppContext } from '../app.js';
 import { authorizeProject, projectOf } from '../auth.js';
@@ -82,15 +82,6 @@ const OverviewEntry = Type.Object({
 });
 const OverviewResponse = Type.Object({ project: Type.String(), analyses: Type.Array(OverviewEntry) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
-
-/** A day of since/until, YYYY-MM-DD and a real date, or a 400 naming the parameter. */
-function checkDay(name: string, v: string | undefined): void {
-  if (v === undefined) return;
-  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-  const t = d ? Date.parse(`${v}T00:00:00Z`) : NaN;
-  const real = Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === v;
-  if (!real) throw new UserError(`${name} must be a day such as 2026-01-02 (got '${v.slice(0, 40)}')`);
-}
 
 function seriesFilter(q: FilterQ): SeriesFilter {
   checkDay('since', q.since);
