@@ -1,0 +1,188 @@
+;; Numeric kernels of the Plackett-Luce policy in WebAssembly (with 128-bit SIMD): the same arithmetic as the
+;; TypeScript versions named below, which stay as the reference and the fallback. Compiled by scripts/build-wasm.js
+;; into kernels.ts (the bytes, base64); test/sdk/wasm-kernels.test.ts checks that kernels.ts is this file compiled and
+;; that every kernel agrees with its TypeScript version.
+;;
+;; Memory is laid out by the caller (wasm.ts); every pointer is a byte offset.
+(module
+  (memory (export "memory") 1)
+
+  ;; 2^e as a double, for -1022 <= e <= 1023.
+  (func $pow2 (param $e i32) (result f64)
+    (f64.reinterpret_i64 (i64.shl (i64.extend_i32_u (i32.add (local.get $e) (i32.const 1023))) (i64.const 52))))
+
+  ;; mom[out .. out + 8 left) = the sums of v^{c0+1} .. v^{c0+8} over v = the doubles at [p, end) times inv, two
+  ;; items at a time in the two lanes (an odd last one beside a zero, which adds nothing: every term has a factor v),
+  ;; eight accumulators in registers: fastMoments in plackett-luce-tail.ts. The caller guarantees v^{c0+8} is a
+  ;; normal number. Stores the first `left` (at most 8) of the eight sums.
+  (func $moments8 (param $p i32) (param $end i32) (param $inv f64) (param $out i32) (param $c0 i32) (param $left i32)
+    (local $vi v128) (local $v v128) (local $v2 v128) (local $v4 v128) (local $v8 v128) (local $b v128)
+    (local $b2 v128) (local $b4 v128) (local $b6 v128) (local $e i32) (local $odd i32)
+    (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $s4 v128)
+    (local $s5 v128) (local $s6 v128) (local $s7 v128) (local $s8 v128)
+    (local.set $vi (f64x2.splat (local.get $inv)))
+    (local.set $odd (i32.and (i32.shr_u (i32.sub (local.get $end) (local.get $p)) (i32.const 3)) (i32.const 1)))
+    (if (local.get $odd) (then (local.set $end (i32.sub (local.get $end) (i32.const 8)))))
+    (block $done
+      (loop $pairs
+        (if (i32.lt_u (local.get $p) (local.get $end))
+          (then
+            (local.set $v (f64x2.mul (v128.load (local.get $p)) (local.get $vi)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16))))
+          (else
+            (br_if $done (i32.eqz (local.get $odd)))
+            (local.set $odd (i32.const 0))
+            (local.set $v (f64x2.replace_lane 0 (f64x2.splat (f64.const 0))
+              (f64.mul (f64.load (local.get $end)) (local.get $inv))))))
+        (local.set $v2 (f64x2.mul (local.get $v) (local.get $v)))
+        (local.set $v4 (f64x2.mul (local.get $v2) (local.get $v2)))
+        (local.set $v8 (f64x2.mul (local.get $v4) (local.get $v4)))
+        ;; b = v^c0
+        (local.set $b (f64x2.splat (f64.const 1)))
+        (local.set $e (i32.const 0))
+        (block $pw (loop $pl
+          (br_if $pw (i32.ge_s (local.get $e) (local.get $c0)))
+          (local.set $b (f64x2.mul (local.get $b) (local.get $v8)))
+          (local.set $e (i32.add (local.get $e) (i32.const 8)))
+          (br $pl)))
+        (local.set $b2 (f64x2.mul (local.get $b) (local.get $v2)))
+        (local.set $b4 (f64x2.mul (local.get $b) (local.get $v4)))
+        (local.set $b6 (f64x2.mul (local.get $b2) (local.get $v4)))
+        (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $b) (local.get $v))))
+        (local.set $s2 (f64x2.add (local.get $s2) (local.get $b2)))
+        (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $b2) (local.get $v))))
+        (local.set $s4 (f64x2.add (local.get $s4) (local.get $b4)))
+        (local.set $s5 (f64x2.add (local.get $s5) (f64x2.mul (local.get $b4) (local.get $v))))
+        (local.set $s6 (f64x2.add (local.get $s6) (local.get $b6)))
+        (local.set $s7 (f64x2.add (local.get $s7) (f64x2.mul (local.get $b6) (local.get $v))))
+        (local.set $s8 (f64x2.add (local.get $s8) (f64x2.mul (local.get $b4) (local.get $v4))))
+        (br $pairs)))
+    (call $store (local.get $out) (local.get $s1))
+    (if (i32.gt_s (local.get $left) (i32.const 1)) (then (call $store (i32.add (local.get $out) (i32.const 8)) (local.get $s2))))
+    (if (i32.gt_s (local.get $left) (i32.const 2)) (then (call $store (i32.add (local.get $out) (i32.const 16)) (local.get $s3))))
+    (if (i32.gt_s (local.get $left) (i32.const 3)) (then (call $store (i32.add (local.get $out) (i32.const 24)) (local.get $s4))))
+    (if (i32.gt_s (local.get $left) (i32.const 4)) (then (call $store (i32.add (local.get $out) (i32.const 32)) (local.get $s5))))
+    (if (i32.gt_s (local.get $left) (i32.const 5)) (then (call $store (i32.add (local.get $out) (i32.const 40)) (local.get $s6))))
+    (if (i32.gt_s (local.get $left) (i32.const 6)) (then (call $store (i32.add (local.get $out) (i32.const 48)) (local.get $s7))))
+    (if (i32.gt_s (local.get $left) (i32.const 7)) (then (call $store (i32.add (local.get $out) (i32.const 56)) (local.get $s8)))))
+
+  ;; mem[at] = lane 0 + lane 1 of s
+  (func $store (param $at i32) (param $s v128)
+    (f64.store (local.get $at) (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s)))))
+
+  ;; LightTail.build (plackett-luce-tail.ts) without its caching: the nb weights at `in` (all > 0, largest wmax) sorted
+  ;; by weight octave into `sorted` (stable counting sort; bucket numbers into the bytes at `bucket`, counts into the
+  ;; 64 i32 at `count`), bucketStart (65 i32) at `start`, each bucket's upper bound (64 f64) at `upper`, and the suffix
+  ;; moments (row k: C f64 from mom + 8 k C) at `mom`. Returns the number of buckets.
+  (func (export "tailBuild") (param $in i32) (param $sorted i32) (param $bucket i32) (param $count i32) (param $start i32)
+    (param $upper i32) (param $mom i32) (param $nb i32) (param $C i32) (param $wmax f64) (result i32)
+    (local $i i32) (local $k i32) (local $last i32) (local $nB i32) (local $inv f64) (local $at i32) (local $pos i32)
+    (local $row i32) (local $next i32) (local $from i32) (local $end i32) (local $c i32) (local $v f64) (local $p f64)
+    (local $s f64)
+    (memory.fill (local.get $count) (i32.const 0) (i32.const 256))
+    (local.set $inv (f64.div (f64.const 1) (local.get $wmax)))
+    ;; octave bucket of v = w / wmax in (0, 1]: b with v in [2^-b, 2^{1-b}), capped at 63
+    (block $b0 (loop $l0
+      (br_if $b0 (i32.ge_u (local.get $i) (local.get $nb)))
+      (local.set $k (i32.sub (i32.const 1023)
+        (i32.and (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64
+          (f64.mul (f64.load (i32.add (local.get $in) (i32.shl (local.get $i) (i32.const 3)))) (local.get $inv)))
+          (i64.const 52))) (i32.const 0x7ff))))
+      (if (i32.gt_s (local.get $k) (i32.const 63)) (then (local.set $k (i32.const 63))))
+      (if (i32.lt_s (local.get $k) (i32.const 0)) (then (local.set $k (i32.const 0))))
+      (i32.store8 (i32.add (local.get $bucket) (local.get $i)) (local.get $k))
+      (local.set $at (i32.add (local.get $count) (i32.shl (local.get $k) (i32.const 2))))
+      (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+      (if (i32.gt_s (local.get $k) (local.get $last)) (then (local.set $last (local.get $k))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l0)))
+    (local.set $nB (select (i32.add (local.get $last) (i32.const 1)) (i32.const 0) (i32.gt_s (local.get $nb) (i32.const 0))))
+    ;; bucketStart, upper bounds wmax 2^{1-k}, and count[] reset to each bucket's start as the fill cursor
+    (i32.store (local.get $start) (i32.const 0))
+    (local.set $k (i32.const 0))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_s (local.get $k) (local.get $nB)))
+      (local.set $at (i32.shl (local.get $k) (i32.const 2)))
+      (local.set $pos (i32.load (i32.add (local.get $start) (local.get $at))))
+      (i32.store (i32.add (i32.add (local.get $start) (local.get $at)) (i32.const 4))
+        (i32.add (local.get $pos) (i32.load (i32.add (local.get $count) (local.get $at)))))
+      (i32.store (i32.add (local.get $count) (local.get $at)) (local.get $pos))
+      (f64.store (i32.add (local.get $upper) (i32.shl (local.get $k) (i32.const 3)))
+        (f64.mul (local.get $wmax) (call $pow2 (i32.sub (i32.const 1) (local.get $k)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $l1)))
+    ;; counting sort
+    (local.set $i (i32.const 0))
+    (block $b2 (loop $l2
+      (br_if $b2 (i32.ge_u (local.get $i) (local.get $nb)))
+      (local.set $at (i32.add (local.get $count) (i32.shl (i32.load8_u (i32.add (local.get $bucket) (local.get $i))) (i32.const 2))))
+      (local.set $pos (i32.load (local.get $at)))
+      (i32.store (local.get $at) (i32.add (local.get $pos) (i32.const 1)))
+      (f64.store (i32.add (local.get $sorted) (i32.shl (local.get $pos) (i32.const 3)))
+        (f64.load (i32.add (local.get $in) (i32.shl (local.get $i) (i32.const 3)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l2)))
+    ;; per-bucket moments in units of the bucket's upper bound
+    (memory.fill (local.get $mom) (i32.const 0) (i32.shl (i32.mul (local.get $nB) (local.get $C)) (i32.const 3)))
+    (local.set $k (i32.const 0))
+    (block $b3 (loop $l3
+      (br_if $b3 (i32.ge_s (local.get $k) (local.get $nB)))
+      (local.set $inv (f64.div (f64.const 1) (f64.load (i32.add (local.get $upper) (i32.shl (local.get $k) (i32.const 3))))))
+      (local.set $row (i32.add (local.get $mom) (i32.shl (i32.mul (local.get $k) (local.get $C)) (i32.const 3))))
+      (local.set $from (i32.load (i32.add (local.get $start) (i32.shl (local.get $k) (i32.const 2)))))
+      (local.set $end (i32.load (i32.add (local.get $start) (i32.add (i32.shl (local.get $k) (i32.const 2)) (i32.const 4)))))
+      (if (i32.lt_s (local.get $k) (i32.const 63))
+        (then
+          ;; v >= 1/2, so v^48 >= 2^-48: no underflow
+          (local.set $c (i32.const 0))
+          (block $b4 (loop $l4
+            (br_if $b4 (i32.ge_s (local.get $c) (local.get $C)))
+            (call $moments8
+              (i32.add (local.get $sorted) (i32.shl (local.get $from) (i32.const 3)))
+              (i32.add (local.get $sorted) (i32.shl (local.get $end) (i32.const 3)))
+              (local.get $inv) (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 3)))
+              (local.get $c) (i32.sub (local.get $C) (local.get $c)))
+            (local.set $c (i32.add (local.get $c) (i32.const 8)))
+            (br $l4))))
+        (else
+          ;; the last bucket holds everything lighter: each item's powers stop once below 1e-250
+          (local.set $i (local.get $from))
+          (block $b5 (loop $l5
+            (br_if $b5 (i32.ge_s (local.get $i) (local.get $end)))
+            (local.set $v (f64.mul (f64.load (i32.add (local.get $sorted) (i32.shl (local.get $i) (i32.const 3)))) (local.get $inv)))
+            (local.set $p (local.get $v))
+            (local.set $c (i32.const 0))
+            (block $b6 (loop $l6
+              (br_if $b6 (i32.ge_s (local.get $c) (local.get $C)))
+              (local.set $at (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 3))))
+              (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $p)))
+              (local.set $p (f64.mul (local.get $p) (local.get $v)))
+              (br_if $b6 (f64.lt (local.get $p) (f64.const 1e-250)))
+              (local.set $c (i32.add (local.get $c) (i32.const 1)))
+              (br $l6)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $l5)))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br $l3)))
+    ;; suffix sums: M_k = S_k + 2^-c M_{k+1}, below 1e-250 taken as 0
+    (local.set $k (i32.sub (local.get $nB) (i32.const 2)))
+    (block $b7 (loop $l7
+      (br_if $b7 (i32.lt_s (local.get $k) (i32.const 0)))
+      (local.set $row (i32.add (local.get $mom) (i32.shl (i32.mul (local.get $k) (local.get $C)) (i32.const 3))))
+      (local.set $next (i32.add (local.get $row) (i32.shl (local.get $C) (i32.const 3))))
+      (local.set $s (f64.const 0.5))
+      (local.set $c (i32.const 0))
+      (block $b8 (loop $l8
+        (br_if $b8 (i32.ge_s (local.get $c) (local.get $C)))
+        (local.set $at (i32.shl (local.get $c) (i32.const 3)))
+        (local.set $v (f64.add (f64.load (i32.add (local.get $row) (local.get $at)))
+          (f64.mul (local.get $s) (f64.load (i32.add (local.get $next) (local.get $at))))))
+        (f64.store (i32.add (local.get $row) (local.get $at))
+          (select (f64.const 0) (local.get $v) (f64.lt (local.get $v) (f64.const 1e-250))))
+        (local.set $s (f64.mul (local.get $s) (f64.const 0.5)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $l8)))
+      (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+      (br $l7)))
+    (local.get $nB))
+)

@@ -1,0 +1,63 @@
+/**
+ * The WebAssembly kernels (src/sdk/policies/wasm) against their TypeScript twins, which are tested against exact
+ * enumeration and multiplied-out products in plackett-luce.test.ts; and kernels.ts against kernels.wat compiled.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LightTail, tailTerms } from '../../src/sdk/policies/plackett-luce-tail.js';
+import { createRng } from '../../src/stats/rng.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe('WebAssembly kernels', () => {
+  it('kernels.ts is kernels.wat compiled (scripts/build-wasm.js --check)', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-wasm.js'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('run on this Node (the SDK would otherwise fall back to the TypeScript kernels without a word)', () => {
+    expect(new LightTail().usesWasm).toBe(true);
+    expect(new LightTail({ wasm: false }).usesWasm).toBe(false);
+  });
+
+  it('the light tail built in WebAssembly gives the TypeScript build: same buckets and order, same polynomials to 1e-13', () => {
+    const rng = createRng(311);
+    const wasm = new LightTail(), ts = new LightTail({ wasm: false });
+    let compared = 0, worst = 0;
+    // odd and even counts (the kernel takes two items at a time), single items, weights spread over many octaves and
+    // into the last bucket (below 2^-62 of the largest), slates whose moment count is not a multiple of eight
+    for (const nb of [1, 2, 3, 4, 7, 64, 991, 2500])
+      for (const spread of [0.2, 1, 4, 40])
+        for (const D of [1, 9, 19, 40]) {
+          const bw = Float64Array.from({ length: nb }, () => Math.exp(spread * rng.normal()));
+          // a longer array than nb: build must read only the first nb
+          const padded = new Float64Array(nb + 5).fill(123);
+          padded.set(bw);
+          wasm.build(padded, nb, D);
+          ts.build(bw, nb, D);
+          expect(wasm.nBuckets).toBe(ts.nBuckets);
+          expect([...wasm.bucketStart.subarray(0, ts.nBuckets + 1)]).toEqual([...ts.bucketStart.subarray(0, ts.nBuckets + 1)]);
+          expect([...wasm.sorted.subarray(0, nb)]).toEqual([...ts.sorted.subarray(0, nb)]);
+          let W = 0;
+          for (const x of bw) W += x;
+          const a = new Float64Array(D + 1), b = new Float64Array(D + 1);
+          for (const Wt of [0.003, 0.1, 1, 5, 30])
+            for (let hb = 0; hb < ts.nBuckets; hb++) {
+              const okA = wasm.evaluate(Wt / W, hb, D, 1e-12, a), okB = ts.evaluate(Wt / W, hb, D, 1e-12, b);
+              // the two agree to rounding, so a bound right at the tolerance may go either way: compare where both accept
+              if (!(okA && okB)) continue;
+              compared++;
+              for (let d = 0; d <= D; d++) {
+                const r = a[d] === b[d] ? 0 : Math.abs(a[d]! - b[d]!) / Math.max(Math.abs(b[d]!), 1e-300);
+                worst = Math.max(worst, b[d]! < 1e-18 ? Math.abs(a[d]! - b[d]!) * 1e5 : r);
+              }
+            }
+          expect(tailTerms(D)).toBeGreaterThan(D);
+        }
+    expect(compared).toBeGreaterThan(1000);
+    expect(worst).toBeLessThan(1e-13);
+  });
+});
