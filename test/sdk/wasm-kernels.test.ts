@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LightTail, tailTerms } from '../../src/sdk/policies/plackett-luce-tail.js';
+import { gatherBulk, LightTail, tailTerms } from '../../src/sdk/policies/plackett-luce-tail.js';
 import { createRng } from '../../src/stats/rng.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -59,5 +59,28 @@ describe('WebAssembly kernels', () => {
         }
     expect(compared).toBeGreaterThan(1000);
     expect(worst).toBeLessThan(1e-13);
+  });
+
+  it('buildBulk in WebAssembly takes the same bulk as gatherBulk: not the queries, nothing at or below wMin, in index order', () => {
+    const rng = createRng(312);
+    const wasm = new LightTail(), ts = new LightTail({ wasm: false });
+    for (const n of [1, 5, 1000, 3000]) {
+      const w = Float64Array.from({ length: n }, () => Math.exp(3 * rng.normal()));
+      w[0] = 1e-70; // below wMin
+      const items = [...new Set(Array.from({ length: Math.min(n - 1, 10) }, () => 1 + rng.int(n - 1)))];
+      const wMin = 1e-60;
+      const isQuery = new Uint8Array(n), want = new Float64Array(n);
+      const { nb } = gatherBulk(w, n, items, wMin, isQuery, want);
+      expect(nb).toBe(w.filter((x, i) => x > wMin && !items.includes(i)).length);
+      expect(isQuery.every((b) => b === 0)).toBe(true);
+      for (const tail of [wasm, ts]) {
+        expect(tail.buildBulk(w, n, items, wMin, 9)).toBe(nb);
+        // the same multiset, in bucket order: compare against the build of gatherBulk's list
+        const ref = new LightTail({ wasm: false });
+        ref.build(want, nb, 9);
+        expect([...tail.sorted.subarray(0, nb)]).toEqual([...ref.sorted.subarray(0, nb)]);
+        expect(tail.nBuckets).toBe(ref.nBuckets);
+      }
+    }
   });
 });

@@ -112,7 +112,11 @@ export class LightTail {
   /** `wasm`: false for the TypeScript build even where the WebAssembly one can run. */
   constructor(options: { wasm?: boolean } = {}) {
     this.kernel = options.wasm === false ? null : TailKernel.create(BUCKETS, CM);
-    if (this.kernel) this.adoptKernelViews();
+    if (this.kernel) {
+      this.adoptKernelViews();
+      this.kernel.coef.set(lambdaCoef);
+      this.kernel.recip.set(recip);
+    }
   }
 
   /** Whether build runs in WebAssembly. */
@@ -140,16 +144,47 @@ export class LightTail {
   private C = 0;
   private readonly mpow = new Float64Array(CM + 1);
 
+  private bulk = new Float64Array(0);
+  private isQuery = new Uint8Array(0);
+
+  /**
+   * build of the bulk of a policy's n weights w: those above wMin of the items not among `items` (distinct), in index
+   * order (gatherBulk). Returns their number; `sorted` holds them in bucket order.
+   */
+  buildBulk(w: Float64Array, n: number, items: ArrayLike<number>, wMin: number, D: number): number {
+    const k = this.kernel;
+    if (k) {
+      this.setTerms(D);
+      k.ensure(n);
+      this.adoptKernelViews();
+      k.full.set(w.subarray(0, n));
+      for (let a = 0; a < items.length; a++) k.queries[a] = items[a]!;
+      this.nBuckets = k.buildFrom(n, items.length, wMin, this.C);
+      return k.bulkCount;
+    }
+    if (this.bulk.length < n) (this.bulk = new Float64Array(n)), (this.isQuery = new Uint8Array(n));
+    const { nb, max } = gatherBulk(w, n, items, wMin, this.isQuery, this.bulk);
+    this.build(this.bulk, nb, D, max);
+    return nb;
+  }
+
+  /** C for slates of D + 1 positions, and the truncation constants that go with it. */
+  private setTerms(D: number): void {
+    const C = tailTerms(D);
+    if (C !== this.C) {
+      this.C = C;
+      for (let m = 0; m <= C; m++) this.mpow[m] = m ** (C + 1) * invFact[C + 1]!;
+      this.kernel?.mpow.set(this.mpow);
+    }
+  }
+
   /**
    * Sorts the nb bulk weights bw (all > 0) into buckets and computes the suffix moments for slates of D + 1. `max`:
    * the largest of them, when the caller has it.
    */
   build(bw: Float64Array, nb: number, D: number, max?: number): void {
-    const C = tailTerms(D);
-    if (C !== this.C) {
-      this.C = C;
-      for (let m = 0; m <= C; m++) this.mpow[m] = m ** (C + 1) * invFact[C + 1]!;
-    }
+    this.setTerms(D);
+    const C = this.C;
     let wmax = max ?? 0;
     if (max === undefined) for (let b = 0; b < nb; b++) if (bw[b]! > wmax) wmax = bw[b]!;
     if (this.kernel) {
@@ -244,6 +279,13 @@ export class LightTail {
    * coefficient) is within tol; otherwise returns false and leaves out unspecified.
    */
   evaluate(t: number, hb: number, D: number, tol: number, out: Float64Array): boolean {
+    const k = this.kernel;
+    if (k) {
+      if (!k.evaluate(t, hb, D, tol, this.C)) return false;
+      const poly = k.poly;
+      for (let d = 0; d <= D; d++) out[d] = poly[d]!;
+      return true;
+    }
     const { y, lam, dlam, err, moments, mpow, C } = this;
     const X = this.upper[hb]! * t;
     if (D >= C || D * X >= C + 2) return false;
@@ -311,4 +353,23 @@ export class LightTail {
     }
     return true;
   }
+}
+
+/**
+ * The bulk of the exponential-race integral (plackett-luce.ts): out[0..nb) = w[i] for the i < n not among `items`
+ * (distinct) with w[i] > wMin, in index order; returns nb and their largest. isQuery: at least n bytes, all 0, and
+ * left so.
+ */
+export function gatherBulk(w: Float64Array, n: number, items: ArrayLike<number>, wMin: number, isQuery: Uint8Array, out: Float64Array): { nb: number; max: number } {
+  for (let a = 0; a < items.length; a++) isQuery[items[a]!] = 1;
+  let nb = 0, max = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i]!;
+    if (!isQuery[i] && wi > wMin) {
+      out[nb++] = wi;
+      if (wi > max) max = wi;
+    }
+  }
+  for (let a = 0; a < items.length; a++) isQuery[items[a]!] = 0;
+  return { nb, max };
 }

@@ -64,7 +64,7 @@ import {
 import { expShifted } from '../../stats/exp.js';
 import { PrefixSuffix } from './poisson-binomial.js';
 import { LEFT_TERMS, leftStride, leftWeights } from './plackett-luce-left.js';
-import { LightTail, tailTerms } from './plackett-luce-tail.js';
+import { gatherBulk, LightTail, tailTerms } from './plackett-luce-tail.js';
 
 export interface PlackettLuceOptions {
   slateSize: number;
@@ -301,21 +301,6 @@ export function plackettLuceIntegral(
   if (totalWeight !== undefined) W = totalWeight;
   else for (let i = 0; i < n; i++) W += w[i]!;
   const ws = workspace(n, m, K, nodesPerOctave);
-  const isQuery = ws.isQuery; // all 0 between calls
-  for (let a = 0; a < m; a++) isQuery[items[a]!] = 1;
-  // Bulk items lighter than 1e-60 W arrive by any node with probability below 1e-56 (W t stays below ~100 before the
-  // stopping rule fires) and are left out; this keeps every product in the kernel a normal number.
-  const wMin = 1e-60 * W;
-  let nb = 0, bulkMax = 0;
-  const bw0 = ws.bw;
-  for (let i = 0; i < n; i++) {
-    const wi = w[i]!;
-    if (!isQuery[i] && wi > wMin) {
-      bw0[nb++] = wi;
-      if (wi > bulkMax) bulkMax = wi;
-    }
-  }
-  for (let a = 0; a < m; a++) isQuery[items[a]!] = 0;
   const qw = ws.qw;
   for (let a = 0; a < m; a++) qw[a] = w[items[a]!]!;
   let anyDeep = false;
@@ -333,12 +318,19 @@ export function plackettLuceIntegral(
   const t0 = START_MASS / W;
   // The bulk in weight-octave buckets, heaviest first: buckets [0, hb) are multiplied out exactly (items
   // [0, headEnd) of bw), the rest is the light tail in closed form (plackett-luce-tail.ts). hb only grows with t.
+  // The bulk: the items that are not queries. Those lighter than 1e-60 W arrive by any node with probability below
+  // 1e-56 (W t stays below ~100 before the stopping rule fires) and are left out; this keeps every product in the
+  // kernel a normal number.
+  const wMin = 1e-60 * W;
   const tail = ws.tail;
-  const useTail = tailTolerance > 0 && nb > 0 && D < tailTerms(D);
-  let bw = bw0;
+  const useTail = tailTolerance > 0 && D < tailTerms(D);
+  let nb: number, bw: Float64Array;
   if (useTail) {
-    tail.build(bw0, nb, D, bulkMax);
+    nb = tail.buildBulk(w, n, items, wMin, D);
     bw = tail.sorted;
+  } else {
+    nb = gatherBulk(w, n, items, wMin, ws.isQuery, ws.bw).nb;
+    bw = ws.bw;
   }
   let hb = 0, headEnd = useTail ? 0 : nb;
   // Chain state per residue r = node mod R: e^{-w t} and 1 - e^{-w t} at the chain's current node.

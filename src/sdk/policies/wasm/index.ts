@@ -13,13 +13,15 @@ interface WasmMemory {
 type WasmModule = object;
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule) => { exports: unknown };
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
   validate(bytes: Uint8Array): boolean;
 }
 const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface KernelExports {
   memory: WasmMemory;
+  tailEvaluate(t: number, hb: number, D: number, tol: number, C: number, cm: number, upper: number, mom: number, coef: number, recip: number, mpow: number, scratch: number, out: number): number;
+  tailBuildFrom(full: number, n: number, qidx: number, m: number, mask: number, wMin: number, inPtr: number, sorted: number, bucket: number, count: number, start: number, upper: number, mom: number, C: number, res: number): number;
   tailBuild(inPtr: number, sorted: number, bucket: number, count: number, start: number, upper: number, mom: number, nb: number, C: number, wmax: number): number;
 }
 
@@ -38,12 +40,15 @@ export function kernelsModule(): WasmModule | null {
 }
 
 const PAGE = 65536;
+/** What kernels.wat imports: the exponential, which WebAssembly has no instruction for. */
+const IMPORTS = { math: { exp: Math.exp } };
 
 /**
- * LightTail.build in WebAssembly (plackett-luce-tail.ts): an instance of the kernels with its own memory, laid out
- * as fixed arrays (upper bounds, moments, counts, bucket starts for `buckets` buckets of up to `terms` moments) and
- * then the input weights, the sorted weights and the bucket numbers of up to `capacity` items. The views below are
- * valid until the next ensure() that grows the memory.
+ * LightTail.build and buildBulk in WebAssembly (plackett-luce-tail.ts): an instance of the kernels with its own memory,
+ * laid out as fixed arrays (upper bounds, moments, counts and bucket starts for `buckets` buckets of up to `terms`
+ * moments, two result slots), then arrays of up to `capacity` items: the input weights, the sorted weights, a
+ * policy's full weights, the bucket numbers, the query mask and the query indices. The views below are valid until
+ * the next ensure() that grows the memory.
  */
 export class TailKernel {
   private readonly exports: KernelExports;
@@ -51,13 +56,34 @@ export class TailKernel {
   private readonly MOM: number;
   private readonly COUNT: number;
   private readonly START: number;
-  private readonly IN: number;
+  private readonly RES: number;
+  private readonly COEF: number;
+  private readonly RECIP: number;
+  private readonly MPOW: number;
+  private readonly SCRATCH: number;
+  private readonly POLY: number;
+  private readonly ITEMS: number;
   private capacity = 0;
   input = new Float64Array(0);
   sorted = new Float64Array(0);
+  /** A policy's weights, for buildFrom. */
+  full = new Float64Array(0);
+  /** Query indices into `full`, for buildFrom. */
+  queries = new Int32Array(0);
   upper = new Float64Array(0);
   moments = new Float64Array(0);
   bucketStart = new Int32Array(0);
+  /** After buildFrom: the number of bulk items and the largest of them. */
+  bulkCount = 0;
+  bulkMax = 0;
+  /** evaluate's polynomial. */
+  poly = new Float64Array(0);
+  /** lambdaCoef, 1/m and m^{C+1}/(C+1)! of plackett-luce-tail.ts, for evaluate (setTables). */
+  coef = new Float64Array(0);
+  recip = new Float64Array(0);
+  mpow = new Float64Array(0);
+  private resCount = new Int32Array(0);
+  private resMax = new Float64Array(0);
 
   /** null where the kernels cannot run. `buckets` <= 64 (the kernel counts in 64 slots) and any `terms`. */
   static create(buckets: number, terms: number): TailKernel | null {
@@ -71,36 +97,78 @@ export class TailKernel {
     private readonly terms: number,
   ) {
     if (buckets > 64) throw new RangeError('TailKernel: at most 64 buckets');
-    this.exports = new WASM!.Instance(module).exports as KernelExports;
+    this.exports = new WASM!.Instance(module, IMPORTS).exports as KernelExports;
     this.MOM = this.UPPER + 8 * 64;
     this.COUNT = this.MOM + 8 * buckets * terms;
     this.START = this.COUNT + 4 * 64;
-    this.IN = align16(this.START + 4 * (64 + 1));
+    this.RES = align16(this.START + 4 * (64 + 1));
+    this.COEF = this.RES + 16;
+    this.RECIP = this.COEF + 8 * (terms + 1) * (terms + 1);
+    this.MPOW = this.RECIP + 8 * (terms + 3);
+    this.SCRATCH = this.MPOW + 8 * (terms + 1);
+    this.POLY = this.SCRATCH + 8 * 7 * (terms + 1);
+    this.ITEMS = align16(this.POLY + 8 * (terms + 1));
     this.ensure(1024);
+  }
+
+  /** Offsets of the per-item arrays for a capacity. */
+  private layout(cap: number) {
+    const input = this.ITEMS, sorted = input + 8 * cap, full = sorted + 8 * cap, bucket = full + 8 * cap;
+    const mask = bucket + cap, queries = align16(mask + cap);
+    return { input, sorted, full, bucket, mask, queries, end: queries + 4 * cap };
   }
 
   /** Room for n items (grows the memory, and so renews every view, when needed). */
   ensure(n: number): void {
     if (n <= this.capacity) return;
     const capacity = Math.max(n, 2 * this.capacity);
-    const bytes = this.IN + 17 * capacity + 16;
+    const at = this.layout(capacity);
     const { memory } = this.exports;
-    const pages = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;
+    const pages = Math.ceil(at.end / PAGE) - memory.buffer.byteLength / PAGE;
     if (pages > 0) memory.grow(pages);
     this.capacity = capacity;
     const buf = memory.buffer;
-    this.input = new Float64Array(buf, this.IN, capacity);
-    this.sorted = new Float64Array(buf, this.IN + 8 * capacity, capacity);
+    this.input = new Float64Array(buf, at.input, capacity);
+    this.sorted = new Float64Array(buf, at.sorted, capacity);
+    this.full = new Float64Array(buf, at.full, capacity);
+    this.queries = new Int32Array(buf, at.queries, capacity);
     this.upper = new Float64Array(buf, this.UPPER, 64);
     this.moments = new Float64Array(buf, this.MOM, this.buckets * this.terms);
     this.bucketStart = new Int32Array(buf, this.START, 64 + 1);
+    this.poly = new Float64Array(buf, this.POLY, this.terms + 1);
+    this.coef = new Float64Array(buf, this.COEF, (this.terms + 1) * (this.terms + 1));
+    this.recip = new Float64Array(buf, this.RECIP, this.terms + 3);
+    this.mpow = new Float64Array(buf, this.MPOW, this.terms + 1);
+    this.resCount = new Int32Array(buf, this.RES, 1);
+    this.resMax = new Float64Array(buf, this.RES + 8, 1);
   }
 
   /** Buckets, sort and suffix moments of input[0..nb) (largest wmax), C moments each; returns the number of buckets. */
   build(nb: number, C: number, wmax: number): number {
     if (nb > this.capacity || C > this.terms) throw new RangeError('TailKernel.build: call ensure() first, and C <= terms');
-    const sortedAt = this.IN + 8 * this.capacity;
-    return this.exports.tailBuild(this.IN, sortedAt, sortedAt + 8 * this.capacity, this.COUNT, this.START, this.UPPER, this.MOM, nb, C, wmax);
+    const at = this.layout(this.capacity);
+    return this.exports.tailBuild(at.input, at.sorted, at.bucket, this.COUNT, this.START, this.UPPER, this.MOM, nb, C, wmax);
+  }
+
+  /**
+   * LightTail.evaluate: the tail polynomial of buckets hb.. at time t into poly[0..D] when its bound holds (returns
+   * true), with C moments; coef, recip and mpow must hold the tail's tables.
+   */
+  evaluate(t: number, hb: number, D: number, tol: number, C: number): boolean {
+    return this.exports.tailEvaluate(t, hb, D, tol, C, this.terms, this.UPPER, this.MOM, this.COEF, this.RECIP, this.MPOW, this.SCRATCH, this.POLY) === 1;
+  }
+
+  /**
+   * build of the bulk of full[0..n): the weights above wMin of the items not among queries[0..m) (distinct), in
+   * index order; sets bulkCount and bulkMax and returns the number of buckets.
+   */
+  buildFrom(n: number, m: number, wMin: number, C: number): number {
+    if (n > this.capacity || m > n || C > this.terms) throw new RangeError('TailKernel.buildFrom: call ensure() first, m <= n and C <= terms');
+    const at = this.layout(this.capacity);
+    const nB = this.exports.tailBuildFrom(at.full, n, at.queries, m, at.mask, wMin, at.input, at.sorted, at.bucket, this.COUNT, this.START, this.UPPER, this.MOM, C, this.RES);
+    this.bulkCount = this.resCount[0]!;
+    this.bulkMax = this.resMax[0]!;
+    return nB;
   }
 }
 

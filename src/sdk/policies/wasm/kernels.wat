@@ -5,6 +5,7 @@
 ;;
 ;; Memory is laid out by the caller (wasm.ts); every pointer is a byte offset.
 (module
+  (import "math" "exp" (func $exp (param f64) (result f64)))
   (memory (export "memory") 1)
 
   ;; 2^e as a double, for -1022 <= e <= 1023.
@@ -74,7 +75,7 @@
   ;; by weight octave into `sorted` (stable counting sort; bucket numbers into the bytes at `bucket`, counts into the
   ;; 64 i32 at `count`), bucketStart (65 i32) at `start`, each bucket's upper bound (64 f64) at `upper`, and the suffix
   ;; moments (row k: C f64 from mom + 8 k C) at `mom`. Returns the number of buckets.
-  (func (export "tailBuild") (param $in i32) (param $sorted i32) (param $bucket i32) (param $count i32) (param $start i32)
+  (func $tailBuild (export "tailBuild") (param $in i32) (param $sorted i32) (param $bucket i32) (param $count i32) (param $start i32)
     (param $upper i32) (param $mom i32) (param $nb i32) (param $C i32) (param $wmax f64) (result i32)
     (local $i i32) (local $k i32) (local $last i32) (local $nB i32) (local $inv f64) (local $at i32) (local $pos i32)
     (local $row i32) (local $next i32) (local $from i32) (local $end i32) (local $c i32) (local $v f64) (local $p f64)
@@ -185,4 +186,168 @@
       (local.set $k (i32.sub (local.get $k) (i32.const 1)))
       (br $l7)))
     (local.get $nB))
+
+  ;; The bulk of the integral, then tailBuild: in[0..nb) = the full[i], i < n, that are not among the m query indices
+  ;; at `qidx` (i32) and exceed wMin, in index order (gatherBulk in plackett-luce-tail.ts; the n bytes at `mask`
+  ;; must be 0, and are left 0). Writes nb (i32) at res and their largest (f64) at res + 8; returns the buckets.
+  (func (export "tailBuildFrom") (param $full i32) (param $n i32) (param $qidx i32) (param $m i32) (param $mask i32)
+    (param $wMin f64) (param $in i32) (param $sorted i32) (param $bucket i32) (param $count i32) (param $start i32)
+    (param $upper i32) (param $mom i32) (param $C i32) (param $res i32) (result i32)
+    (local $i i32) (local $nb i32) (local $w f64) (local $max f64) (local $a i32)
+    (block $b0 (loop $l0
+      (br_if $b0 (i32.ge_s (local.get $a) (local.get $m)))
+      (i32.store8 (i32.add (local.get $mask) (i32.load (i32.add (local.get $qidx) (i32.shl (local.get $a) (i32.const 2))))) (i32.const 1))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $l0)))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_s (local.get $i) (local.get $n)))
+      (local.set $w (f64.load (i32.add (local.get $full) (i32.shl (local.get $i) (i32.const 3)))))
+      (if (i32.and (i32.eqz (i32.load8_u (i32.add (local.get $mask) (local.get $i)))) (f64.gt (local.get $w) (local.get $wMin)))
+        (then
+          (f64.store (i32.add (local.get $in) (i32.shl (local.get $nb) (i32.const 3))) (local.get $w))
+          (local.set $nb (i32.add (local.get $nb) (i32.const 1)))
+          (if (f64.gt (local.get $w) (local.get $max)) (then (local.set $max (local.get $w))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l1)))
+    (local.set $a (i32.const 0))
+    (block $b2 (loop $l2
+      (br_if $b2 (i32.ge_s (local.get $a) (local.get $m)))
+      (i32.store8 (i32.add (local.get $mask) (i32.load (i32.add (local.get $qidx) (i32.shl (local.get $a) (i32.const 2))))) (i32.const 0))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $l2)))
+    (i32.store (local.get $res) (local.get $nb))
+    (f64.store offset=8 (local.get $res) (local.get $max))
+    (call $tailBuild (local.get $in) (local.get $sorted) (local.get $bucket) (local.get $count) (local.get $start)
+      (local.get $upper) (local.get $mom) (local.get $nb) (local.get $C) (local.get $max)))
+
+  ;; LightTail.evaluate (plackett-luce-tail.ts), the same operations in the same order: the truncated polynomial of
+  ;; the buckets hb.. at time t into out[0..D] (f64), if its error bound is within tol; returns 1, else 0 (out then
+  ;; unspecified). `coef`: lambdaCoef ((CM+1)^2 f64, CM = cm), `recip`: 1/m, `mpow`: m^{C+1}/(C+1)!, `scratch`: seven
+  ;; arrays of cm + 1 f64 (y, lambda, delta lambda, err, m lambda, m |lambda|, m delta lambda). exp is Math.exp.
+  (func (export "tailEvaluate") (param $t f64) (param $hb i32) (param $D i32) (param $tol f64) (param $C i32)
+    (param $cm i32) (param $upper i32) (param $mom i32) (param $coef i32) (param $recip i32) (param $mpow i32)
+    (param $scratch i32) (param $out i32) (result i32)
+    (local $X f64) (local $row i32) (local $pw f64) (local $top i32) (local $c i32) (local $y1 f64) (local $xp f64)
+    (local $xc f64) (local $m i32) (local $s f64) (local $lo i32) (local $ym f64) (local $d i32) (local $v f64)
+    (local $a f64) (local $e f64) (local $pm f64) (local $al f64) (local $l f64) (local $invD f64) (local $abs f64)
+    (local $rel f64) (local $y i32) (local $lam i32) (local $dlam i32) (local $err i32) (local $ml i32) (local $mal i32)
+    (local $mdl i32) (local $stride i32)
+    (local.set $stride (i32.shl (i32.add (local.get $cm) (i32.const 1)) (i32.const 3)))
+    (local.set $y (local.get $scratch))
+    (local.set $lam (i32.add (local.get $y) (local.get $stride)))
+    (local.set $dlam (i32.add (local.get $lam) (local.get $stride)))
+    (local.set $err (i32.add (local.get $dlam) (local.get $stride)))
+    (local.set $ml (i32.add (local.get $err) (local.get $stride)))
+    (local.set $mal (i32.add (local.get $ml) (local.get $stride)))
+    (local.set $mdl (i32.add (local.get $mal) (local.get $stride)))
+    (local.set $X (f64.mul (f64.load (i32.add (local.get $upper) (i32.shl (local.get $hb) (i32.const 3)))) (local.get $t)))
+    (if (i32.ge_s (local.get $D) (local.get $C)) (then (return (i32.const 0))))
+    (if (f64.ge (f64.mul (f64.convert_i32_s (local.get $D)) (local.get $X)) (f64.convert_i32_s (i32.add (local.get $C) (i32.const 2))))
+      (then (return (i32.const 0))))
+    (local.set $row (i32.add (local.get $mom) (i32.shl (i32.mul (local.get $hb) (local.get $C)) (i32.const 3))))
+    (local.set $pw (f64.const 1))
+    (local.set $c (i32.const 1))
+    (block $b0 (loop $l0
+      (br_if $b0 (i32.gt_s (local.get $c) (local.get $C)))
+      (local.set $pw (f64.mul (local.get $pw) (local.get $X)))
+      (br_if $b0 (f64.lt (local.get $pw) (f64.const 1e-250)))
+      (f64.store (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 3)))
+        (f64.mul (local.get $pw) (f64.load (i32.add (local.get $row) (i32.shl (i32.sub (local.get $c) (i32.const 1)) (i32.const 3))))))
+      (local.set $top (local.get $c))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $l0)))
+    (if (i32.ge_s (local.get $top) (i32.const 1)) (then (local.set $y1 (f64.load offset=8 (local.get $y)))))
+    (if (f64.gt (local.get $y1) (f64.const 700)) (then (return (i32.const 0))))
+    ;; rho_m's X^{C+1-m}, from m = D down
+    (local.set $xp (f64.const 1))
+    (local.set $c (i32.const 0))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.ge_s (local.get $c) (i32.sub (i32.add (local.get $C) (i32.const 1)) (local.get $D))))
+      (br_if $b1 (i32.eqz (f64.gt (local.get $xp) (f64.const 0))))
+      (local.set $xp (f64.mul (local.get $xp) (local.get $X)))
+      (if (f64.lt (local.get $xp) (f64.const 1e-250)) (then (local.set $xp (f64.const 0))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $l1)))
+    (local.set $xc (f64.mul (local.get $X) (f64.load (i32.add (local.get $recip) (i32.shl (i32.add (local.get $C) (i32.const 2)) (i32.const 3))))))
+    (local.set $m (local.get $D))
+    (block $b2 (loop $l2
+      (br_if $b2 (i32.lt_s (local.get $m) (i32.const 1)))
+      (local.set $s (f64.const 0))
+      (local.set $lo (i32.add (local.get $coef) (i32.shl (i32.mul (local.get $m) (i32.add (local.get $cm) (i32.const 1))) (i32.const 3))))
+      (local.set $c (local.get $m))
+      (block $b3 (loop $l3
+        (br_if $b3 (i32.gt_s (local.get $c) (local.get $top)))
+        (local.set $s (f64.add (local.get $s) (f64.mul
+          (f64.load (i32.add (local.get $lo) (i32.shl (local.get $c) (i32.const 3))))
+          (f64.load (i32.add (local.get $y) (i32.shl (local.get $c) (i32.const 3)))))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $l3)))
+      (f64.store (i32.add (local.get $lam) (i32.shl (local.get $m) (i32.const 3))) (local.get $s))
+      (local.set $ym (f64.const 0))
+      (if (i32.le_s (local.get $m) (local.get $top))
+        (then (local.set $ym (f64.load (i32.add (local.get $y) (i32.shl (local.get $m) (i32.const 3)))))))
+      (f64.store (i32.add (local.get $dlam) (i32.shl (local.get $m) (i32.const 3)))
+        (if (result f64) (f64.gt (local.get $xp) (f64.const 0))
+          (then (f64.div
+            (f64.mul (f64.mul (f64.mul (local.get $ym) (f64.load (i32.add (local.get $recip) (i32.shl (local.get $m) (i32.const 3)))))
+              (f64.load (i32.add (local.get $mpow) (i32.shl (local.get $m) (i32.const 3))))) (local.get $xp))
+            (f64.sub (f64.const 1) (f64.mul (f64.convert_i32_s (local.get $m)) (local.get $xc)))))
+          (else (f64.const 0))))
+      (local.set $xp (f64.mul (local.get $xp) (local.get $X)))
+      (if (f64.lt (local.get $xp) (f64.const 1e-250)) (then (local.set $xp (f64.const 0))))
+      (local.set $m (i32.sub (local.get $m) (i32.const 1)))
+      (br $l2)))
+    (f64.store (local.get $out) (call $exp (f64.neg (local.get $y1))))
+    (f64.store (local.get $err) (f64.mul (f64.const 1.1102230246251565e-16) (f64.add (f64.const 2) (local.get $y1))))
+    (if (f64.lt (f64.load (local.get $out)) (f64.const 1e-20)) (then (return (i32.const 0))))
+    (local.set $m (i32.const 1))
+    (block $b4 (loop $l4
+      (br_if $b4 (i32.gt_s (local.get $m) (local.get $D)))
+      (local.set $lo (i32.shl (local.get $m) (i32.const 3)))
+      (local.set $l (f64.mul (f64.convert_i32_s (local.get $m)) (f64.load (i32.add (local.get $lam) (local.get $lo)))))
+      (f64.store (i32.add (local.get $ml) (local.get $lo)) (local.get $l))
+      (f64.store (i32.add (local.get $mal) (local.get $lo)) (f64.abs (local.get $l)))
+      (f64.store (i32.add (local.get $mdl) (local.get $lo))
+        (f64.mul (f64.convert_i32_s (local.get $m)) (f64.load (i32.add (local.get $dlam) (local.get $lo)))))
+      (local.set $m (i32.add (local.get $m) (i32.const 1)))
+      (br $l4)))
+    (local.set $d (i32.const 1))
+    (block $b5 (loop $l5
+      (br_if $b5 (i32.gt_s (local.get $d) (local.get $D)))
+      (local.set $v (f64.const 0))
+      (local.set $a (f64.const 0))
+      (local.set $e (f64.const 0))
+      (local.set $m (i32.const 1))
+      (block $b6 (loop $l6
+        (br_if $b6 (i32.gt_s (local.get $m) (local.get $d)))
+        (local.set $lo (i32.shl (local.get $m) (i32.const 3)))
+        (local.set $c (i32.shl (i32.sub (local.get $d) (local.get $m)) (i32.const 3)))
+        (local.set $pm (f64.load (i32.add (local.get $out) (local.get $c))))
+        (local.set $v (f64.add (local.get $v) (f64.mul (f64.load (i32.add (local.get $ml) (local.get $lo))) (local.get $pm))))
+        (local.set $al (f64.mul (f64.load (i32.add (local.get $mal) (local.get $lo))) (local.get $pm)))
+        (local.set $a (f64.add (local.get $a) (local.get $al)))
+        (local.set $e (f64.add (local.get $e) (f64.add
+          (f64.mul (f64.load (i32.add (local.get $mdl) (local.get $lo))) (local.get $pm))
+          (f64.mul (local.get $al) (f64.load (i32.add (local.get $err) (local.get $c)))))))
+        (local.set $m (i32.add (local.get $m) (i32.const 1)))
+        (br $l6)))
+      (local.set $invD (f64.load (i32.add (local.get $recip) (i32.shl (local.get $d) (i32.const 3)))))
+      (local.set $v (f64.mul (local.get $v) (local.get $invD)))
+      (local.set $abs (f64.mul (f64.add (local.get $e)
+        (f64.mul (f64.mul (f64.convert_i32_s (i32.shl (i32.add (local.get $d) (i32.const 1)) (i32.const 2))) (f64.const 1.1102230246251565e-16))
+          (local.get $a))) (local.get $invD)))
+      (local.set $lo (i32.shl (local.get $d) (i32.const 3)))
+      (if (f64.lt (local.get $v) (f64.const 1e-20))
+        (then
+          (if (f64.gt (local.get $abs) (f64.const 1e-20)) (then (return (i32.const 0))))
+          (f64.store (i32.add (local.get $out) (local.get $lo)) (f64.const 0))
+          (f64.store (i32.add (local.get $err) (local.get $lo)) (f64.const 0)))
+        (else
+          (local.set $rel (f64.div (local.get $abs) (local.get $v)))
+          (if (f64.gt (local.get $rel) (local.get $tol)) (then (return (i32.const 0))))
+          (f64.store (i32.add (local.get $out) (local.get $lo)) (local.get $v))
+          (f64.store (i32.add (local.get $err) (local.get $lo)) (local.get $rel))))
+      (local.set $d (i32.add (local.get $d) (i32.const 1)))
+      (br $l5)))
+    (i32.const 1))
 )
