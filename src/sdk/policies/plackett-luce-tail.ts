@@ -107,7 +107,7 @@ export class LightTail {
    * The WebAssembly twin of build (wasm/kernels.wat), about 2.5 times as fast for 1,000 candidates; null for the
    * TypeScript build below, which is its reference in the tests and runs where WebAssembly with SIMD does not.
    */
-  private readonly kernel: TailKernel | null;
+  readonly kernel: TailKernel | null;
 
   /** `wasm`: false for the TypeScript build even where the WebAssembly one can run. */
   constructor(options: { wasm?: boolean } = {}) {

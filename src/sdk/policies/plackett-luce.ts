@@ -323,6 +323,9 @@ export function plackettLuceIntegral(
   // kernel a normal number.
   const wMin = 1e-60 * W;
   const tail = ws.tail;
+  // The WebAssembly kernels, where they run: the tail's, and the leave-one-out products of the queries in its memory.
+  const kernel = tail.kernel;
+  kernel?.ensure(n, m, D);
   const useTail = tailTolerance > 0 && D < tailTerms(D);
   let nb: number, bw: Float64Array;
   if (useTail) {
@@ -336,12 +339,14 @@ export function plackettLuceIntegral(
   // Chain state per residue r = node mod R: e^{-w t} and 1 - e^{-w t} at the chain's current node.
   const cq = ws.cq, cp = ws.cp, dq = ws.dq, dp = ws.dp;
   const seedBulk = (r: number, t: number, from: number, to: number) => seedPairs(bw, t, from, to, cq, cp, r * nb);
-  const base = ws.base;
+  const base = kernel ? kernel.base : ws.base;
   const ps = ws.ps;
-  // The degree each query reads (its position - 1), so that the suffix products stop there.
-  const need = all ? undefined : ws.need;
-  if (need) for (let a = 0; a < m; a++) need[a] = positions![a]! - 1;
-  const qq = ws.qq, qp = ws.qp;
+  // The degree each query reads (its position - 1), so that the suffix products stop there (all of them, to K - 1,
+  // for the full table).
+  const need = kernel ? kernel.need : all ? undefined : ws.need;
+  if (need) for (let a = 0; a < m; a++) need[a] = all ? D : positions![a]! - 1;
+  const qq = kernel ? kernel.qq : ws.qq, qp = kernel ? kernel.qp : ws.qp;
+  const loo = kernel ? kernel.loo : null, looStride = D + 1;
   // The values at nodes 0, S, 2S, ... (LEFT_TERMS of them, S = leftStride(R)), kept for the left tail:
   // first[o * LEFT_TERMS + node / S].
   const first = ws.first, sum = ws.sum;
@@ -380,7 +385,8 @@ export function plackettLuceIntegral(
       if (qw[a]! > 0 && q > maxQ) maxQ = q;
       advance(dq, dp, qo + a, q, p);
     }
-    ps.build(base, qq, qp, need);
+    if (kernel) kernel.leaveOneOut(m, D, all);
+    else ps.build(base, qq, qp, need);
     for (let a = 0; a < m; a++) {
       const wi = qw[a]!;
       if (wi === 0) continue;
@@ -388,7 +394,7 @@ export function plackettLuceIntegral(
       const jFrom = all ? 2 : positions![a]!, jTo = all ? K : positions![a]!;
       for (let j = Math.max(2, jFrom); j <= jTo; j++) {
         const o = all ? a * K + j - 1 : a;
-        const f = scale * ps.without(a, j - 1);
+        const f = scale * (loo ? loo[a * looStride + j - 1]! : ps.without(a, j - 1));
         if (node <= lastFit && node % fitStride === 0) first[o * LEFT_TERMS + node / fitStride] = f;
         sum[o] = sum[o]! + f;
       }

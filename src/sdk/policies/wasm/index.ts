@@ -21,14 +21,19 @@ const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 interface KernelExports {
   memory: WasmMemory;
   tailEvaluate(t: number, hb: number, D: number, tol: number, C: number, cm: number, upper: number, mom: number, coef: number, recip: number, mpow: number, scratch: number, out: number): number;
+  leaveOneOut(base: number, D: number, q: number, p: number, m: number, need: number, pre: number, suf: number, rowTop: number, out: number, every: number): number;
   tailBuildFrom(full: number, n: number, qidx: number, m: number, mask: number, wMin: number, inPtr: number, sorted: number, bucket: number, count: number, start: number, upper: number, mom: number, C: number, res: number): number;
   tailBuild(inPtr: number, sorted: number, bucket: number, count: number, start: number, upper: number, mom: number, nb: number, C: number, wmax: number): number;
 }
 
 let compiled: WasmModule | null | undefined;
-/** The compiled kernels, or null where this runtime cannot run them (no WebAssembly, or no SIMD). */
+/**
+ * The compiled kernels, or null where this runtime cannot run them (no WebAssembly, or no SIMD) or where the
+ * environment variable LOOPGUARD_WASM is `off` (the TypeScript twins then run: the same numbers, slower).
+ */
 export function kernelsModule(): WasmModule | null {
   if (compiled === undefined) {
+    if (process.env.LOOPGUARD_WASM === 'off') return (compiled = null);
     try {
       const bytes = Buffer.from(KERNELS_WASM_BASE64, 'base64');
       compiled = WASM && WASM.validate(bytes) ? new WASM.Module(bytes) : null;
@@ -78,6 +83,12 @@ export class TailKernel {
   bulkMax = 0;
   /** evaluate's polynomial. */
   poly = new Float64Array(0);
+  /** leaveOneOut's arrays: the base polynomial, the query factors, the degrees asked for and the results. */
+  base = new Float64Array(0);
+  qq = new Float64Array(0);
+  qp = new Float64Array(0);
+  need = new Int32Array(0);
+  loo = new Float64Array(0);
   /** lambdaCoef, 1/m and m^{C+1}/(C+1)! of plackett-luce-tail.ts, for evaluate (setTables). */
   coef = new Float64Array(0);
   recip = new Float64Array(0);
@@ -111,27 +122,44 @@ export class TailKernel {
     this.ensure(1024);
   }
 
-  /** Offsets of the per-item arrays for a capacity. */
-  private layout(cap: number) {
+  /** Offsets of the per-item arrays for a capacity, then of the query arrays for m queries and polynomials of dcap. */
+  private layout(cap: number, m: number, dcap: number) {
     const input = this.ITEMS, sorted = input + 8 * cap, full = sorted + 8 * cap, bucket = full + 8 * cap;
     const mask = bucket + cap, queries = align16(mask + cap);
-    return { input, sorted, full, bucket, mask, queries, end: queries + 4 * cap };
+    const base = align16(queries + 4 * cap), q = base + 8 * dcap, p = q + 8 * m, pre = p + 8 * m;
+    const suf = pre + 8 * (m + 1) * dcap, loo = suf + 8 * (m + 1) * dcap, need = loo + 8 * m * dcap, rowTop = need + 4 * m;
+    return { input, sorted, full, bucket, mask, queries, base, q, p, pre, suf, loo, need, rowTop, end: rowTop + 4 * (m + 1) };
   }
+  private at!: ReturnType<TailKernel['layout']>;
+  private qcap = 0;
+  private dcap = 0;
 
-  /** Room for n items (grows the memory, and so renews every view, when needed). */
-  ensure(n: number): void {
-    if (n <= this.capacity) return;
-    const capacity = Math.max(n, 2 * this.capacity);
-    const at = this.layout(capacity);
+  /**
+   * Room for n items, and for m queries with polynomials of degree D (leaveOneOut); grows the memory, and so renews
+   * every view, when needed.
+   */
+  ensure(n: number, m = 0, D = 0): void {
+    if (n <= this.capacity && m <= this.qcap && D + 1 <= this.dcap) return;
+    const capacity = n > this.capacity ? Math.max(n, 2 * this.capacity) : this.capacity;
+    const qcap = Math.max(m, this.qcap), dcap = Math.max(D + 1, this.dcap);
+    const at = this.layout(capacity, qcap, dcap);
     const { memory } = this.exports;
     const pages = Math.ceil(at.end / PAGE) - memory.buffer.byteLength / PAGE;
     if (pages > 0) memory.grow(pages);
     this.capacity = capacity;
+    this.qcap = qcap;
+    this.dcap = dcap;
+    this.at = at;
     const buf = memory.buffer;
     this.input = new Float64Array(buf, at.input, capacity);
     this.sorted = new Float64Array(buf, at.sorted, capacity);
     this.full = new Float64Array(buf, at.full, capacity);
     this.queries = new Int32Array(buf, at.queries, capacity);
+    this.base = new Float64Array(buf, at.base, dcap);
+    this.qq = new Float64Array(buf, at.q, qcap);
+    this.qp = new Float64Array(buf, at.p, qcap);
+    this.need = new Int32Array(buf, at.need, qcap);
+    this.loo = new Float64Array(buf, at.loo, qcap * dcap);
     this.upper = new Float64Array(buf, this.UPPER, 64);
     this.moments = new Float64Array(buf, this.MOM, this.buckets * this.terms);
     this.bucketStart = new Int32Array(buf, this.START, 64 + 1);
@@ -143,10 +171,21 @@ export class TailKernel {
     this.resMax = new Float64Array(buf, this.RES + 8, 1);
   }
 
+  /**
+   * PrefixSuffix.build and .without (poisson-binomial.ts): loo[a (D + 1) + d] = P(exactly d of the events of `base`
+   * and of the query factors (qq, qp) other than a), for d = need[a], or every d <= need[a] when `every`; m queries.
+   * ensure(., m, D) first.
+   */
+  leaveOneOut(m: number, D: number, every: boolean): void {
+    if (m > this.qcap || D + 1 > this.dcap) throw new RangeError('TailKernel.leaveOneOut: call ensure() first');
+    const at = this.at;
+    this.exports.leaveOneOut(at.base, D, at.q, at.p, m, at.need, at.pre, at.suf, at.rowTop, at.loo, every ? 1 : 0);
+  }
+
   /** Buckets, sort and suffix moments of input[0..nb) (largest wmax), C moments each; returns the number of buckets. */
   build(nb: number, C: number, wmax: number): number {
     if (nb > this.capacity || C > this.terms) throw new RangeError('TailKernel.build: call ensure() first, and C <= terms');
-    const at = this.layout(this.capacity);
+    const at = this.at;
     return this.exports.tailBuild(at.input, at.sorted, at.bucket, this.COUNT, this.START, this.UPPER, this.MOM, nb, C, wmax);
   }
 
@@ -164,7 +203,7 @@ export class TailKernel {
    */
   buildFrom(n: number, m: number, wMin: number, C: number): number {
     if (n > this.capacity || m > n || C > this.terms) throw new RangeError('TailKernel.buildFrom: call ensure() first, m <= n and C <= terms');
-    const at = this.layout(this.capacity);
+    const at = this.at;
     const nB = this.exports.tailBuildFrom(at.full, n, at.queries, m, at.mask, wMin, at.input, at.sorted, at.bucket, this.COUNT, this.START, this.UPPER, this.MOM, C, this.RES);
     this.bulkCount = this.resCount[0]!;
     this.bulkMax = this.resMax[0]!;

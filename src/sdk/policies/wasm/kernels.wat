@@ -350,4 +350,105 @@
       (local.set $d (i32.add (local.get $d) (i32.const 1)))
       (br $l5)))
     (i32.const 1))
+
+  ;; rows[to .. to + top] = rows[from .. from + top] * (q + p z), each coefficient below 1e-100 taken as 0
+  ;; (rowTimesFactor in poisson-binomial.ts); q and p already flushed. Byte offsets.
+  (func $rowTimesFactor (param $from i32) (param $to i32) (param $top i32) (param $q f64) (param $p f64)
+    (local $prev f64) (local $cur f64) (local $v f64) (local $d i32) (local $o i32)
+    (local.set $prev (f64.load (local.get $from)))
+    (local.set $v (f64.mul (local.get $prev) (local.get $q)))
+    (f64.store (local.get $to) (select (f64.const 0) (local.get $v) (f64.lt (local.get $v) (f64.const 1e-100))))
+    (local.set $d (i32.const 1))
+    (block $b (loop $l
+      (br_if $b (i32.gt_s (local.get $d) (local.get $top)))
+      (local.set $o (i32.shl (local.get $d) (i32.const 3)))
+      (local.set $cur (f64.load (i32.add (local.get $from) (local.get $o))))
+      (local.set $v (f64.add (f64.mul (local.get $cur) (local.get $q)) (f64.mul (local.get $prev) (local.get $p))))
+      (f64.store (i32.add (local.get $to) (local.get $o)) (select (f64.const 0) (local.get $v) (f64.lt (local.get $v) (f64.const 1e-100))))
+      (local.set $prev (local.get $cur))
+      (local.set $d (i32.add (local.get $d) (i32.const 1)))
+      (br $l))))
+
+  (func $flush (param $x f64) (result f64)
+    (select (f64.const 0) (local.get $x) (f64.lt (local.get $x) (f64.const 1e-100))))
+
+  ;; PrefixSuffix.build and .without (poisson-binomial.ts) for the integral's m query factors (q, p: f64 at $q, $p):
+  ;; prefix rows base * f_0 ... f_{a-1} at $pre and suffix rows f_a ... f_{m-1} at $suf (stride D + 1 f64; suffix
+  ;; row b kept up to degree rowTop[b] = max_{a<b} need[a], i32 at $rowTop), then out[a (D + 1) + d] = P(exactly d
+  ;; of the base events and the queries other than a) for d = need[a] (need: i32 at $need), or for every d <= need[a]
+  ;; when $every is 1.
+  (func (export "leaveOneOut") (param $base i32) (param $D i32) (param $q i32) (param $p i32) (param $m i32)
+    (param $need i32) (param $pre i32) (param $suf i32) (param $rowTop i32) (param $out i32) (param $every i32)
+    (local $stride i32) (local $a i32) (local $d i32) (local $b i32) (local $top i32) (local $x i32) (local $s f64)
+    (local $pa i32) (local $sa i32) (local $na i32)
+    (local.set $stride (i32.shl (i32.add (local.get $D) (i32.const 1)) (i32.const 3)))
+    (memory.copy (local.get $pre) (local.get $base) (local.get $stride))
+    (block $b0 (loop $l0
+      (br_if $b0 (i32.ge_s (i32.add (local.get $a) (i32.const 1)) (local.get $m)))
+      (call $rowTimesFactor
+        (i32.add (local.get $pre) (i32.mul (local.get $a) (local.get $stride)))
+        (i32.add (local.get $pre) (i32.mul (i32.add (local.get $a) (i32.const 1)) (local.get $stride)))
+        (local.get $D)
+        (call $flush (f64.load (i32.add (local.get $q) (i32.shl (local.get $a) (i32.const 3)))))
+        (call $flush (f64.load (i32.add (local.get $p) (i32.shl (local.get $a) (i32.const 3))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $l0)))
+    ;; rowTop
+    (i32.store (local.get $rowTop) (i32.const 0))
+    (local.set $b (i32.const 1))
+    (block $b1 (loop $l1
+      (br_if $b1 (i32.gt_s (local.get $b) (local.get $m)))
+      (local.set $top (i32.load (i32.add (local.get $rowTop) (i32.shl (i32.sub (local.get $b) (i32.const 1)) (i32.const 2)))))
+      (local.set $na (i32.load (i32.add (local.get $need) (i32.shl (i32.sub (local.get $b) (i32.const 1)) (i32.const 2)))))
+      (if (i32.gt_s (local.get $na) (local.get $top)) (then (local.set $top (local.get $na))))
+      (if (i32.gt_s (local.get $top) (local.get $D)) (then (local.set $top (local.get $D))))
+      (i32.store (i32.add (local.get $rowTop) (i32.shl (local.get $b) (i32.const 2))) (local.get $top))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $l1)))
+    ;; suffix row m is the constant 1
+    (local.set $sa (i32.add (local.get $suf) (i32.mul (local.get $m) (local.get $stride))))
+    (f64.store (local.get $sa) (f64.const 1))
+    (local.set $top (i32.load (i32.add (local.get $rowTop) (i32.shl (local.get $m) (i32.const 2)))))
+    (local.set $d (i32.const 1))
+    (block $b2 (loop $l2
+      (br_if $b2 (i32.gt_s (local.get $d) (local.get $top)))
+      (f64.store (i32.add (local.get $sa) (i32.shl (local.get $d) (i32.const 3))) (f64.const 0))
+      (local.set $d (i32.add (local.get $d) (i32.const 1)))
+      (br $l2)))
+    (local.set $a (i32.sub (local.get $m) (i32.const 1)))
+    (block $b3 (loop $l3
+      (br_if $b3 (i32.lt_s (local.get $a) (i32.const 0)))
+      (call $rowTimesFactor
+        (i32.add (local.get $suf) (i32.mul (i32.add (local.get $a) (i32.const 1)) (local.get $stride)))
+        (i32.add (local.get $suf) (i32.mul (local.get $a) (local.get $stride)))
+        (i32.load (i32.add (local.get $rowTop) (i32.shl (local.get $a) (i32.const 2))))
+        (call $flush (f64.load (i32.add (local.get $q) (i32.shl (local.get $a) (i32.const 3)))))
+        (call $flush (f64.load (i32.add (local.get $p) (i32.shl (local.get $a) (i32.const 3))))))
+      (local.set $a (i32.sub (local.get $a) (i32.const 1)))
+      (br $l3)))
+    ;; out[a][d] = sum_x pre[a][x] suf[a + 1][d - x] (coefficientOfProduct)
+    (local.set $a (i32.const 0))
+    (block $b4 (loop $l4
+      (br_if $b4 (i32.ge_s (local.get $a) (local.get $m)))
+      (local.set $pa (i32.add (local.get $pre) (i32.mul (local.get $a) (local.get $stride))))
+      (local.set $sa (i32.add (local.get $suf) (i32.mul (i32.add (local.get $a) (i32.const 1)) (local.get $stride))))
+      (local.set $na (i32.load (i32.add (local.get $need) (i32.shl (local.get $a) (i32.const 2)))))
+      (local.set $d (select (i32.const 0) (local.get $na) (local.get $every)))
+      (block $b5 (loop $l5
+        (br_if $b5 (i32.gt_s (local.get $d) (local.get $na)))
+        (local.set $s (f64.const 0))
+        (local.set $x (i32.const 0))
+        (block $b6 (loop $l6
+          (br_if $b6 (i32.gt_s (local.get $x) (local.get $d)))
+          (local.set $s (f64.add (local.get $s) (f64.mul
+            (f64.load (i32.add (local.get $pa) (i32.shl (local.get $x) (i32.const 3))))
+            (f64.load (i32.add (local.get $sa) (i32.shl (i32.sub (local.get $d) (local.get $x)) (i32.const 3)))))))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $l6)))
+        (f64.store (i32.add (i32.add (local.get $out) (i32.mul (local.get $a) (local.get $stride))) (i32.shl (local.get $d) (i32.const 3)))
+          (local.get $s))
+        (local.set $d (i32.add (local.get $d) (i32.const 1)))
+        (br $l5)))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $l4))))
 )
