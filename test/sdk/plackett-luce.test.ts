@@ -257,6 +257,34 @@ describe('Plackett-Luce marginals', () => {
 describe('Plackett-Luce policy', () => {
   const cands: Candidate[] = [0.4, 2.0, 1.1, -0.3, 1.5, 0.0, 0.9].map((s, i) => ({ item_id: `it-${i}`, score: s }));
 
+  it('a pool of the top 100 of 1,000: only pool items are shown, each with its propensity under the pooled policy', () => {
+    const rng = createRng(215);
+    // ties at the pool's edge: scores on a grid, so that several candidates share the 100th score
+    const big: Candidate[] = Array.from({ length: 1000 }, (_, i) => ({ item_id: `p${i}`, score: Math.round(4 * rng.normal()) / 4 }));
+    const order = big.map((c, i) => ({ s: c.score, i })).sort((a, b) => b.s - a.s || a.i - b.i);
+    const inPool = new Set(order.slice(0, 100).map((x) => big[x.i]!.item_id));
+    const opts = { slateSize: 10, pool: 100 };
+    const table = plackettLuceMarginals(big, opts);
+    // the pooled table is the full policy's table over the pool's candidates, 0 outside
+    const alone = plackettLuceMarginals(big.filter((c) => inPool.has(c.item_id)), { slateSize: 10 });
+    const row = new Map(alone.items.map((id, a) => [id, a]));
+    table.items.forEach((id, i) => {
+      for (let j = 0; j < 10; j++) {
+        const want = inPool.has(id) ? alone.p[row.get(id)! * 10 + j]! : 0;
+        expect(Math.abs(table.p[i * 10 + j]! - want)).toBeLessThan(1e-15);
+      }
+    });
+    const idx = new Map(big.map((c, i) => [c.item_id, i]));
+    const draw = createRng(216);
+    for (let d = 0; d < 200; d++) {
+      const slate = plackettLuce(big, { ...opts, rng: draw });
+      for (const x of slate.shown) {
+        expect(inPool.has(x.item_id)).toBe(true);
+        expect(Math.abs(x.propensity - table.p[idx.get(x.item_id)! * 10 + x.position - 1]!) / x.propensity).toBeLessThan(1e-12);
+      }
+    }
+  });
+
   it('small slate (exact): logged propensities match 100,000 draws', () => {
     const rng = createRng(205);
     const opts = { slateSize: 3, temperature: 0.7 };

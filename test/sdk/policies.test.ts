@@ -14,6 +14,7 @@ import {
   swapTail,
   swapTailMarginals,
   topK,
+  topKSet,
   sampleWithoutReplacement,
   type Candidate,
 } from '../../src/sdk/index.js';
@@ -43,6 +44,15 @@ describe('ranking helpers', () => {
       const k = 1 + rng.int(30);
       const expected = xs.map((v, i) => ({ v, i })).sort((a, b) => b.v - a.v || a.i - b.i).slice(0, k).map((x) => x.i);
       expect(topK(xs, k)).toEqual(expected);
+    }
+  });
+
+  it('topKSet is the set topK picks, in input order', () => {
+    const rng = createRng(4);
+    for (let t = 0; t < 300; t++) {
+      const xs = Float64Array.from({ length: 1 + rng.int(200) }, () => rng.int(12));
+      const k = 1 + rng.int(60);
+      expect(topKSet(xs, k)).toEqual([...topK(xs, k)].sort((a, b) => a - b));
     }
   });
 

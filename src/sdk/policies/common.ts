@@ -80,8 +80,13 @@ export function checkCandidates(fn: string, candidates: readonly Candidate[]): v
   checkCandidateList(fn, candidates);
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i]!;
-    if (!Number.isFinite(c.score)) throw new RangeError(`${fn}: candidates[${i}].score must be a finite number (got ${String(c.score)})`);
+    if (!Number.isFinite(c.score)) throw scoreError(fn, i, c.score);
   }
+}
+
+/** The error for a candidate score that is not a finite number. */
+export function scoreError(fn: string, i: number, score: unknown): RangeError {
+  return new RangeError(`${fn}: candidates[${i}].score must be a finite number (got ${String(score)})`);
 }
 
 export function checkSlateSize(fn: string, slateSize: number): void {
@@ -153,6 +158,25 @@ function kthLargest(a: Float64Array, k: number): number {
   return a[target]!;
 }
 
+/**
+ * The same indices as topK, in input order instead of best first (no sort): the k highest scores, ties at the k-th
+ * broken by input order. O(n) expected.
+ */
+export function topKSet(scores: Float64Array, k: number): number[] {
+  const n = scores.length;
+  if (k >= n) return Array.from({ length: n }, (_, i) => i);
+  const v = kthLargest(scores.slice(), k);
+  let above = 0;
+  for (let i = 0; i < n; i++) if (scores[i]! > v) above++;
+  let ties = k - above;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = scores[i]!;
+    if (s > v || (s === v && ties-- > 0)) out.push(i);
+  }
+  return out;
+}
+
 function topKSelect(scores: ArrayLike<number>, k: number): number[] {
   const n = scores.length;
   const copy = new Float64Array(n);
@@ -175,6 +199,18 @@ export function mapToFloat64<T>(xs: ArrayLike<T>, fn: (x: T, i: number) => numbe
 export function scoresOf(candidates: readonly Candidate[]): Float64Array {
   const s = new Float64Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) s[i] = candidates[i]!.score;
+  return s;
+}
+
+/** scoresOf, checking each score as checkCandidates does (same message) in the same pass. */
+export function checkedScores(fn: string, candidates: readonly Candidate[]): Float64Array {
+  checkCandidateList(fn, candidates);
+  const s = new Float64Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) {
+    const x = candidates[i]!.score;
+    if (!Number.isFinite(x)) throw scoreError(fn, i, x);
+    s[i] = x;
+  }
   return s;
 }
 

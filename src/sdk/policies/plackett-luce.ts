@@ -47,12 +47,15 @@
 import {
   checkCandidateList,
   checkCandidates,
+  checkedScores,
   checkDistinctShown,
   checkSlateSize,
   clampPropensity,
+  scoreError,
   scoresOf,
   sdkRng,
   topK,
+  topKSet,
   type Candidate,
   type Marginals,
   type PolicyStrategy,
@@ -465,7 +468,7 @@ function scoresInto(candidates: readonly Candidate[], n: number): number {
   let max = -Infinity, min = Infinity;
   for (let i = 0; i < n; i++) {
     const s = candidates[i]!.score;
-    if (!Number.isFinite(s)) throw new RangeError(`${FN}: candidates[${i}].score must be a finite number (got ${String(s)})`);
+    if (!Number.isFinite(s)) throw scoreError(FN, i, s);
     sBuf[i] = s;
     if (s > max) max = s;
     if (s < min) min = s;
@@ -610,8 +613,12 @@ function sampleSlate(w: Float64Array, k: number, rng: Rng): number[] {
 
 /** `scoresChecked`: the caller checks every score itself (scoresInto) when no pool is asked for. */
 function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, scoresChecked = false) {
-  if (scoresChecked && o.pool === undefined) checkCandidateList(FN, candidates);
-  else checkCandidates(FN, candidates);
+  // With a pool, its scores are read (and checked) once, for the pool's top-n.
+  const scores = o.pool !== undefined ? checkedScores(FN, candidates) : null;
+  if (!scores) {
+    if (scoresChecked) checkCandidateList(FN, candidates);
+    else checkCandidates(FN, candidates);
+  }
   checkSlateSize(FN, o.slateSize);
   if (o.pool !== undefined && (!Number.isInteger(o.pool) || o.pool < o.slateSize))
     throw new RangeError(`${FN}: pool must be an integer >= slateSize (got ${o.pool})`);
@@ -631,8 +638,9 @@ function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, score
     );
   const R = o.nodesPerOctave ?? defaultNodesPerOctave(k);
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`${FN}: nodesPerOctave must be an integer >= 1 (got ${R})`);
-  // With a pool, the policy runs on the pool's candidates (best first; ties keep input order, as in the full ranking).
-  const pooled = n < candidates.length ? topK(scoresOf(candidates), n).map((i) => candidates[i]!) : null;
+  // With a pool, the policy runs on the pool's candidates: the n best (ties at the n-th broken by input order, as in the
+  // full ranking), kept in input order.
+  const pooled = scores && n < candidates.length ? topKSet(scores, n).map((i) => candidates[i]!) : null;
   const tailTolerance = o.tailTolerance ?? DEFAULT_TAIL_TOLERANCE;
   if (!(tailTolerance >= 0 && tailTolerance < 1)) throw new RangeError(`${FN}: tailTolerance must be in [0, 1) (got ${tailTolerance})`);
   return { n, k, temperature, exact, R, pooled, tailTolerance };
