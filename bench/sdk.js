@@ -93,7 +93,10 @@ results.push(timeIt('shuffle top 5 (eps 1)', (i) => sdk.shuffleTopK(pool[i % 200
 results.push(timeIt('swap with tail (eps 1)', (i) => sdk.swapTail(pool[i % 200], { slateSize: SLOTS, rng: policyRng })));
 results.push(timeIt('plackett-luce (T 1, integral)', (i) => sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, rng: policyRng })));
 results.push(timeIt('plackett-luce, pool of top 100', (i) => sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, pool: 100, rng: policyRng })));
-results.push(timeIt('plackett-luce, item by item (ref.)', (i) => sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, tailTolerance: 0, rng: policyRng }), Math.min(DECISIONS, 5000)));
+results.push({
+  ...timeIt('plackett-luce, item by item (ref.)', (i) => sdk.plackettLuce(pool[i % 200], { slateSize: SLOTS, tailTolerance: 0, rng: policyRng }), Math.min(DECISIONS, 5000)),
+  reference: true,
+});
 const arms = Array.from({ length: N_CAND }, (_, i) => ({ item_id: `item-${i}`, alpha: 1 + rng.int(20), beta: 20 + rng.int(400) }));
 const t0 = performance.now();
 const ts = new sdk.ThompsonSampling(arms, { slateSize: SLOTS });
@@ -244,7 +247,8 @@ if (!args['no-client']) {
 
 // ---- report -------------------------------------------------------------------------------------------------------
 // The target is judged on wall time, as a request would see it.
-const verdict = (r) => (r.p99_us < TARGET_P99_US ? 'PASS' : 'MISS');
+// The item-by-item Plackett-Luce is the method before the light tail, timed for reference, not a policy option.
+const verdict = (r) => (r.reference ? 'ref.' : r.p99_us < TARGET_P99_US ? 'PASS' : 'MISS');
 console.log(`\nPolicy time per decision: ${N_CAND} candidates, ${SLOTS} slots, ${DECISIONS} decisions (target p99 < ${TARGET_P99_US} us)`);
 console.log(`${os.cpus().length} CPUs, load average ${LOAD_START.map((x) => x.toFixed(2)).join(' ')} at start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at end`);
 console.log(table(['policy', 'p50 us', 'p99 us', 'max us', 'cpu p50 us', 'cpu p99 us', 'target'], results.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p50_us), fmt(r.cpu_p99_us), verdict(r)])));
