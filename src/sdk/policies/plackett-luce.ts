@@ -319,11 +319,10 @@ export function plackettLuceIntegral(
   const R = nodesPerOctave;
   const h = Math.LN2 / R;
   const t0 = START_MASS / W;
-  // The bulk in weight-octave buckets, heaviest first: buckets [0, hb) are multiplied out exactly (items
-  // [0, headEnd) of bw), the rest is the light tail in closed form (plackett-luce-tail.ts). hb only grows with t.
-  // The bulk: the items that are not queries. Those lighter than 1e-60 W arrive by any node with probability below
-  // 1e-56 (W t stays below ~100 before the stopping rule fires) and are left out; this keeps every product in the
-  // kernel a normal number.
+  // The bulk: the items that are not queries, in weight-octave buckets, heaviest first. Buckets [0, hb) are multiplied
+  // out exactly (items [0, headEnd) of bw), the rest is the light tail in closed form (plackett-luce-tail.ts); hb only
+  // grows with t. Items lighter than 1e-60 W arrive by any node with probability below 1e-56 (W t stays below ~100
+  // before the stopping rule fires) and are left out; this keeps every product in the kernel a normal number.
   const wMin = 1e-60 * W;
   const tail = ws.tail;
   // The WebAssembly kernels, where they run: the tail's, and the leave-one-out products of the queries in its memory.
