@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { renderJson, renderText, exitCodeFor, type Result } from '../analyses/result.js';
 import { renderHtml } from '../analyses/render-html.js';
 import type { DriftRequest, SideSpec } from '../analyses/drift/request.js';
-import { checkTestName, DEFAULT_DRIFT_THRESHOLDS, minPermutations } from '../analyses/drift/rule.js';
+import { checkPermutations, checkTestName, DEFAULT_DRIFT_THRESHOLDS } from '../analyses/drift/rule.js';
 import { parseRange, parseTime } from '../analyses/drift/sources.js';
 import { UserError } from '../store/store.js';
 import { parseFormat, print, readJsonFile, wholeNumberOption, withStore, type Format } from './common.js';
@@ -118,13 +118,7 @@ export function driftRequest(o: DriftFlags): DriftRequest {
   const columnThresholds = { ...(config.column_thresholds ?? {}), ...(flagThresholds.columnThresholds ?? {}) };
   const sample = positiveInt('--domain-sample', o.domainSample);
   const permutations = positiveInt('--permutations', o.permutations);
-  if (o.domainClassifier) {
-    const alpha = thresholds.domain_pvalue ?? DEFAULT_DRIFT_THRESHOLDS.domain_pvalue;
-    const least = typeof alpha === 'number' && alpha > 0 ? minPermutations(alpha) : 0;
-    const given = permutations ?? 19;
-    if (given < least)
-      throw new UserError(`--permutations ${given}${permutations === undefined ? ' (the default)' : ''} is too few for domain_pvalue ${alpha}: with N permutations the p-value is at least 1/(N+1), so give at least ${least}`);
-  }
+  if (o.domainClassifier) checkPermutations('--permutations', permutations, thresholds.domain_pvalue ?? DEFAULT_DRIFT_THRESHOLDS.domain_pvalue);
   const seed = wholeNumberOption('--seed', o.seed);
   return {
     ...(o.project ? { project: checkProject(o.project) } : {}),

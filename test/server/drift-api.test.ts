@@ -73,6 +73,18 @@ describe('drift over HTTP', () => {
     const badTest = await post(`${server.url}/v1/projects/shop/drift`, key, { reference: { window: '2026-01-01/2026-01-03' }, current: { window: '2026-01-03/2026-01-05' }, tests: { price: 'chi2' } });
     expect(badTest.status).toBe(400);
     expect(badTest.json.message).toMatch(/price is numeric/);
+    // with N permutations the classifier's p-value is at least 1/(N+1): 5 can never reach the default 0.05 (19 can)
+    const windows = { reference: { window: '2026-01-01/2026-01-03' }, current: { window: '2026-01-03/2026-01-05' } };
+    const few = await post(`${server.url}/v1/projects/shop/drift`, key, { ...windows, domain_classifier: { permutations: 5 } });
+    expect(few.status).toBe(400);
+    expect(few.json.message).toBe('domain_classifier.permutations 5 is too few for domain_pvalue 0.05: with N permutations the p-value is at least 1/(N+1), so give at least 19');
+    // ... but can reach 0.2 (1/6 < 0.2), and without the classifier the count does not matter
+    const enough = await post(`${server.url}/v1/projects/shop/drift`, key, { ...windows, thresholds: { domain_pvalue: 0.2 }, domain_classifier: { permutations: 5 } });
+    expect(enough.status).toBe(200);
+    expect(enough.json.inputs.domain_classifier.permutations).toBe(5);
+    const defaultTooFew = await post(`${server.url}/v1/projects/shop/drift`, key, { ...windows, thresholds: { domain_pvalue: 0.01 } });
+    expect(defaultTooFew.status).toBe(400);
+    expect(defaultTooFew.json.message).toMatch(/^domain_classifier.permutations 19 \(the default\) is too few for domain_pvalue 0.01.*at least 99$/);
     const forbidden = await get('/v1/projects/shop/drift?reference_window=2026-01-01/2026-01-03&current_window=2026-01-03/2026-01-05', otherKey);
     expect(forbidden.status).toBe(403);
   });

@@ -110,6 +110,18 @@ export function minPermutations(alpha: number): number {
   return Math.max(1, Math.ceil(1 / alpha - 1 - 1e-9));
 }
 
+/**
+ * Refuses a number of label permutations that can never make the domain classifier significant at `alpha` (the
+ * domain_pvalue threshold): with N of them its p-value is at least 1/(N+1). `what` names the option; `given`
+ * undefined is the default of 19.
+ */
+export function checkPermutations(what: string, given: number | undefined, alpha: unknown): void {
+  const least = typeof alpha === 'number' && alpha > 0 ? minPermutations(alpha) : 0;
+  const n = given ?? 19;
+  if (n < least)
+    throw new UserError(`${what} ${n}${given === undefined ? ' (the default)' : ''} is too few for domain_pvalue ${alpha}: with N permutations the p-value is at least 1/(N+1), so give at least ${least}`);
+}
+
 export function checkTestName(where: string, test: string): DriftTest {
   if (!(DRIFT_TESTS as readonly string[]).includes(test)) throw new UserError(`${where}: unknown test '${test}'; known: ${DRIFT_TESTS.join(', ')}`);
   return test as DriftTest;

@@ -6,7 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ErrorBody, ProjectName } from '../../events/schemas.js';
-import { DRIFT_TESTS, DEFAULT_DRIFT_THRESHOLDS, runDrift, type DriftRequest, type SideSpec } from '../../analyses/drift/index.js';
+import { checkPermutations, DRIFT_TESTS, DEFAULT_DRIFT_THRESHOLDS, runDrift, type DriftRequest, type SideSpec } from '../../analyses/drift/index.js';
 import { evalFreshness } from '../../analyses/drift/eval-freshness.js';
 import { profileDecay } from '../../analyses/drift/profile-decay.js';
 import type { AppContext } from '../app.js';
@@ -107,6 +107,8 @@ const side = (s: Static<typeof Side> | undefined): SideSpec | undefined => (s ==
 
 function toRequest(project: string, b: Static<typeof DriftBody>): DriftRequest {
   const dc = b.domain_classifier;
+  if (dc !== false)
+    checkPermutations('domain_classifier.permutations', dc?.permutations, b.thresholds?.domain_pvalue ?? DEFAULT_DRIFT_THRESHOLDS.domain_pvalue);
   return {
     project,
     reference: side(b.reference)!,
