@@ -15,6 +15,7 @@ import { loopHealthPlugin } from './plugins/loop-health.js';
 import { opePlugin } from './plugins/ope.js';
 import { dashboardPlugin, type DashboardOptions } from './plugins/dashboard.js';
 import { VERSION } from '../version.js';
+import { decodeBody, UNSUPPORTED_ENCODING } from './content-encoding.js';
 
 export interface AppOptions {
   store: Store;
@@ -63,6 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
   // Bodies are JSON or NDJSON only: text/plain (which Fastify parses by default) is a 415 like any other type.
   app.removeContentTypeParser('text/plain');
+  app.addHook('preParsing', async (req, _reply, payload) => decodeBody(req.headers['content-encoding'], payload));
 
   await app.register(swagger, {
     openapi: {
@@ -83,6 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', message: 'the server is stopping; retry shortly' });
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply.code(413).send({ error: 'payload_too_large', message: `request body exceeds ${bodyLimit} bytes; send smaller batches` });
+    if (err.code === UNSUPPORTED_ENCODING) return reply.code(415).send({ error: 'unsupported_media_type', message: err.message });
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return reply.code(415).send({ error: 'unsupported_media_type', message: 'send application/json (an array of events) or application/x-ndjson (one event per line)' });
     if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
