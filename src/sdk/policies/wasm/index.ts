@@ -49,11 +49,13 @@ const PAGE = 65536;
 const IMPORTS = { math: { exp: Math.exp } };
 
 /**
- * LightTail.build and buildBulk in WebAssembly (plackett-luce-tail.ts): an instance of the kernels with its own memory,
- * laid out as fixed arrays (upper bounds, moments, counts and bucket starts for `buckets` buckets of up to `terms`
- * moments, two result slots), then arrays of up to `capacity` items: the input weights, the sorted weights, a
- * policy's full weights, the bucket numbers, the query mask and the query indices. The views below are valid until
- * the next ensure() that grows the memory.
+ * The Plackett-Luce integral's kernels in WebAssembly: LightTail.build, buildBulk and evaluate (plackett-luce-tail.ts)
+ * and the queries' leave-one-out products (PrefixSuffix in poisson-binomial.ts). An instance of the kernels with its
+ * own memory, laid out as fixed arrays (upper bounds, moments, counts and bucket starts for `buckets` buckets of up to
+ * `terms` moments, two result slots, the tail's tables, evaluate's scratch and polynomial), then arrays of up to
+ * `capacity` items (the input weights, the sorted weights, a policy's full weights, the bucket numbers, the query
+ * mask and the query indices), then the leave-one-out arrays for up to qcap queries and polynomials of dcap
+ * coefficients. The views below are valid until the next ensure() that grows the memory.
  */
 export class TailKernel {
   private readonly exports: KernelExports;

@@ -14,8 +14,8 @@
 
   ;; mom[out .. out + 8 left) = the sums of v^{c0+1} .. v^{c0+8} over v = the doubles at [p, end) times inv, two
   ;; items at a time in the two lanes (an odd last one beside a zero, which adds nothing: every term has a factor v),
-  ;; eight accumulators in registers: fastMoments in plackett-luce-tail.ts. The caller guarantees v^{c0+8} is a
-  ;; normal number. Stores the first `left` (at most 8) of the eight sums.
+  ;; eight accumulators in registers (the loop over eight moments in LightTail.build). The caller guarantees that
+  ;; v^{c0+8} is a normal number. Stores the first `left` (at most 8) of the eight sums.
   (func $moments8 (param $p i32) (param $end i32) (param $inv f64) (param $out i32) (param $c0 i32) (param $left i32)
     (local $vi v128) (local $v v128) (local $v2 v128) (local $v4 v128) (local $v8 v128) (local $b v128)
     (local $b2 v128) (local $b4 v128) (local $b6 v128) (local $e i32) (local $odd i32)
