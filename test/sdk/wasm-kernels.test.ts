@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { gatherBulk, LightTail, tailTerms } from '../../src/sdk/policies/plackett-luce-tail.js';
 import { createRng } from '../../src/stats/rng.js';
+import { plackettLuceIntegral } from '../../src/sdk/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -82,5 +83,20 @@ describe('WebAssembly kernels', () => {
         expect(tail.nBuckets).toBe(ref.nBuckets);
       }
     }
+  });
+
+  it('the integral gives the same numbers after its kernel memory grows (1,000, then 6,000, then 1,000 candidates)', () => {
+    const rng = createRng(313);
+    const weights = (n: number) => Float64Array.from({ length: n }, () => Math.exp(rng.normal()));
+    const small = weights(1000), large = weights(6000);
+    const items = [3, 17, 250, 999, 5, 640, 2, 71, 808, 400];
+    const pos = items.map((_, j) => j + 1);
+    const first = plackettLuceIntegral(small, items, pos, 10, 2);
+    const big = plackettLuceIntegral(large, [...items, 5999, 4321], [...pos, 11, 12], 12, 2);
+    const again = plackettLuceIntegral(small, items, pos, 10, 2);
+    expect([...again]).toEqual([...first]);
+    // and the large one against every item multiplied out (no light tail)
+    const ref = plackettLuceIntegral(large, [...items, 5999, 4321], [...pos, 11, 12], 12, 2, 0);
+    for (let a = 0; a < big.length; a++) expect(Math.abs(big[a]! - ref[a]!) / ref[a]!).toBeLessThan(1e-10);
   });
 });
