@@ -327,7 +327,7 @@ export function plackettLuceIntegral(
   const tail = ws.tail;
   // The WebAssembly kernels, where they run: the tail's, and the leave-one-out products of the queries in its memory.
   const kernel = tail.kernel;
-  kernel?.ensure(n, m, D);
+  kernel?.ensure(n, m, D, nodesPerOctave * n);
   const useTail = tailTolerance > 0 && D < tailTerms(D);
   let nb: number, bw: Float64Array;
   if (useTail) {
@@ -339,7 +339,7 @@ export function plackettLuceIntegral(
   }
   let hb = 0, headEnd = useTail ? 0 : nb;
   // Chain state per residue r = node mod R: e^{-w t} and 1 - e^{-w t} at the chain's current node.
-  const cq = ws.cq, cp = ws.cp, dq = ws.dq, dp = ws.dp;
+  const cq = kernel ? kernel.cq : ws.cq, cp = kernel ? kernel.cp : ws.cp, dq = ws.dq, dp = ws.dp;
   const seedBulk = (r: number, t: number, from: number, to: number) => seedPairs(bw, t, from, to, cq, cp, r * nb);
   const base = kernel ? kernel.base : ws.base;
   const ps = ws.ps;
@@ -377,7 +377,8 @@ export function plackettLuceIntegral(
       base.fill(0, 0, D + 1);
       base[0] = 1;
     }
-    foldBulk(base, D, cq, cp, r * nb, headEnd, deg0);
+    if (kernel) kernel.foldBulk(D, r * nb, headEnd, deg0);
+    else foldBulk(base, D, cq, cp, r * nb, headEnd, deg0);
     let maxQ = 0;
     const qo = r * m;
     for (let a = 0; a < m; a++) {

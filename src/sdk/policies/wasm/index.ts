@@ -21,6 +21,7 @@ const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 interface KernelExports {
   memory: WasmMemory;
   tailEvaluate(t: number, hb: number, D: number, tol: number, C: number, cm: number, upper: number, mom: number, coef: number, recip: number, mpow: number, scratch: number, out: number): number;
+  foldBulk(base: number, D: number, cq: number, cp: number, nb: number, deg0: number): void;
   leaveOneOut(base: number, D: number, q: number, p: number, m: number, need: number, pre: number, suf: number, rowTop: number, out: number, every: number): number;
   tailBuildFrom(full: number, n: number, qidx: number, m: number, mask: number, wMin: number, inPtr: number, sorted: number, bucket: number, count: number, start: number, upper: number, mom: number, C: number, res: number): number;
   tailBuild(inPtr: number, sorted: number, bucket: number, count: number, start: number, upper: number, mom: number, nb: number, C: number, wmax: number): number;
@@ -91,6 +92,9 @@ export class TailKernel {
   qp = new Float64Array(0);
   need = new Int32Array(0);
   loo = new Float64Array(0);
+  /** The bulk's chains e^{-w t} and 1 - e^{-w t} (foldBulk). */
+  cq = new Float64Array(0);
+  cp = new Float64Array(0);
   /** lambdaCoef, 1/m and m^{C+1}/(C+1)! of plackett-luce-tail.ts, for evaluate (setTables). */
   coef = new Float64Array(0);
   recip = new Float64Array(0);
@@ -124,33 +128,39 @@ export class TailKernel {
     this.ensure(1024);
   }
 
-  /** Offsets of the per-item arrays for a capacity, then of the query arrays for m queries and polynomials of dcap. */
-  private layout(cap: number, m: number, dcap: number) {
+  /**
+   * Offsets of the per-item arrays for a capacity, of the query arrays for m queries and polynomials of dcap, and of
+   * the bulk's chains (ccap doubles each).
+   */
+  private layout(cap: number, m: number, dcap: number, ccap: number) {
     const input = this.ITEMS, sorted = input + 8 * cap, full = sorted + 8 * cap, bucket = full + 8 * cap;
     const mask = bucket + cap, queries = align16(mask + cap);
     const base = align16(queries + 4 * cap), q = base + 8 * dcap, p = q + 8 * m, pre = p + 8 * m;
     const suf = pre + 8 * (m + 1) * dcap, loo = suf + 8 * (m + 1) * dcap, need = loo + 8 * m * dcap, rowTop = need + 4 * m;
-    return { input, sorted, full, bucket, mask, queries, base, q, p, pre, suf, loo, need, rowTop, end: rowTop + 4 * (m + 1) };
+    const cq = align16(rowTop + 4 * (m + 1)), cp = cq + 8 * ccap;
+    return { input, sorted, full, bucket, mask, queries, base, q, p, pre, suf, loo, need, rowTop, cq, cp, end: cp + 8 * ccap };
   }
   private at!: ReturnType<TailKernel['layout']>;
   private qcap = 0;
   private dcap = 0;
+  private ccap = 0;
 
   /**
-   * Room for n items, and for m queries with polynomials of degree D (leaveOneOut); grows the memory, and so renews
-   * every view, when needed.
+   * Room for n items, for m queries with polynomials of degree D (leaveOneOut) and for chains of that many doubles
+   * (foldBulk); grows the memory, and so renews every view, when needed.
    */
-  ensure(n: number, m = 0, D = 0): void {
-    if (n <= this.capacity && m <= this.qcap && D + 1 <= this.dcap) return;
+  ensure(n: number, m = 0, D = 0, chains = 0): void {
+    if (n <= this.capacity && m <= this.qcap && D + 1 <= this.dcap && chains <= this.ccap) return;
     const capacity = n > this.capacity ? Math.max(n, 2 * this.capacity) : this.capacity;
-    const qcap = Math.max(m, this.qcap), dcap = Math.max(D + 1, this.dcap);
-    const at = this.layout(capacity, qcap, dcap);
+    const qcap = Math.max(m, this.qcap), dcap = Math.max(D + 1, this.dcap), ccap = Math.max(chains, this.ccap);
+    const at = this.layout(capacity, qcap, dcap, ccap);
     const { memory } = this.exports;
     const pages = Math.ceil(at.end / PAGE) - memory.buffer.byteLength / PAGE;
     if (pages > 0) memory.grow(pages);
     this.capacity = capacity;
     this.qcap = qcap;
     this.dcap = dcap;
+    this.ccap = ccap;
     this.at = at;
     const buf = memory.buffer;
     this.input = new Float64Array(buf, at.input, capacity);
@@ -162,6 +172,8 @@ export class TailKernel {
     this.qp = new Float64Array(buf, at.p, qcap);
     this.need = new Int32Array(buf, at.need, qcap);
     this.loo = new Float64Array(buf, at.loo, qcap * dcap);
+    this.cq = new Float64Array(buf, at.cq, ccap);
+    this.cp = new Float64Array(buf, at.cp, ccap);
     this.upper = new Float64Array(buf, this.UPPER, 64);
     this.moments = new Float64Array(buf, this.MOM, this.buckets * this.terms);
     this.bucketStart = new Int32Array(buf, this.START, 64 + 1);
@@ -171,6 +183,13 @@ export class TailKernel {
     this.mpow = new Float64Array(buf, this.MPOW, this.terms + 1);
     this.resCount = new Int32Array(buf, this.RES, 1);
     this.resMax = new Float64Array(buf, this.RES + 8, 1);
+  }
+
+  /** foldBulk (plackett-luce.ts) on base, of degree deg0: the nb chains from index off of cq and cp. */
+  foldBulk(D: number, off: number, nb: number, deg0: number): void {
+    if (off + nb > this.ccap || D + 1 > this.dcap) throw new RangeError('TailKernel.foldBulk: call ensure() first');
+    const at = this.at;
+    this.exports.foldBulk(at.base, D, at.cq + 8 * off, at.cp + 8 * off, nb, deg0);
   }
 
   /**
