@@ -106,15 +106,35 @@ export function topK(scores: ArrayLike<number>, k: number): number[] {
   const n = scores.length;
   k = Math.min(k, n);
   if (k > 16) return topKSelect(scores, k);
-  const idx: number[] = [];
-  const val: number[] = [];
-  let filled = 0;
-  // Once the window is full, a candidate enters only above its last entry: one comparison with a register per score.
-  let last = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const s = scores[i]!;
-    if (filled === k && !(s > last)) continue;
-    let j = filled === k ? k - 1 : filled++;
+  const w = new TopWindow(k);
+  for (let i = 0; i < n; i++) w.offer(i, scores[i]!);
+  return w.result();
+}
+
+/**
+ * topK's window for small k, fed one score at a time (so that a loop reading the scores anyway ranks them too): the
+ * k best seen so far, best first, equal scores in the order offered.
+ */
+export class TopWindow {
+  private readonly idx: number[] = [];
+  private readonly val: number[] = [];
+  private filled = 0;
+  private last = -Infinity;
+  constructor(private k: number) {}
+
+  /** Empties the window for the k best. */
+  reset(k: number): void {
+    this.k = k;
+    this.filled = 0;
+    this.last = -Infinity;
+  }
+
+  offer(i: number, s: number): void {
+    const k = this.k;
+    // Once the window is full, a candidate enters only above its last entry: one comparison per score.
+    if (this.filled === k && !(s > this.last)) return;
+    const idx = this.idx, val = this.val;
+    let j = this.filled === k ? k - 1 : this.filled++;
     // Strictly greater moves ahead, so earlier candidates win ties.
     while (j > 0 && s > val[j - 1]!) {
       if (j < k) {
@@ -125,9 +145,13 @@ export function topK(scores: ArrayLike<number>, k: number): number[] {
     }
     idx[j] = i;
     val[j] = s;
-    if (filled === k) last = val[k - 1]!;
+    if (this.filled === k) this.last = val[k - 1]!;
   }
-  return idx;
+
+  /** The indices offered with the best scores, best first. */
+  result(): number[] {
+    return this.idx.slice(0, this.filled);
+  }
 }
 
 /** The k-th largest value of a (which it reorders): quickselect (Hoare 1961, "Algorithm 65: Find"), O(n) expected. */

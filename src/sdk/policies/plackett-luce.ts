@@ -54,8 +54,8 @@ import {
   scoreError,
   scoresOf,
   sdkRng,
-  topK,
   topKSet,
+  TopWindow,
   type Candidate,
   type Marginals,
   type PolicyStrategy,
@@ -463,13 +463,15 @@ let slotBuf = new Int32Array(0);
  * The n scores into a buffer kept between calls (sBuf), each checked as checkCandidates does (same message) in the
  * same pass; returns the largest.
  */
-function scoresInto(candidates: readonly Candidate[], n: number): number {
+function scoresInto(candidates: readonly Candidate[], n: number, k: number): number {
   if (sBuf.length < n) sBuf = new Float64Array(Math.max(n, 2 * sBuf.length));
+  greedyWindow.reset(k);
   let max = -Infinity, min = Infinity;
   for (let i = 0; i < n; i++) {
     const s = candidates[i]!.score;
     if (!Number.isFinite(s)) throw scoreError(FN, i, s);
     sBuf[i] = s;
+    greedyWindow.offer(i, s);
     if (s > max) max = s;
     if (s < min) min = s;
   }
@@ -478,6 +480,8 @@ function scoresInto(candidates: readonly Candidate[], n: number): number {
 }
 /** The smallest score of the last scoresInto. */
 let sMin = 0;
+/** The greedy top k of the last scoresInto (topK's window, filled in the same pass over the candidates). */
+const greedyWindow = new TopWindow(0);
 
 /**
  * Tiers, for scores that span more than TIER_SPAN temperatures (weights exp(score / T) below e^-600, about 1e-261,
@@ -650,7 +654,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
   const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options, true);
   if (pooled) return plackettLuce(pooled, { ...options, pool: undefined });
   const rng = options.rng ?? sdkRng();
-  const max = scoresInto(candidates, n);
+  const max = scoresInto(candidates, n, k);
   const tiers = tiersOf(candidates, n, k, temperature, sMin, max);
   if (tiers) {
     const shown: ShownSlot[] = [];
@@ -665,7 +669,7 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
   const w = wBuf.subarray(0, n);
   const chosen = sampleSlate(w, k, rng);
   // The greedy top k: item i is at its greedy position j + 1 when greedy[j] === i.
-  const greedy = topK(scores, k);
+  const greedy = greedyWindow.result();
   let prop: Float64Array;
   if (exact) {
     const table = plackettLuceExact(w, k);
