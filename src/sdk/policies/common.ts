@@ -186,11 +186,12 @@ function kthLargest(a: Float64Array, k: number): number {
  * The same indices as topK, in input order instead of best first (no sort): the k highest scores, ties at the k-th
  * broken by input order. O(n): a histogram of the scores in 256 equal bins between their least and largest finds the
  * bin of the k-th largest, and a quickselect among that bin's scores only finds its value (the bin of a score never
- * decreases as the score grows, so every score in a higher bin is larger). Half the time of a quickselect over all n
- * for the top 100 of 1,000.
+ * decreases as the score grows, so every score in a higher bin is larger). 0.65-0.8x the time of a quickselect over all
+ * n for the top 100 of 1,000.
  */
 export function topKSet(scores: Float64Array, k: number): number[] {
   const n = scores.length;
+  if (k <= 0) return [];
   if (k >= n) return Array.from({ length: n }, (_, i) => i);
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < n; i++) {
