@@ -19,6 +19,7 @@ import { createRng } from '../../stats/rng.js';
 import { fitRewardModel } from '../ope/reward-model.js';
 import type { Queryable } from '../sql.js';
 import { qi, valueExpr, type ColumnInfo, type Relation } from './profile.js';
+import { DEFAULT_PERMUTATIONS } from './rule.js';
 
 export interface DomainClassifierOptions {
   /** Rows drawn from each side (fewer if a side has fewer). Default 500. */
@@ -58,7 +59,7 @@ export async function domainClassifier(
   columns: readonly ColumnInfo[],
   o: DomainClassifierOptions = {},
 ): Promise<DomainClassifierResult | null> {
-  const per = o.samplePerSide ?? 500, B = o.permutations ?? 19, folds = o.folds ?? 3, seed = o.seed ?? 0, maxLevels = o.maxLevels ?? 5;
+  const per = o.samplePerSide ?? 500, B = o.permutations ?? DEFAULT_PERMUTATIONS, folds = o.folds ?? 3, seed = o.seed ?? 0, maxLevels = o.maxLevels ?? 5;
   const maxFeatures = o.maxFeatures ?? 40;
   if (!columns.length) return null;
   const [a, b] = await Promise.all([sampleRows(db, reference, columns, per, seed), sampleRows(db, current, columns, per, seed + 1)]);

@@ -105,6 +105,9 @@ export function resolveThresholds(t: Partial<Record<string, unknown>> = {}): Dri
   return out;
 }
 
+/** The domain classifier's label permutations unless told otherwise: enough for a p-value of 0.05. */
+export const DEFAULT_PERMUTATIONS = 19;
+
 /** The fewest label permutations B whose p-value, at least 1/(B + 1), can reach `alpha`. */
 export function minPermutations(alpha: number): number {
   return Math.max(1, Math.ceil(1 / alpha - 1 - 1e-9));
@@ -113,11 +116,11 @@ export function minPermutations(alpha: number): number {
 /**
  * Refuses a number of label permutations that can never make the domain classifier significant at `alpha` (the
  * domain_pvalue threshold): with N of them its p-value is at least 1/(N+1). `what` names the option; `given`
- * undefined is the default of 19.
+ * undefined is the default.
  */
 export function checkPermutations(what: string, given: number | undefined, alpha: unknown): void {
   const least = typeof alpha === 'number' && alpha > 0 ? minPermutations(alpha) : 0;
-  const n = given ?? 19;
+  const n = given ?? DEFAULT_PERMUTATIONS;
   if (n < least)
     throw new UserError(`${what} ${n}${given === undefined ? ' (the default)' : ''} is too few for domain_pvalue ${alpha}: with N permutations the p-value is at least 1/(N+1), so give at least ${least}`);
 }

@@ -103,9 +103,25 @@ export class LightTail {
   private upper = new Float64Array(BUCKETS);
   /** Suffix moments, row b: M_{b,c} for c = 1..C at [b * C + c - 1]. */
   private moments = new Float64Array(BUCKETS * CM);
+  private readonly count = new Int32Array(BUCKETS);
+  private bucket = new Uint8Array(0);
+  private readonly y = new Float64Array(CM + 1);
+  private readonly lam = new Float64Array(CM + 1);
+  private readonly dlam = new Float64Array(CM + 1);
+  private readonly err = new Float64Array(CM + 1);
+  private readonly ml = new Float64Array(CM + 1);
+  private readonly mal = new Float64Array(CM + 1);
+  private readonly mdl = new Float64Array(CM + 1);
+  /** Taylor terms of this build, and m^{C+1} / (C+1)! for m = 0..C. */
+  private C = 0;
+  private readonly mpow = new Float64Array(CM + 1);
+  /** buildBulk's gathered bulk and query mask (TypeScript build only). */
+  private bulk = new Float64Array(0);
+  private isQuery = new Uint8Array(0);
   /**
-   * The WebAssembly twin of build (wasm/kernels.wat), about 2.5 times as fast for 1,000 candidates; null for the
-   * TypeScript build below, which is its reference in the tests and runs where WebAssembly with SIMD does not.
+   * The WebAssembly twins of build, buildBulk and evaluate (wasm/kernels.wat), in whose memory the integral also keeps
+   * the heavy items' chains and the leave-one-out products; null for the TypeScript code below, which is their
+   * reference in the tests and runs where WebAssembly with SIMD does not.
    */
   readonly kernel: TailKernel | null;
 
@@ -119,7 +135,7 @@ export class LightTail {
     }
   }
 
-  /** Whether build runs in WebAssembly. */
+  /** Whether the kernels run in WebAssembly. */
   get usesWasm(): boolean {
     return this.kernel !== null;
   }
@@ -131,21 +147,6 @@ export class LightTail {
     this.upper = k.upper;
     this.moments = k.moments;
   }
-  private readonly count = new Int32Array(BUCKETS);
-  private bucket = new Uint8Array(0);
-  private readonly y = new Float64Array(CM + 1);
-  private readonly lam = new Float64Array(CM + 1);
-  private readonly dlam = new Float64Array(CM + 1);
-  private readonly err = new Float64Array(CM + 1);
-  private readonly ml = new Float64Array(CM + 1);
-  private readonly mal = new Float64Array(CM + 1);
-  private readonly mdl = new Float64Array(CM + 1);
-  /** Taylor terms of this build, and m^{C+1} / (C+1)! for m = 0..C. */
-  private C = 0;
-  private readonly mpow = new Float64Array(CM + 1);
-
-  private bulk = new Float64Array(0);
-  private isQuery = new Uint8Array(0);
 
   /**
    * build of the bulk of a policy's n weights w: those above wMin of the items not among `items` (distinct), in index

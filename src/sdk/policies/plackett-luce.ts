@@ -39,7 +39,8 @@
  *   and the bulk's light items (most of them, for 1,000 candidates) enter in closed form from their weight moments,
  *   within a relative error per coefficient checked at every node (default 1e-12; plackett-luce-tail.ts); the heavy
  *   ones are multiplied out factor by factor. Cost O(n C) once (C = 16 moments for 10 slots) plus O(nodes (h + C) k)
- *   with h the few heavy items, instead of O(nodes n k).
+ *   with h the few heavy items, instead of O(nodes n k). The light tail, the heavy items' product and the leave-one-out
+ *   products run in WebAssembly where it can (wasm/kernels.wat, with the same operations as the TypeScript here).
  *
  * Logged: strategy = the base strategy (default 'personalized': the slate is the model's own stochastic policy);
  * explored = (j != greedy position of i), the slots where sampling departed from the ranking.

@@ -50,40 +50,51 @@ const PAGE = 65536;
 const IMPORTS = { math: { exp: Math.exp } };
 
 /**
- * The Plackett-Luce integral's kernels in WebAssembly: LightTail.build, buildBulk and evaluate (plackett-luce-tail.ts)
- * and the queries' leave-one-out products (PrefixSuffix in poisson-binomial.ts). An instance of the kernels with its
- * own memory, laid out as fixed arrays (upper bounds, moments, counts and bucket starts for `buckets` buckets of up to
- * `terms` moments, two result slots, the tail's tables, evaluate's scratch and polynomial), then arrays of up to
- * `capacity` items (the input weights, the sorted weights, a policy's full weights, the bucket numbers, the query
- * mask and the query indices), then the leave-one-out arrays for up to qcap queries and polynomials of dcap
- * coefficients. The views below are valid until the next ensure() that grows the memory.
+ * Byte offsets of the arrays in a TailKernel's memory: fixed arrays for `buckets` buckets of up to `terms` moments
+ * (upper bounds, moments, counts, bucket starts, the bulk count, the tail's tables, evaluate's scratch and
+ * polynomial), then arrays of up to `cap` items (the input weights, the sorted weights, a policy's full weights, the
+ * bucket numbers, the query mask and the query indices), then the leave-one-out arrays for up to m queries and
+ * polynomials of dcap coefficients, then the bulk's two chains of ccap doubles.
+ */
+function tailLayout(buckets: number, terms: number, cap: number, m: number, dcap: number, ccap: number) {
+  const upper = 0, mom = upper + 8 * 64, count = mom + 8 * buckets * terms, start = count + 4 * 64;
+  const res = align16(start + 4 * (64 + 1)), coef = res + 16, recip = coef + 8 * (terms + 1) * (terms + 1);
+  const mpow = recip + 8 * (terms + 3), scratch = mpow + 8 * (terms + 1), poly = scratch + 8 * 7 * (terms + 1);
+  const input = align16(poly + 8 * (terms + 1)), sorted = input + 8 * cap, full = sorted + 8 * cap, bucket = full + 8 * cap;
+  const mask = bucket + cap, queries = align16(mask + cap);
+  const base = align16(queries + 4 * cap), q = base + 8 * dcap, p = q + 8 * m, pre = p + 8 * m;
+  const suf = pre + 8 * (m + 1) * dcap, loo = suf + 8 * (m + 1) * dcap, need = loo + 8 * m * dcap, rowTop = need + 4 * m;
+  const cq = align16(rowTop + 4 * (m + 1)), cp = cq + 8 * ccap;
+  return {
+    upper, mom, count, start, res, coef, recip, mpow, scratch, poly, input, sorted, full, bucket, mask, queries,
+    base, q, p, pre, suf, loo, need, rowTop, cq, cp, end: cp + 8 * ccap,
+  };
+}
+
+/**
+ * The Plackett-Luce integral's kernels in WebAssembly: LightTail.build, buildBulk and evaluate (plackett-luce-tail.ts),
+ * the heavy items' product (foldBulk in plackett-luce.ts) and the queries' leave-one-out products (PrefixSuffix in
+ * poisson-binomial.ts). An instance of the kernels with its own memory, laid out by tailLayout. The views below are
+ * valid until the next ensure() that grows the memory.
  */
 export class TailKernel {
   private readonly exports: KernelExports;
-  private readonly UPPER = 0;
-  private readonly MOM: number;
-  private readonly COUNT: number;
-  private readonly START: number;
-  private readonly RES: number;
-  private readonly COEF: number;
-  private readonly RECIP: number;
-  private readonly MPOW: number;
-  private readonly SCRATCH: number;
-  private readonly POLY: number;
-  private readonly ITEMS: number;
+  private at: ReturnType<typeof tailLayout>;
   private capacity = 0;
+  private qcap = 0;
+  private dcap = 0;
+  private ccap = 0;
   input = new Float64Array(0);
   sorted = new Float64Array(0);
-  /** A policy's weights, for buildFrom. */
+  /** A policy's weights and the query indices into them, for buildFrom. */
   full = new Float64Array(0);
-  /** Query indices into `full`, for buildFrom. */
   queries = new Int32Array(0);
   upper = new Float64Array(0);
   moments = new Float64Array(0);
   bucketStart = new Int32Array(0);
-  /** After buildFrom: the number of bulk items and the largest of them. */
+  /** After buildFrom: the number of bulk items. */
   bulkCount = 0;
-  bulkMax = 0;
+  private resCount = new Int32Array(0);
   /** evaluate's polynomial. */
   poly = new Float64Array(0);
   /** leaveOneOut's arrays: the base polynomial, the query factors, the degrees asked for and the results. */
@@ -95,12 +106,10 @@ export class TailKernel {
   /** The bulk's chains e^{-w t} and 1 - e^{-w t} (foldBulk). */
   cq = new Float64Array(0);
   cp = new Float64Array(0);
-  /** lambdaCoef, 1/m and m^{C+1}/(C+1)! of plackett-luce-tail.ts, for evaluate (setTables). */
+  /** lambdaCoef, 1/m and m^{C+1}/(C+1)! of plackett-luce-tail.ts, for evaluate. */
   coef = new Float64Array(0);
   recip = new Float64Array(0);
   mpow = new Float64Array(0);
-  private resCount = new Int32Array(0);
-  private resMax = new Float64Array(0);
 
   /** null where the kernels cannot run. `buckets` <= 64 (the kernel counts in 64 slots) and any `terms`. */
   static create(buckets: number, terms: number): TailKernel | null {
@@ -115,35 +124,9 @@ export class TailKernel {
   ) {
     if (buckets > 64) throw new RangeError('TailKernel: at most 64 buckets');
     this.exports = new WASM!.Instance(module, IMPORTS).exports as KernelExports;
-    this.MOM = this.UPPER + 8 * 64;
-    this.COUNT = this.MOM + 8 * buckets * terms;
-    this.START = this.COUNT + 4 * 64;
-    this.RES = align16(this.START + 4 * (64 + 1));
-    this.COEF = this.RES + 16;
-    this.RECIP = this.COEF + 8 * (terms + 1) * (terms + 1);
-    this.MPOW = this.RECIP + 8 * (terms + 3);
-    this.SCRATCH = this.MPOW + 8 * (terms + 1);
-    this.POLY = this.SCRATCH + 8 * 7 * (terms + 1);
-    this.ITEMS = align16(this.POLY + 8 * (terms + 1));
+    this.at = tailLayout(buckets, terms, 0, 0, 0, 0);
     this.ensure(1024);
   }
-
-  /**
-   * Offsets of the per-item arrays for a capacity, of the query arrays for m queries and polynomials of dcap, and of
-   * the bulk's chains (ccap doubles each).
-   */
-  private layout(cap: number, m: number, dcap: number, ccap: number) {
-    const input = this.ITEMS, sorted = input + 8 * cap, full = sorted + 8 * cap, bucket = full + 8 * cap;
-    const mask = bucket + cap, queries = align16(mask + cap);
-    const base = align16(queries + 4 * cap), q = base + 8 * dcap, p = q + 8 * m, pre = p + 8 * m;
-    const suf = pre + 8 * (m + 1) * dcap, loo = suf + 8 * (m + 1) * dcap, need = loo + 8 * m * dcap, rowTop = need + 4 * m;
-    const cq = align16(rowTop + 4 * (m + 1)), cp = cq + 8 * ccap;
-    return { input, sorted, full, bucket, mask, queries, base, q, p, pre, suf, loo, need, rowTop, cq, cp, end: cp + 8 * ccap };
-  }
-  private at!: ReturnType<TailKernel['layout']>;
-  private qcap = 0;
-  private dcap = 0;
-  private ccap = 0;
 
   /**
    * Room for n items, for m queries with polynomials of degree D (leaveOneOut) and for chains of that many doubles
@@ -151,38 +134,36 @@ export class TailKernel {
    */
   ensure(n: number, m = 0, D = 0, chains = 0): void {
     if (n <= this.capacity && m <= this.qcap && D + 1 <= this.dcap && chains <= this.ccap) return;
-    const capacity = n > this.capacity ? Math.max(n, 2 * this.capacity) : this.capacity;
-    const qcap = Math.max(m, this.qcap), dcap = Math.max(D + 1, this.dcap), ccap = Math.max(chains, this.ccap);
-    const at = this.layout(capacity, qcap, dcap, ccap);
+    this.capacity = n > this.capacity ? Math.max(n, 2 * this.capacity) : this.capacity;
+    this.qcap = Math.max(m, this.qcap);
+    this.dcap = Math.max(D + 1, this.dcap);
+    this.ccap = Math.max(chains, this.ccap);
+    const at = (this.at = tailLayout(this.buckets, this.terms, this.capacity, this.qcap, this.dcap, this.ccap));
     const { memory } = this.exports;
     const pages = Math.ceil(at.end / PAGE) - memory.buffer.byteLength / PAGE;
     if (pages > 0) memory.grow(pages);
-    this.capacity = capacity;
-    this.qcap = qcap;
-    this.dcap = dcap;
-    this.ccap = ccap;
-    this.at = at;
-    const buf = memory.buffer;
-    this.input = new Float64Array(buf, at.input, capacity);
-    this.sorted = new Float64Array(buf, at.sorted, capacity);
-    this.full = new Float64Array(buf, at.full, capacity);
-    this.queries = new Int32Array(buf, at.queries, capacity);
-    this.base = new Float64Array(buf, at.base, dcap);
-    this.qq = new Float64Array(buf, at.q, qcap);
-    this.qp = new Float64Array(buf, at.p, qcap);
-    this.need = new Int32Array(buf, at.need, qcap);
-    this.loo = new Float64Array(buf, at.loo, qcap * dcap);
-    this.cq = new Float64Array(buf, at.cq, ccap);
-    this.cp = new Float64Array(buf, at.cp, ccap);
-    this.upper = new Float64Array(buf, this.UPPER, 64);
-    this.moments = new Float64Array(buf, this.MOM, this.buckets * this.terms);
-    this.bucketStart = new Int32Array(buf, this.START, 64 + 1);
-    this.poly = new Float64Array(buf, this.POLY, this.terms + 1);
-    this.coef = new Float64Array(buf, this.COEF, (this.terms + 1) * (this.terms + 1));
-    this.recip = new Float64Array(buf, this.RECIP, this.terms + 3);
-    this.mpow = new Float64Array(buf, this.MPOW, this.terms + 1);
-    this.resCount = new Int32Array(buf, this.RES, 1);
-    this.resMax = new Float64Array(buf, this.RES + 8, 1);
+    const buf = memory.buffer, T = this.terms + 1;
+    const f64 = (offset: number, length: number) => new Float64Array(buf, offset, length);
+    const i32 = (offset: number, length: number) => new Int32Array(buf, offset, length);
+    this.input = f64(at.input, this.capacity);
+    this.sorted = f64(at.sorted, this.capacity);
+    this.full = f64(at.full, this.capacity);
+    this.queries = i32(at.queries, this.capacity);
+    this.base = f64(at.base, this.dcap);
+    this.qq = f64(at.q, this.qcap);
+    this.qp = f64(at.p, this.qcap);
+    this.need = i32(at.need, this.qcap);
+    this.loo = f64(at.loo, this.qcap * this.dcap);
+    this.cq = f64(at.cq, this.ccap);
+    this.cp = f64(at.cp, this.ccap);
+    this.upper = f64(at.upper, 64);
+    this.moments = f64(at.mom, this.buckets * this.terms);
+    this.bucketStart = i32(at.start, 64 + 1);
+    this.resCount = i32(at.res, 1);
+    this.poly = f64(at.poly, T);
+    this.coef = f64(at.coef, T * T);
+    this.recip = f64(at.recip, T + 2);
+    this.mpow = f64(at.mpow, T);
   }
 
   /** foldBulk (plackett-luce.ts) on base, of degree deg0: the nb chains from index off of cq and cp. */
@@ -207,7 +188,7 @@ export class TailKernel {
   build(nb: number, C: number, wmax: number): number {
     if (nb > this.capacity || C > this.terms) throw new RangeError('TailKernel.build: call ensure() first, and C <= terms');
     const at = this.at;
-    return this.exports.tailBuild(at.input, at.sorted, at.bucket, this.COUNT, this.START, this.UPPER, this.MOM, nb, C, wmax);
+    return this.exports.tailBuild(at.input, at.sorted, at.bucket, at.count, at.start, at.upper, at.mom, nb, C, wmax);
   }
 
   /**
@@ -215,19 +196,19 @@ export class TailKernel {
    * true), with C moments; coef, recip and mpow must hold the tail's tables.
    */
   evaluate(t: number, hb: number, D: number, tol: number, C: number): boolean {
-    return this.exports.tailEvaluate(t, hb, D, tol, C, this.terms, this.UPPER, this.MOM, this.COEF, this.RECIP, this.MPOW, this.SCRATCH, this.POLY) === 1;
+    const at = this.at;
+    return this.exports.tailEvaluate(t, hb, D, tol, C, this.terms, at.upper, at.mom, at.coef, at.recip, at.mpow, at.scratch, at.poly) === 1;
   }
 
   /**
    * build of the bulk of full[0..n): the weights above wMin of the items not among queries[0..m) (distinct), in
-   * index order; sets bulkCount and bulkMax and returns the number of buckets.
+   * index order; sets bulkCount and returns the number of buckets.
    */
   buildFrom(n: number, m: number, wMin: number, C: number): number {
     if (n > this.capacity || m > n || C > this.terms) throw new RangeError('TailKernel.buildFrom: call ensure() first, m <= n and C <= terms');
     const at = this.at;
-    const nB = this.exports.tailBuildFrom(at.full, n, at.queries, m, at.mask, wMin, at.input, at.sorted, at.bucket, this.COUNT, this.START, this.UPPER, this.MOM, C, this.RES);
+    const nB = this.exports.tailBuildFrom(at.full, n, at.queries, m, at.mask, wMin, at.input, at.sorted, at.bucket, at.count, at.start, at.upper, at.mom, C, at.res);
     this.bulkCount = this.resCount[0]!;
-    this.bulkMax = this.resMax[0]!;
     return nB;
   }
 }

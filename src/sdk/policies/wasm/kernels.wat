@@ -189,7 +189,7 @@
 
   ;; The bulk of the integral, then tailBuild: in[0..nb) = the full[i], i < n, that are not among the m query indices
   ;; at `qidx` (i32) and exceed wMin, in index order (gatherBulk in plackett-luce-tail.ts; the n bytes at `mask`
-  ;; must be 0, and are left 0). Writes nb (i32) at res and their largest (f64) at res + 8; returns the buckets.
+  ;; must be 0, and are left 0). Writes nb (i32) at res; returns the number of buckets.
   (func (export "tailBuildFrom") (param $full i32) (param $n i32) (param $qidx i32) (param $m i32) (param $mask i32)
     (param $wMin f64) (param $in i32) (param $sorted i32) (param $bucket i32) (param $count i32) (param $start i32)
     (param $upper i32) (param $mom i32) (param $C i32) (param $res i32) (result i32)
@@ -216,7 +216,6 @@
       (local.set $a (i32.add (local.get $a) (i32.const 1)))
       (br $l2)))
     (i32.store (local.get $res) (local.get $nb))
-    (f64.store offset=8 (local.get $res) (local.get $max))
     (call $tailBuild (local.get $in) (local.get $sorted) (local.get $bucket) (local.get $count) (local.get $start)
       (local.get $upper) (local.get $mom) (local.get $nb) (local.get $C) (local.get $max)))
 
