@@ -40,7 +40,12 @@ export interface RoundScope {
 
 export interface RoundColumns {
   n: number;
-  decisionId: Array<string | null>;
+  /**
+   * The decision's id as a number (SqlDialect.hashKey). The rows of a decision are side by side (the ORDER BY), so a
+   * change of key starts the next decision; two neighbouring decisions with one key, at odds of about 2^-53 per pair,
+   * would count as one.
+   */
+  decisionKey: Float64Array;
   requestId: Array<string | null>;
   item: Array<string | null>;
   position: Float64Array;
@@ -80,7 +85,7 @@ export async function loggedRounds(db: Queryable, scope: RoundScope): Promise<Ro
   const count = await db.query(`SELECT count(*) AS n FROM exposures e WHERE ${whereClause(scope, countParams)}`, countParams);
   if (Number(count[0]?.n ?? 0) === 0) return emptyRounds(scope);
   const params: unknown[] = [];
-  const sql = roundsSql(scope, params, '', []);
+  const sql = roundsSql(db, scope, params, '', []);
   return roundColumns(await db.queryColumns(sql, params), scope, 0, Number.POSITIVE_INFINITY);
 }
 
@@ -99,7 +104,7 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
   // JavaScript than the version text.
   const params: unknown[] = [];
   const index = `CASE e.policy_version ${versions.map((v, k) => (params.push(v), `WHEN $${params.length} THEN ${k}`)).join(' ')} ELSE -1 END`;
-  const sql = roundsSql(all, params, 'e.policy_version IS NOT NULL', [`${index} AS version_index`]);
+  const sql = roundsSql(db, all, params, 'e.policy_version IS NOT NULL', [`${index} AS version_index`]);
   const cols = await db.queryColumns(sql, params);
   const version = cols.version_index;
   if (!(version instanceof Float64Array)) throw new Error('loggedRoundsByVersion: column version_index is not numeric');
@@ -115,12 +120,12 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
 }
 
 function emptyRounds(scope: RoundScope): RoundColumns {
-  const empty = { n: 0, decisionId: [], requestId: [], item: [], position: new Float64Array(0), pscore: new Float64Array(0), reward: new Float64Array(0) };
+  const empty = { n: 0, decisionKey: new Float64Array(0), requestId: [], item: [], position: new Float64Array(0), pscore: new Float64Array(0), reward: new Float64Array(0) };
   return scope.attributes ? { ...empty, attributes: [] } : empty;
 }
 
 /** The rounds query: `extraWhere` narrows the scope, `extraColumns` are selected too and order the rows first. */
-function roundsSql(scope: RoundScope, params: unknown[], extraWhere: string, extraColumns: string[]): string {
+function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhere: string, extraColumns: string[]): string {
   const { expr, join } = rewardJoin(scope, params);
   let attrJoin = '';
   if (scope.attributes) {
@@ -132,7 +137,7 @@ function roundsSql(scope: RoundScope, params: unknown[], extraWhere: string, ext
   // a few percent of the log; whereClause keeps EXPLORE_SQL on them all the same.
   const from = scope.explorationOnly ? 'explored_exposures e' : 'exposures e';
   const first = extraColumns.map((c) => c.replace(/ AS \w+$/, ''));
-  return `SELECT e.decision_id AS decision_id, e.request_id AS request_id, e.item_id AS item,
+  return `SELECT ${db.dialect.hashKey('e.decision_id')} AS decision_key, e.request_id AS request_id, e.item_id AS item,
       CAST(e.position AS DOUBLE) AS position, e.propensity AS pscore, CAST(${expr} AS DOUBLE) AS reward
       ${scope.attributes ? ', CAST(d.attributes AS VARCHAR) AS attributes' : ''}${extraColumns.map((c) => `, ${c}`).join('')}
     FROM ${from} ${join} ${attrJoin}
@@ -154,7 +159,7 @@ function roundColumns(cols: Record<string, Column>, scope: RoundScope, start: nu
   };
   const out: RoundColumns = {
     n: num('pscore').length,
-    decisionId: text('decision_id'),
+    decisionKey: num('decision_key'),
     requestId: text('request_id'),
     item: text('item'),
     position: num('position'),

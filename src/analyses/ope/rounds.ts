@@ -62,12 +62,10 @@ export function buildRounds(cols: RoundColumns, options: { context?: string[]; e
   const n = cols.n;
   const decision = new Int32Array(n);
   const requestIds: string[] = [];
-  let prev: string | null = null;
+  const key = cols.decisionKey;
   for (let i = 0; i < n; i++) {
-    const d = cols.decisionId[i] ?? '';
-    if (i === 0 || d !== prev) requestIds.push(cols.requestId[i] ?? d);
+    if (i === 0 || key[i] !== key[i - 1]) requestIds.push(cols.requestId[i] ?? '');
     decision[i] = requestIds.length - 1;
-    prev = d;
   }
   const logged = sortIds(cols.item.map((x) => x ?? ''));
   const extra = sortIds([...(options.extraActions ?? [])].filter((a) => !logged.includes(a)));

@@ -113,6 +113,7 @@ export class DuckDbStore implements Store {
     day: (c) => `strftime(${c}, '%Y-%m-%d')`,
     week: (c) => `strftime(date_trunc('week', ${c}), '%Y-%m-%d')`,
     epochSeconds: (e) => `epoch(${e})`,
+    hashKey: (t) => `CAST(hash(${t}) AS DOUBLE)`,
   };
 
   /** Opens (creating if needed) the store file; ':memory:' gives a throw-away store (analyses of --logs files). */

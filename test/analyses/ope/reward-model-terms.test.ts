@@ -122,7 +122,7 @@ function columns(n: number, K: number, L: number, seed: number): RoundColumns {
   const rng = createRng(seed);
   const cols: RoundColumns = {
     n,
-    decisionId: [],
+    decisionKey: new Float64Array(n),
     requestId: [],
     item: [],
     position: new Float64Array(n),
@@ -131,7 +131,7 @@ function columns(n: number, K: number, L: number, seed: number): RoundColumns {
   };
   for (let i = 0; i < n; i++) {
     const id = String(i);
-    cols.decisionId.push(id);
+    cols.decisionKey[i] = i;
     cols.requestId.push(`r${id}`);
     const item = i < K * L ? i % K : rng.int(K);
     const position = i < K * L ? Math.floor(i / K) : rng.int(L);
