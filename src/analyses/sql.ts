@@ -23,6 +23,8 @@ export interface SqlDialect {
    * more cheaply than their text read into JavaScript. Two different texts get one key with odds of about 2^-53.
    */
   hashKey(text: string): string;
+  /** The value of `arg` on a row where `value` is smallest (an aggregate; any one of the rows that tie). */
+  argMin(arg: string, value: string): string;
 }
 
 /** A result column: numbers (and booleans as 0/1) as a Float64Array, anything else as text. */

@@ -27,8 +27,9 @@ import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import type { Group, Metric, Result } from '../result.js';
 import { sqlTime, type Queryable } from '../sql.js';
 import { checkOutcomeKinds, checkThresholds } from '../options.js';
-import type { OpeOptions } from '../ope/analyze.js';
-import { opeBatch } from '../ope/batch.js';
+import { cellSumsByVersion, type RoundScope } from '../ope/query.js';
+import { estimateFromSums } from '../ope/sums.js';
+import { DEFAULT_OPE_THRESHOLDS } from '../ope/verdicts.js';
 import {
   candidateItems,
   candidateTimings,
@@ -268,58 +269,49 @@ export async function loopHealth(db: Queryable, o: LoopHealthOptions): Promise<R
   // shows item a with the share a has in the group's exploited exposures ("marginal replay"), renormalized over the
   // items exploration ever showed. Only for groups that are whole policy versions (no window, by policy_version or none).
   if (scope.window === 'none' && scope.by.every((b) => b === 'policy_version')) {
-    const runs: Array<{ group: Group; options: OpeOptions; lost: () => number }> = [];
+    const runs: Array<{ group: Group; version: string | undefined; mix: Map<string, number> }> = [];
     for (const g of ordered) {
       const mix = new Map<string, number>();
       for (const r of itemsOf.get(g.key.join('\u0001')) ?? []) if (r.exploitExposures > 0) mix.set(r.item, r.exploitExposures);
       const st = stats.find((x) => x.group === g.label);
       if (!mix.size || !st?.gap) continue;
-      // The target does not depend on the round: one probability array per action list, shared by every round.
-      let lost = -1;
-      let cachedFor: readonly string[] | null = null;
-      let cached: Float64Array = new Float64Array(0);
-      const fn = (round: { actions: readonly string[] }) => {
-        if (round.actions === cachedFor) return cached;
-        let total = 0;
-        for (const a of round.actions) total += mix.get(a) ?? 0;
-        if (lost < 0) lost = 1 - total / [...mix.values()].reduce((x, y) => x + y, 0);
-        cached = new Float64Array(round.actions.length);
-        round.actions.forEach((a, i) => (cached[i] = total === 0 ? 1 / round.actions.length : (mix.get(a) ?? 0) / total));
-        cachedFor = round.actions;
-        return cached;
-      };
       const version = scope.by.length ? g.label.policy_version : undefined;
-      runs.push({
-        group: g.label,
-        lost: () => lost,
-        options: {
-          project: o.project,
-          ...(o.since ? { since: o.since } : {}),
-          ...(o.until ? { until: o.until } : {}),
-          ...(version !== undefined && version !== '(none)' ? { policyVersion: version } : {}),
-          explorationOnly: true,
-          ...(scope.outcomeKinds.length ? { outcomeKinds: scope.outcomeKinds } : {}),
-          targets: [{ kind: 'function', name: 'exploit_mix', fn, attributes: false, sameForEveryRound: true }],
-          estimators: ['ipw', 'snipw'],
-          bootstrap: 0,
-          rewardModel: 'none',
-          thresholds: { confidence: thresholds.confidence },
-        },
-      });
+      runs.push({ group: g.label, version: version !== undefined && version !== '(none)' ? version : undefined, mix });
     }
-    // One query for the exploration rounds of every version, then the OPE module on each version's rounds.
-    const anchors = await opeBatch(db, runs.map((r) => r.options));
-    runs.forEach((run, j) => {
-      const anchor = anchors[j]!;
+    // The exploration rounds of every version added up per (item, position) in one query (the OPE module's estimates
+    // from sufficient statistics, sums.ts), and of all versions together for a group without one.
+    const roundScope: RoundScope = {
+      project: o.project,
+      ...(scope.since ? { since: scope.since } : {}),
+      ...(scope.until ? { until: scope.until } : {}),
+      explorationOnly: true,
+      outcomeKinds: scope.outcomeKinds,
+      reward: 'binary',
+      attributes: false,
+    };
+    const versions = [...new Set(runs.flatMap((r) => (r.version === undefined ? [] : [r.version])))];
+    const cells = await cellSumsByVersion(db, roundScope, versions);
+    const unsplit = runs.some((r) => r.version === undefined) ? (await cellSumsByVersion(db, roundScope)).get('') : undefined;
+    const opeThresholds = { ...DEFAULT_OPE_THRESHOLDS, confidence: thresholds.confidence };
+    for (const run of runs) {
+      const list = run.version === undefined ? unsplit : cells.get(run.version);
+      if (!list?.length) continue;
+      // The target: each item explored in the version with its share of the exploited exposures among those items.
+      let lost = 0;
+      const anchor = estimateFromSums(list, (actions) => {
+        let total = 0;
+        for (const a of actions) total += run.mix.get(a) ?? 0;
+        lost = 1 - total / [...run.mix.values()].reduce((x, y) => x + y, 0);
+        return actions.map((a) => (total === 0 ? 1 / actions.length : (run.mix.get(a) ?? 0) / total));
+      }, 'exploit_mix', opeThresholds);
       for (const est of ['ipw', 'snipw']) {
-        const m = anchor.metrics.find((x) => x.name === est && x.group?.interval === 'normal');
-        if (m) metric(`exploit_value_${est}`, m.value, run.group, { ...(m.ci ? { ci: m.ci } : {}), ...(m.n !== undefined ? { n: m.n } : {}), unit: 'outcome rate of the exploited item mix on exploration traffic' });
+        const m = anchor.metrics.find((x) => x.name === est)!;
+        metric(`exploit_value_${est}`, m.value, run.group, { ...(m.ci ? { ci: m.ci } : {}), ...(m.n !== undefined ? { n: m.n } : {}), unit: 'outcome rate of the exploited item mix on exploration traffic' });
       }
-      const lost = run.lost();
-      if (lost >= 0) metric('exploit_mix_unexplored_share', lost, run.group, { unit: "share of the exploited item mix that exploration never showed" });
+      metric('exploit_mix_unexplored_share', lost, run.group, { unit: "share of the exploited item mix that exploration never showed" });
       const bad = anchor.verdicts.filter((v) => v.status === 'fail');
       if (bad.length) anchorWarnings.push({ group: run.group, reason: bad.map((v) => v.message).join(' ') });
-    });
+    }
   }
 
   // Dynamics along each sequence.

@@ -69,6 +69,7 @@ export {
 export { DEFAULT_OPE_THRESHOLDS, type OpeThresholds } from './verdicts.js';
 export { parseTargetCsv, targetTableFromRecords, type TargetTable, type ProbabilityRecord, type RoundKey } from './target-table.js';
 export { slateMarginals, targetName, targetPolicy, targetProbabilities, type RoundView, type TargetFunction, type TargetSpec } from './targets.js';
-export { loggedRounds, loggedRoundsByVersion, type RewardMode, type RoundScope } from './query.js';
+export { cellSumsByVersion, loggedRounds, loggedRoundsByVersion, type RewardMode, type RoundScope } from './query.js';
+export { estimateFromSums, type CellSums, type SumsEstimate } from './sums.js';
 export { opeBatch } from './batch.js';
 export { buildRounds, type LoggedRounds } from './rounds.js';

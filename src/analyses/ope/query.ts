@@ -21,6 +21,7 @@
  */
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
 import { EXPLORE_SQL, lit, type Column, type Queryable } from '../sql.js';
+import type { CellSums } from './sums.js';
 
 export type RewardMode = 'binary' | 'value';
 
@@ -100,11 +101,8 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
   const out = new Map<string, RoundColumns>();
   const { policyVersion: _ignored, ...all } = scope;
   if (versions.length === 0) return out;
-  // Each row's version as its index in `versions` (-1 for others): a number per row is far cheaper to hand to
-  // JavaScript than the version text.
   const params: unknown[] = [];
-  const index = `CASE e.policy_version ${versions.map((v, k) => (params.push(v), `WHEN $${params.length} THEN ${k}`)).join(' ')} ELSE -1 END`;
-  const sql = roundsSql(db, all, params, 'e.policy_version IS NOT NULL', [`${index} AS version_index`]);
+  const sql = roundsSql(db, all, params, 'e.policy_version IS NOT NULL', [`${versionIndex(versions, params)} AS version_index`]);
   const cols = await db.queryColumns(sql, params);
   const version = cols.version_index;
   if (!(version instanceof Float64Array)) throw new Error('loggedRoundsByVersion: column version_index is not numeric');
@@ -118,6 +116,69 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
   for (const v of versions) if (!out.has(v)) out.set(v, emptyRounds(all));
   return out;
 }
+
+/**
+ * Each row's version as its index in `versions` (-1 for others): a number per row is far cheaper to hand to JavaScript
+ * than the version text.
+ */
+function versionIndex(versions: readonly string[], params: unknown[]): string {
+  return `CASE e.policy_version ${versions.map((v, k) => (params.push(v), `WHEN $${params.length} THEN ${k}`)).join(' ')} ELSE -1 END`;
+}
+
+/**
+ * The rounds of several policy versions in scope (scope.policyVersion is ignored) added up per (action, position) cell,
+ * for estimates from sufficient statistics (sums.ts): per version, the cells of exactly the rows
+ * `loggedRounds({ ...scope, policyVersion })` returns. One aggregate over the rows, a few numbers per cell back.
+ * Versions without rows get no cells. With `versions` undefined, the cells of every row in scope, under ''.
+ */
+export async function cellSumsByVersion(db: Queryable, scope: RoundScope, versions?: readonly string[]): Promise<Map<string, CellSums[]>> {
+  const out = new Map<string, CellSums[]>();
+  if (versions?.length === 0) return out;
+  const { policyVersion: _ignored, ...all } = scope;
+  const params: unknown[] = [];
+  const index = versions ? versionIndex(versions, params) : '0';
+  const { expr, join } = rewardJoin(all, params);
+  const where = whereClause(all, params);
+  const cols = await db.queryColumns(
+    `SELECT version_index, item, position, count(*) AS n, sum(1.0 / p) AS inv, sum(r / p) AS r_inv, sum(1.0 / (p * p)) AS inv2,
+        sum(r / (p * p)) AS r_inv2, sum(r * r / (p * p)) AS r2_inv2, min(p) AS min_p, ${db.dialect.argMin('request_id', 'p')} AS min_p_request
+      FROM (SELECT ${index} AS version_index, e.item_id AS item, CAST(e.position AS DOUBLE) AS position, e.propensity AS p,
+          e.request_id AS request_id, CAST(${expr} AS DOUBLE) AS r
+        FROM ${roundsTable(all)} ${join} WHERE ${where}${versions ? ' AND e.policy_version IS NOT NULL' : ''}) x
+      WHERE version_index >= 0
+      GROUP BY version_index, item, position`,
+    params,
+  );
+  const num = (name: string): Float64Array => {
+    const c = cols[name];
+    if (!(c instanceof Float64Array)) throw new Error(`cellSumsByVersion: column ${name} is not numeric`);
+    return c;
+  };
+  const text = (name: string): Array<string | null> => {
+    const c = cols[name];
+    if (c === undefined || c instanceof Float64Array) throw new Error(`cellSumsByVersion: column ${name} is not text`);
+    return c;
+  };
+  const version = num('version_index'), position = num('position'), n = num('n'), inv = num('inv'), rInv = num('r_inv');
+  const inv2 = num('inv2'), rInv2 = num('r_inv2'), r2Inv2 = num('r2_inv2'), minP = num('min_p');
+  const item = text('item'), request = text('min_p_request');
+  for (let i = 0; i < version.length; i++) {
+    const v = versions ? versions[version[i]!]! : '';
+    let list = out.get(v);
+    if (!list) out.set(v, (list = []));
+    list.push({
+      action: item[i] ?? '', position: position[i]!, n: n[i]!, inv: inv[i]!, rInv: rInv[i]!, inv2: inv2[i]!, rInv2: rInv2[i]!, r2Inv2: r2Inv2[i]!,
+      minP: minP[i]!, minPRequest: request[i] ?? '',
+    });
+  }
+  return out;
+}
+
+/**
+ * Exploration-only rounds come from the store's copy of those exposures (EXPLORED_EXPOSURES in the store's tables.ts),
+ * a few percent of the log; whereClause keeps EXPLORE_SQL on them all the same.
+ */
+const roundsTable = (scope: RoundScope) => (scope.explorationOnly ? 'explored_exposures e' : 'exposures e');
 
 function emptyRounds(scope: RoundScope): RoundColumns {
   const empty = { n: 0, decisionKey: new Float64Array(0), requestId: [], item: [], position: new Float64Array(0), pscore: new Float64Array(0), reward: new Float64Array(0) };
@@ -133,14 +194,11 @@ function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhe
     attrJoin = `LEFT JOIN (SELECT event_id, attributes FROM decisions WHERE project = $${params.length}) d ON d.event_id = e.decision_id`;
   }
   const where = whereClause(scope, params) + (extraWhere ? ` AND ${extraWhere}` : '');
-  // Exploration-only rounds come from the store's copy of those exposures (EXPLORED_EXPOSURES in the store's tables.ts),
-  // a few percent of the log; whereClause keeps EXPLORE_SQL on them all the same.
-  const from = scope.explorationOnly ? 'explored_exposures e' : 'exposures e';
   const first = extraColumns.map((c) => c.replace(/ AS \w+$/, ''));
   return `SELECT ${db.dialect.hashKey('e.decision_id')} AS decision_key, e.request_id AS request_id, e.item_id AS item,
       CAST(e.position AS DOUBLE) AS position, e.propensity AS pscore, CAST(${expr} AS DOUBLE) AS reward
       ${scope.attributes ? ', CAST(d.attributes AS VARCHAR) AS attributes' : ''}${extraColumns.map((c) => `, ${c}`).join('')}
-    FROM ${from} ${join} ${attrJoin}
+    FROM ${roundsTable(scope)} ${join} ${attrJoin}
     WHERE ${where}
     ORDER BY ${[...first, 'e.ts', 'length(e.decision_id)', 'e.decision_id', 'e.position', 'e.item_id'].join(', ')}`;
 }

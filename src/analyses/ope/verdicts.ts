@@ -42,11 +42,11 @@ export interface TargetDiagnostics {
   essRatio: number;
   maxWeight: number;
   maxWeightShare: number;
-  /** Round (decision index) and request id of the heaviest row. */
-  maxWeightRound: number;
+  /** Round (decision index; unknown to estimates from sums) and request id of the heaviest row. */
+  maxWeightRound?: number;
   maxWeightRequest: string;
   minPropensity: number;
-  minPropensityRound: number;
+  minPropensityRound?: number;
   minPropensityRequest: string;
   meanWeight: number;
   meanWeightCi: [number, number];
@@ -62,6 +62,8 @@ const fmt = (x: number): string => {
   if (x !== 0 && Math.abs(x) < 1e-3) return x.toExponential(2);
   return Number.isInteger(x) ? String(x) : (+x.toPrecision(3)).toString();
 };
+/** Where a row is: its round when known, and its request. */
+const where = (round: number | undefined, request: string): string => `${round === undefined ? '' : `round ${round}, `}request ${request}`;
 const pct = (x: number): string => `${+(100 * x).toPrecision(x < 0.01 ? 2 : 3)}%`;
 
 export function diagnosticVerdicts(d: TargetDiagnostics, t: OpeThresholds): Verdict[] {
@@ -95,7 +97,7 @@ export function diagnosticVerdicts(d: TargetDiagnostics, t: OpeThresholds): Verd
   } else if (d.maxWeightShare > t.max_weight_share_max) {
     out.push({
       check: 'max_weight_share', status: 'fail', value: d.maxWeightShare, threshold: t.max_weight_share_max, group,
-      message: `One round (round ${d.maxWeightRound}, request ${d.maxWeightRequest}) carries ${pct(d.maxWeightShare)} of the total importance weight (weight ${fmt(d.maxWeight)}) for '${d.target}', so its ${est} estimates mostly repeat that one row and are not to be trusted${lean}; check that round's logged propensity, or cap weights with --clip and accept the bias.`,
+      message: `One round (${where(d.maxWeightRound, d.maxWeightRequest)}) carries ${pct(d.maxWeightShare)} of the total importance weight (weight ${fmt(d.maxWeight)}) for '${d.target}', so its ${est} estimates mostly repeat that one row and are not to be trusted${lean}; check that round's logged propensity, or cap weights with --clip and accept the bias.`,
     });
   } else {
     out.push({
@@ -107,7 +109,7 @@ export function diagnosticVerdicts(d: TargetDiagnostics, t: OpeThresholds): Verd
   if (d.minPropensity < t.min_propensity) {
     out.push({
       check: 'min_propensity', status: 'warn', value: d.minPropensity, threshold: t.min_propensity, group,
-      message: `The smallest logged propensity is ${fmt(d.minPropensity)} (round ${d.minPropensityRound}, request ${d.minPropensityRequest}); propensities this small are often logging floors or bugs and make weights of up to ${fmt(1 / d.minPropensity)}, so check how they are logged.`,
+      message: `The smallest logged propensity is ${fmt(d.minPropensity)} (${where(d.minPropensityRound, d.minPropensityRequest)}); propensities this small are often logging floors or bugs and make weights of up to ${fmt(1 / d.minPropensity)}, so check how they are logged.`,
     });
   } else {
     out.push({

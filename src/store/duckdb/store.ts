@@ -114,6 +114,7 @@ export class DuckDbStore implements Store {
     week: (c) => `strftime(date_trunc('week', ${c}), '%Y-%m-%d')`,
     epochSeconds: (e) => `epoch(${e})`,
     hashKey: (t) => `CAST(hash(${t}) AS DOUBLE)`,
+    argMin: (arg, value) => `arg_min(${arg}, ${value})`,
   };
 
   /** Opens (creating if needed) the store file; ':memory:' gives a throw-away store (analyses of --logs files). */
