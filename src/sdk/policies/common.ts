@@ -199,18 +199,22 @@ export function topKSet(scores: Float64Array, k: number): number[] {
     if (s < min) min = s;
     if (s > max) max = s;
   }
-  const B = 256;
+  const B = TOP_BINS;
   const scale = max > min && Number.isFinite(max - min) ? B / (max - min) : 0;
-  const bins = new Uint8Array(n), hist = new Int32Array(B);
+  if (binScratch.length < n) binScratch = new Uint8Array(Math.max(n, 2 * binScratch.length));
+  const bins = binScratch, hist = histScratch.fill(0);
   for (let i = 0; i < n; i++) {
-    const b = Math.min(B - 1, Math.floor((scores[i]! - min) * scale));
+    // (s - min) * scale is in [0, B]: truncation is the floor, and only the largest score can reach B
+    let b = ((scores[i]! - min) * scale) | 0;
+    if (b > B - 1) b = B - 1;
     bins[i] = b;
     hist[b]!++;
   }
   // the bin of the k-th largest, and how many scores lie in the bins above it
   let bin = B - 1, above = 0;
   while (above + hist[bin]! < k) above += hist[bin--]!;
-  const inBin = new Float64Array(hist[bin]!);
+  if (binValues.length < hist[bin]!) binValues = new Float64Array(Math.max(hist[bin]!, 2 * binValues.length));
+  const inBin = binValues.subarray(0, hist[bin]!);
   for (let i = 0, j = 0; i < n; i++) if (bins[i] === bin) inBin[j++] = scores[i]!;
   const v = kthLargest(inBin, k - above);
   let greater = above;
@@ -223,6 +227,15 @@ export function topKSet(scores: Float64Array, k: number): number[] {
   }
   return out;
 }
+
+/**
+ * topKSet's histogram and its scratch, kept between calls (a decision allocating three typed arrays spent about 4 us
+ * on it, as long as the histogram pass itself).
+ */
+const TOP_BINS = 256;
+const histScratch = new Int32Array(TOP_BINS);
+let binScratch = new Uint8Array(0);
+let binValues = new Float64Array(0);
 
 function topKSelect(scores: ArrayLike<number>, k: number): number[] {
   const n = scores.length;
@@ -249,10 +262,13 @@ export function scoresOf(candidates: readonly Candidate[]): Float64Array {
   return s;
 }
 
-/** scoresOf, checking each score as checkCandidates does (same message) in the same pass. */
-export function checkedScores(fn: string, candidates: readonly Candidate[]): Float64Array {
+/**
+ * scoresOf, checking each score as checkCandidates does (same message) in the same pass; into `into` (a view of its
+ * first n entries is returned) when it is long enough, a new array otherwise.
+ */
+export function checkedScores(fn: string, candidates: readonly Candidate[], into?: Float64Array): Float64Array {
   checkCandidateList(fn, candidates);
-  const s = new Float64Array(candidates.length);
+  const s = into && into.length >= candidates.length ? into.subarray(0, candidates.length) : new Float64Array(candidates.length);
   for (let i = 0; i < candidates.length; i++) {
     const x = candidates[i]!.score;
     if (!Number.isFinite(x)) throw scoreError(fn, i, x);

@@ -616,10 +616,18 @@ function sampleSlate(w: Float64Array, k: number, rng: Rng): number[] {
   return chosen;
 }
 
+/** The pool's candidate scores, kept between calls (read once per decision, before the pool's own policy runs). */
+let poolBuf = new Float64Array(0);
+
 /** `scoresChecked`: the caller checks every score itself (scoresInto) when no pool is asked for. */
 function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, scoresChecked = false) {
   // With a pool, its scores are read (and checked) once, for the pool's top-n.
-  const scores = o.pool !== undefined ? checkedScores(FN, candidates) : null;
+  let scores: Float64Array | null = null;
+  if (o.pool !== undefined) {
+    checkCandidateList(FN, candidates);
+    if (poolBuf.length < candidates.length) poolBuf = new Float64Array(Math.max(candidates.length, 2 * poolBuf.length));
+    scores = checkedScores(FN, candidates, poolBuf);
+  }
   if (!scores) {
     if (scoresChecked) checkCandidateList(FN, candidates);
     else checkCandidates(FN, candidates);
