@@ -286,6 +286,7 @@ function foldBulk(base: Float64Array, D: number, cq: Float64Array, cp: Float64Ar
  * the bulk (non-query) items are folded into one truncated polynomial per node, the query items through prefix and
  * suffix products. `totalWeight`, when the caller has it, is sum_i w_i summed from i = 0 up (what the integral would
  * compute itself).
+ * `into`, when long enough, receives the result (cleared first) in place of a new array.
  */
 export function plackettLuceIntegral(
   w: Float64Array,
@@ -295,12 +296,14 @@ export function plackettLuceIntegral(
   nodesPerOctave = 3,
   tailTolerance = DEFAULT_TAIL_TOLERANCE,
   totalWeight?: number,
+  into?: Float64Array,
 ): Float64Array {
   const n = w.length;
   const m = items.length;
   const K = maxPosition;
   const all = positions === null;
-  const out = new Float64Array(all ? m * K : m);
+  const size = all ? m * K : m;
+  const out = into && into.length >= size ? into.subarray(0, size).fill(0) : new Float64Array(size);
   let W = 0;
   if (totalWeight !== undefined) W = totalWeight;
   else for (let i = 0; i < n; i++) W += w[i]!;
@@ -458,8 +461,9 @@ function workspace(n: number, m: number, K: number, R: number): Workspace {
 }
 
 let wBuf = new Float64Array(0), sBuf = new Float64Array(0);
-/** Positions 1, 2, 3, ... (slotBuf[j] = j + 1), kept between calls. */
+/** Positions 1, 2, 3, ... (slotBuf[j] = j + 1), and the decision's propensities (read at once), kept between calls. */
 let slotBuf = new Int32Array(0);
+let propBuf = new Float64Array(0);
 /**
  * The n scores into a buffer kept between calls (sBuf), each checked as checkCandidates does (same message) in the
  * same pass; returns the largest.
@@ -685,8 +689,8 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
     prop = new Float64Array(k);
     chosen.forEach((i, j) => (prop[j] = table[i * k + j]!));
   } else {
-    if (slotBuf.length < k) slotBuf = Int32Array.from({ length: k }, (_, j) => j + 1);
-    prop = plackettLuceIntegral(w, chosen, slotBuf.subarray(0, k), k, R, tailTolerance, W);
+    if (slotBuf.length < k) (slotBuf = Int32Array.from({ length: k }, (_, j) => j + 1)), (propBuf = new Float64Array(k));
+    prop = plackettLuceIntegral(w, chosen, slotBuf.subarray(0, k), k, R, tailTolerance, W, propBuf);
   }
   const shown: ShownSlot[] = chosen.map((i, j) => ({
     item_id: candidates[i]!.item_id,
