@@ -66,6 +66,41 @@ describe('a file with bad rows', () => {
     expect(long.r.stderr).toContain(`would become an attribute key longer than 64 characters (65); rename it or drop it`);
   });
 
+  it('checks attribute values as the API does: text up to 1,024 characters, finite numbers, no objects or lists', async () => {
+    // A NaN or an infinity would be written into the attributes as invalid JSON ({"amount":NaN}).
+    const long = 'x'.repeat(1025);
+    const csv = `ts,item_id,position,propensity,amount,note\n2026-01-01T00:00:00Z,a,1,0.5,1.5,ok\n2026-01-01T00:00:01Z,b,1,0.5,NaN,ok\n2026-01-01T00:00:02Z,c,1,0.5,inf,${long}\n`;
+    const bad = ingestText('attrs.csv', csv, 'exposures');
+    expect(bad.r.code).toBe(2);
+    expect(bad.r.stderr).toBe(
+      `loopguard: ${bad.file}: 2 bad rows; nothing was loaded. Fix the rows, or pass --skip-bad to load the rest and write the bad rows to a rejects file.
+  row 2 (line 3), attributes.amount: must be a finite number (got nan)
+  row 3 (line 4), attributes.amount: must be a finite number (got inf)
+  row 3 (line 4), attributes.note: text longer than 1024 characters (got 1025)
+`,
+    );
+    expect(await tableCounts(bad.db)).toEqual(EMPTY);
+    const jsonl = ingestText(
+      'attrs.jsonl',
+      ['{"ts":"2026-01-01T00:00:00Z","item_id":"a","position":1,"propensity":0.5,"seg":"x"}', '{"ts":"2026-01-01T00:00:01Z","item_id":"b","position":1,"propensity":0.5,"seg":{"a":1}}', '{"ts":"2026-01-01T00:00:02Z","item_id":"c","position":1,"propensity":0.5,"seg":[1,2]}', ''].join('\n'),
+      'exposures',
+    );
+    expect(jsonl.r.code).toBe(2);
+    expect(jsonl.r.stderr).toContain('line 2, attributes.seg: expected text, a number or a boolean (got {"a":1})');
+    expect(jsonl.r.stderr).toContain('line 3, attributes.seg: expected text, a number or a boolean (got [1,2])');
+    // A Parquet column of lists refuses the file, naming it.
+    const dir = tmpDir();
+    const file = path.join(dir, 'lists.parquet');
+    const inst = await DuckDBInstance.create(':memory:');
+    const c = await inst.connect();
+    await c.run(`COPY (SELECT TIMESTAMP '2026-01-01' AS ts, 'a' AS item_id, 1 AS position, 0.5 AS propensity, [1, 2] AS tags) TO '${file}' (FORMAT parquet)`);
+    c.closeSync();
+    inst.closeSync();
+    const r = cli(['ingest', file, '--kind', 'exposures', '--project', 'p', '--db', path.join(dir, 'x.duckdb')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`loopguard: ${file}: column 'tags' would become an attribute, but it is INTEGER[]; an attribute holds text, a number or a boolean, so drop the column or --map it to a field\n`);
+  });
+
   it('a propensity whose inverse overflows (below 1e-300) is a bad row', async () => {
     const { db, r } = ingestText('tiny.csv', 'ts,item_id,position,propensity\n2026-01-01T00:00:00Z,a,1,1e-310\n', 'exposures');
     expect(r.code).toBe(2);

@@ -492,6 +492,28 @@ interface Rule {
 }
 
 /** Every rule one field's values must meet. */
+/** Column types an attribute can come from: text, numbers, booleans, and values DuckDB writes into JSON as text. */
+const ATTRIBUTE_TYPES = /^(VARCHAR|BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|UUID|DATE|TIME|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|JSON)$/;
+
+/**
+ * The API's rules for an attribute's value (docs/events.md), on the column `name` that becomes attribute `key`: text of
+ * at most LIMITS.attributeStringLength characters, finite numbers (a NaN would be written into the attributes as
+ * invalid JSON), and for JSONL no objects or arrays.
+ */
+function attributeRules(key: string, name: string, type: string | undefined): Rule[] {
+  const field = `attributes.${key}`;
+  const max = LIMITS.attributeStringLength;
+  const r = (cond: string, reason: string): Rule => ({ field, cond, reason });
+  if (type === 'FLOAT' || type === 'DOUBLE') return [r(`NOT isfinite(${name})`, `'must be a finite number (got ' || CAST(${name} AS VARCHAR) || ')'`)];
+  if (type === 'VARCHAR') return [r(`length(${name}) > ${max}`, `'text longer than ${max} characters (got ' || length(${name}) || ')'`)];
+  if (type === 'JSON')
+    return [
+      r(`json_type(${name}) IN ('OBJECT', 'ARRAY')`, `'expected text, a number or a boolean (got ' || left(CAST(${name} AS VARCHAR), 60) || ')'`),
+      r(`json_type(${name}) = 'VARCHAR' AND length(${name} ->> '$') > ${max}`, `'text longer than ${max} characters (got ' || length(${name} ->> '$') || ')'`),
+    ];
+  return [];
+}
+
 function fieldRules(spec: FieldSpec): Rule[] {
   const n = spec.name, raw = `${n}__raw`, present = `${n}__set`;
   const got = (x: string) => `' (got ' || left(${x}, 60) || ')'`;
@@ -666,6 +688,12 @@ async function ingestFlat(
       const problem = type === undefined ? null : columnTypeProblem(spec, type);
       if (problem) throw new UserError(`${opts.path}: column '${col}' (for ${spec.name}) is ${type}; ${problem}`);
     }
+    // An attribute holds text, a number or a boolean, as in the API: a column of lists, structs or bytes refuses the file.
+    for (const a of resolved.attributeColumns) {
+      const type = rawTypes.get(a);
+      if (type !== undefined && !ATTRIBUTE_TYPES.test(type))
+        throw new UserError(`${opts.path}: column '${a}' would become an attribute, but it is ${type}; an attribute holds text, a number or a boolean, so drop the column or --map it to a field`);
+    }
     progress(1, 'checking');
     // Rows without an event_id column get one from the file's content hash and their row number, so loading the same
     // file again finds them stored.
@@ -709,9 +737,9 @@ async function ingestFlat(
     await c.run(
       `CREATE TEMP VIEW lg_checked AS SELECT ${rowNumber} AS row_idx, ${fields
         .map((x) => `${x.typed} AS ${x.spec.name}, ${x.raw} AS ${x.spec.name}__raw, ${x.set} AS ${x.spec.name}__set, ${x.ok} AS ${x.spec.name}__ok`)
-        .join(', ')}, ${attrs} AS attributes FROM ${rawRows}`,
+        .join(', ')}, ${attrs} AS attributes${resolved.attributeColumns.map((a, k) => `, ${qi(a)} AS lg_attr${k}`).join('')} FROM ${rawRows}`,
     );
-    const rules = specs.flatMap(fieldRules);
+    const rules = [...specs.flatMap(fieldRules), ...resolved.attributeColumns.flatMap((a, k) => attributeRules(a, `lg_attr${k}`, rawTypes.get(a)))];
     const anyBad = rules.map((r) => `(${r.cond})`).join(' OR ');
     const perRow = fields.filter((x) => x.perRow).map((x) => x.spec.name);
     if (attrs !== 'NULL') perRow.push('attributes');
