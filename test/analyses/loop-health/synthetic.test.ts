@@ -241,6 +241,13 @@ describe('reality anchor estimated with OPE', () => {
     const ipw = r.metrics.find((m) => m.name === 'exploit_value_ipw')!;
     expect(ipw.ci![0]).toBeLessThan(0.25);
     expect(ipw.ci![1]).toBeGreaterThan(0.25);
+    // IPW's normal interval: terms 3 r on the 100 p rows and 1 r on the q rows, 0 elsewhere; sum of squares 9*30 + 10.
+    const se = Math.sqrt((9 * 30 + 10 - 400 * 0.25 ** 2) / 399 / 400);
+    expect(ipw.ci![0]).toBeCloseTo(0.25 - 1.959963984540054 * se, 12);
+    // One group of all traffic (--by none): the same rows, so the same numbers.
+    const pooled = await loopHealth(store, { project: 'replay', by: [] });
+    for (const name of ['exploit_value_ipw', 'exploit_value_snipw', 'exploit_mix_unexplored_share'])
+      expect(pooled.metrics.find((m) => m.name === name)).toEqual({ ...r.metrics.find((m) => m.name === name)!, group: {} });
   });
 
   it('reports the share of the exploited mix that exploration never showed', async () => {
