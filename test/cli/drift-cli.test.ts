@@ -116,6 +116,31 @@ describe('loopguard drift: a value that is not a number in a numeric column', ()
     expect(back.code).toBe(2);
     expect(back.stderr).toMatch(/reference .*aa-badage\.csv, row 11, column age: 'abc' is not a number, but age is numeric in the current data/);
   });
+
+  it('warns when stray values made a numeric column text on both sides, and compares it as categories', () => {
+    const strayed = (name: string, value: string) => {
+      const lines = fs.readFileSync(path.join(dir, 'aa.csv'), 'utf8').trim().split('\n');
+      const at = lines[0]!.split(',').indexOf('age');
+      for (const k of [5, 9]) {
+        const row = lines[k]!.split(',');
+        row[at] = value;
+        lines[k] = row.join(',');
+      }
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, lines.join('\n') + '\n');
+      return { file, rows: lines.length - 1 };
+    };
+    const ref = strayed('aa-na.csv', 'N/A'), cur = strayed('aa-dash.csv', '-');
+    const r = cli(['drift', '--reference', ref.file, '--current', cur.file, '--columns', 'age', '--no-domain-classifier', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const body = JSON.parse(r.stdout);
+    const warn = body.verdicts.find((v: { check: string }) => v.check === 'column_type');
+    // 2 stray values per side among the rows of both
+    expect(warn.status).toBe('warn');
+    expect(warn.value).toBeCloseTo(1 - 4 / (ref.rows + cur.rows), 12);
+    expect(warn.message).toMatch(/^Column age is text on both sides, but 99\.\d+% of its values read as numbers \(others, such as '(N\/A|-)', made it text\), so it was compared as categories/);
+    expect(body.metrics.some((m: { name: string }) => m.name === 'chi2')).toBe(true);
+  });
 });
 
 describe('loopguard drift: nothing to compare is bad input (exit 2), never all ok', () => {

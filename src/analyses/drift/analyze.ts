@@ -145,6 +145,34 @@ export function checkColumnSettings(columns: readonly ColumnInfo[], tests: Reado
       throw new UserError(`unknown threshold '${c}': neither a threshold (${Object.keys(DEFAULT_DRIFT_THRESHOLDS).join(', ')}) nor a compared column (${list})`);
 }
 
+/** Share of a text column's values that must read as numbers for numberLikeText to warn. */
+const NUMBER_LIKE_SHARE = 0.9;
+
+/**
+ * A column text on both sides whose values nearly all read as numbers (at least NUMBER_LIKE_SHARE of them, with more
+ * distinct numbers than max_categories): a few stray values ('N/A', '-') made a numeric column text, and it is compared
+ * as categories, where a shift of its values is only a change of labels. A warning naming the share and a stray value.
+ */
+function numberLikeText(column: string, ref: Profile, cur: Profile, maxCategories: number): Verdict | null {
+  if (ref.kind !== 'categorical' || cur.kind !== 'categorical') return null;
+  let numbers = 0, total = 0, stray: string | null = null;
+  const distinct = new Set<number>();
+  for (const p of [ref, cur])
+    for (const [value, count] of p.counts) {
+      total += count;
+      const x = value.trim() === '' ? NaN : Number(value);
+      if (Number.isFinite(x)) (numbers += count), distinct.add(x);
+      else stray ??= value;
+    }
+  if (stray === null || total === 0 || numbers < NUMBER_LIKE_SHARE * total || distinct.size <= maxCategories) return null;
+  const share = numbers / total;
+  const shown = stray.length > 40 ? `${stray.slice(0, 40)}...` : stray;
+  return {
+    check: 'column_type', status: 'warn', value: share, threshold: NUMBER_LIKE_SHARE, group: { column },
+    message: `Column ${column} is text on both sides, but ${fmt(100 * share)}% of its values read as numbers (others, such as '${shown}', made it text), so it was compared as categories, where a shift of its values is only a change of labels; correct those values or leave them empty (empty counts as missing) to compare it as numbers.`,
+  };
+}
+
 /** An identifier-like text column: nearly every value distinct. Left out unless asked for by name. */
 function looksLikeId(p: Profile): boolean {
   return p.kind === 'categorical' && p.counts.size > 100 && p.counts.size > 0.5 * p.n;
@@ -209,6 +237,13 @@ export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
   requireCompared(columns, compared.length);
   for (const c of comparisons) result.metrics.push(...c.metrics);
   result.verdicts.push(...comparisons.map((c) => c.verdict));
+  columns.forEach((col, i) => {
+    const [ref, cur] = profiles[i]!;
+    if (compared.includes(col)) {
+      const v = numberLikeText(col.name, ref, cur, thresholds.max_categories);
+      if (v) result.verdicts.push(v);
+    }
+  });
   const judged = comparisons.filter((c) => c.drifted !== null);
   const drifted = judged.filter((c) => c.drifted).length;
   result.metrics.push({ name: 'drifted_columns', value: drifted, n: judged.length }, { name: 'drift_share', value: judged.length ? drifted / judged.length : null, n: judged.length });
