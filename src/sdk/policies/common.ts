@@ -24,6 +24,39 @@ export interface Candidate {
   score: number;
 }
 
+/**
+ * The same candidates as two columns, index by index: their ids, and their scores as a model returns them (a
+ * Float32Array or Float64Array of one batch, say), without building an object per candidate.
+ */
+export interface CandidateColumns {
+  item_ids: readonly string[];
+  scores: ArrayLike<number>;
+}
+
+/** What every candidate policy takes: an array of {item_id, score}, or the same as columns. */
+export type Candidates = readonly Candidate[] | CandidateColumns;
+
+export const isCandidateColumns = (c: Candidates): c is CandidateColumns => !Array.isArray(c);
+
+/** Number of candidates (of input checked by checkCandidateList). */
+export const candidateCount = (c: Candidates): number => (isCandidateColumns(c) ? c.item_ids.length : c.length);
+
+/** The id of candidate i. */
+export const idOf = (c: Candidates, i: number): string => (isCandidateColumns(c) ? c.item_ids[i]! : c[i]!.item_id);
+
+/** Every candidate's id, in input order. */
+export function itemIds(c: Candidates): string[] {
+  return isCandidateColumns(c) ? [...c.item_ids] : c.map((x) => x.item_id);
+}
+
+/** The candidates at the given indices, in the form they came in. */
+export function subsetOf(c: Candidates, indices: readonly number[]): Candidates {
+  if (!isCandidateColumns(c)) return indices.map((i) => c[i]!);
+  const scores = new Float64Array(indices.length);
+  indices.forEach((i, j) => (scores[j] = c.scores[i]!));
+  return { item_ids: indices.map((i) => c.item_ids[i]!), scores };
+}
+
 /** One slot of a slate, in the shape of the event contract's `shown[]` entries. */
 export interface ShownSlot {
   item_id: string;
@@ -71,22 +104,30 @@ export function sdkRng(): Rng {
   return defaultRng;
 }
 
-/** The list itself (a non-empty array), without looking at the scores. */
-export function checkCandidateList(fn: string, candidates: readonly Candidate[]): void {
-  if (!Array.isArray(candidates) || candidates.length === 0) throw new RangeError(`${fn}: candidates must be a non-empty array`);
+/**
+ * The list itself (a non-empty array, or columns of ids and scores of one non-empty length), without looking at the
+ * scores.
+ */
+export function checkCandidateList(fn: string, candidates: Candidates): void {
+  if (Array.isArray(candidates)) {
+    if (candidates.length === 0) throw new RangeError(`${fn}: candidates must be a non-empty array`);
+    return;
+  }
+  const c = candidates as Partial<CandidateColumns> | null;
+  if (c === null || typeof c !== 'object' || !Array.isArray(c.item_ids) || c.scores === null || typeof c.scores !== 'object' || typeof c.scores.length !== 'number')
+    throw new RangeError(`${fn}: candidates must be a non-empty array of {item_id, score}, or {item_ids, scores} (an array of ids and an array of their scores)`);
+  if (c.item_ids.length === 0) throw new RangeError(`${fn}: candidates must not be empty`);
+  if (c.scores.length !== c.item_ids.length)
+    throw new RangeError(`${fn}: candidates.scores has ${c.scores.length} entries for ${c.item_ids.length} item_ids; give one score per id`);
 }
 
-export function checkCandidates(fn: string, candidates: readonly Candidate[]): void {
-  checkCandidateList(fn, candidates);
-  for (let i = 0; i < candidates.length; i++) {
-    const c = candidates[i]!;
-    if (!Number.isFinite(c.score)) throw scoreError(fn, i, c.score);
-  }
+export function checkCandidates(fn: string, candidates: Candidates): void {
+  checkedScores(fn, candidates);
 }
 
 /** The error for a candidate score that is not a finite number. */
-export function scoreError(fn: string, i: number, score: unknown): RangeError {
-  return new RangeError(`${fn}: candidates[${i}].score must be a finite number (got ${String(score)})`);
+export function scoreError(fn: string, i: number, score: unknown, columns = false): RangeError {
+  return new RangeError(`${fn}: candidates${columns ? `.scores[${i}]` : `[${i}].score`} must be a finite number (got ${String(score)})`);
 }
 
 export function checkSlateSize(fn: string, slateSize: number): void {
@@ -256,24 +297,27 @@ export function mapToFloat64<T>(xs: ArrayLike<T>, fn: (x: T, i: number) => numbe
   return out;
 }
 
-export function scoresOf(candidates: readonly Candidate[]): Float64Array {
-  const s = new Float64Array(candidates.length);
-  for (let i = 0; i < candidates.length; i++) s[i] = candidates[i]!.score;
-  return s;
-}
-
 /**
- * scoresOf, checking each score as checkCandidates does (same message) in the same pass; into `into` (a view of its
- * first n entries is returned) when it is long enough, a new array otherwise.
+ * The scores of checked candidates (checkCandidateList), each checked to be finite (the error names the first that is
+ * not), into `into` (a view of its first n entries is returned) when it is long enough, a new array otherwise.
  */
-export function checkedScores(fn: string, candidates: readonly Candidate[], into?: Float64Array): Float64Array {
+export function checkedScores(fn: string, candidates: Candidates, into?: Float64Array): Float64Array {
   checkCandidateList(fn, candidates);
-  const s = into && into.length >= candidates.length ? into.subarray(0, candidates.length) : new Float64Array(candidates.length);
-  for (let i = 0; i < candidates.length; i++) {
-    const x = candidates[i]!.score;
-    if (!Number.isFinite(x)) throw scoreError(fn, i, x);
-    s[i] = x;
-  }
+  const n = candidateCount(candidates);
+  const s = into && into.length >= n ? into.subarray(0, n) : new Float64Array(n);
+  if (isCandidateColumns(candidates)) {
+    const given = candidates.scores;
+    for (let i = 0; i < n; i++) {
+      const x = given[i]!;
+      if (!Number.isFinite(x)) throw scoreError(fn, i, x, true);
+      s[i] = x;
+    }
+  } else
+    for (let i = 0; i < n; i++) {
+      const x = candidates[i]!.score;
+      if (!Number.isFinite(x)) throw scoreError(fn, i, x);
+      s[i] = x;
+    }
   return s;
 }
 
@@ -331,15 +375,15 @@ export function clampPropensity(p: number): number {
  * A deterministic slate: the greedy top-k with propensity 1 (the event contract's rule for a deterministic policy).
  * For the holdout's non-personalized ranking (strategy 'holdout', the default here) or a fallback.
  */
-export function greedySlate(candidates: readonly Candidate[], options: { slateSize: number; strategy?: PolicyStrategy }): Slate {
-  checkCandidates('greedySlate', candidates);
+export function greedySlate(candidates: Candidates, options: { slateSize: number; strategy?: PolicyStrategy }): Slate {
+  const scores = checkedScores('greedySlate', candidates);
   checkSlateSize('greedySlate', options.slateSize);
-  const shown = topK(scoresOf(candidates), options.slateSize).map((i, j) => ({
-    item_id: candidates[i]!.item_id,
+  const shown = topK(scores, options.slateSize).map((i, j) => ({
+    item_id: idOf(candidates, i),
     position: j + 1,
     propensity: 1,
     explored: false,
-    score: candidates[i]!.score,
+    score: scores[i]!,
   }));
   checkDistinctShown('greedySlate', shown);
   return { shown, strategy: strategyOf('greedySlate', options.strategy, 'holdout') };

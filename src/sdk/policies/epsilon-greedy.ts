@@ -17,17 +17,18 @@
  * branch an item that happens to land on its greedy slot is not flagged.
  */
 import {
-  checkCandidates,
+  checkedScores,
   checkDistinctShown,
   checkProbability,
   checkSlateSize,
   clampPropensity,
   greedyPositions,
   sampleWithoutReplacement,
-  scoresOf,
+  idOf,
+  itemIds,
   sdkRng,
   topK,
-  type Candidate,
+  type Candidates,
   type Marginals,
   type PolicyStrategy,
   type Rng,
@@ -47,18 +48,18 @@ export interface EpsilonGreedyOptions {
 
 const FN = 'epsilonGreedy';
 
-function resolve(candidates: readonly Candidate[], o: EpsilonGreedyOptions) {
-  checkCandidates(FN, candidates);
+function resolve(candidates: Candidates, o: EpsilonGreedyOptions) {
+  const scores = checkedScores(FN, candidates);
   checkSlateSize(FN, o.slateSize);
   const epsilon = o.epsilon ?? 0.1;
   checkProbability(FN, 'epsilon', epsilon);
-  return { epsilon, k: Math.min(o.slateSize, candidates.length), n: candidates.length };
+  return { scores, epsilon, k: Math.min(o.slateSize, scores.length), n: scores.length };
 }
 
-export function epsilonGreedy(candidates: readonly Candidate[], options: EpsilonGreedyOptions): Slate {
-  const { epsilon, k, n } = resolve(candidates, options);
+export function epsilonGreedy(candidates: Candidates, options: EpsilonGreedyOptions): Slate {
+  const { epsilon, k, n, scores } = resolve(candidates, options);
   const rng = options.rng ?? sdkRng();
-  const top = topK(scoresOf(candidates), k);
+  const top = topK(scores, k);
   const greedy = greedyPositions(top);
   const explore = epsilon > 0 && rng.next() < epsilon;
   const chosen = explore ? sampleWithoutReplacement(n, k, rng) : top;
@@ -66,11 +67,11 @@ export function epsilonGreedy(candidates: readonly Candidate[], options: Epsilon
     const position = j + 1;
     const atGreedy = greedy.get(i) === position;
     return {
-      item_id: candidates[i]!.item_id,
+      item_id: idOf(candidates, i),
       position,
       propensity: clampPropensity((atGreedy ? 1 - epsilon : 0) + epsilon / n),
       explored: !atGreedy,
-      score: candidates[i]!.score,
+      score: scores[i]!,
     };
   });
   checkDistinctShown(FN, shown);
@@ -79,10 +80,10 @@ export function epsilonGreedy(candidates: readonly Candidate[], options: Epsilon
 }
 
 /** The full table P(item at position) of {@link epsilonGreedy}. */
-export function epsilonGreedyMarginals(candidates: readonly Candidate[], options: Omit<EpsilonGreedyOptions, 'rng'>): Marginals {
-  const { epsilon, k, n } = resolve(candidates, options);
-  const top = topK(scoresOf(candidates), k);
+export function epsilonGreedyMarginals(candidates: Candidates, options: Omit<EpsilonGreedyOptions, 'rng'>): Marginals {
+  const { epsilon, k, n, scores } = resolve(candidates, options);
+  const top = topK(scores, k);
   const p = new Float64Array(n * k).fill(epsilon / n);
   top.forEach((i, j) => (p[i * k + j] = p[i * k + j]! + (1 - epsilon)));
-  return { items: candidates.map((c) => c.item_id), positions: k, p };
+  return { items: itemIds(candidates), positions: k, p };
 }

@@ -53,11 +53,15 @@ import {
   checkSlateSize,
   clampPropensity,
   scoreError,
-  scoresOf,
+  candidateCount,
+  idOf,
+  isCandidateColumns,
+  itemIds,
+  subsetOf,
   sdkRng,
   topKSet,
   TopWindow,
-  type Candidate,
+  type Candidates,
   type Marginals,
   type PolicyStrategy,
   type Rng,
@@ -468,18 +472,30 @@ let propBuf = new Float64Array(0);
  * The n scores into a buffer kept between calls (sBuf), each checked as checkCandidates does (same message) in the
  * same pass; returns the largest.
  */
-function scoresInto(candidates: readonly Candidate[], n: number, k: number): number {
+function scoresInto(candidates: Candidates, n: number, k: number): number {
   if (sBuf.length < n) sBuf = new Float64Array(Math.max(n, 2 * sBuf.length));
   greedyWindow.reset(k);
   let max = -Infinity, min = Infinity;
-  for (let i = 0; i < n; i++) {
-    const s = candidates[i]!.score;
-    if (!Number.isFinite(s)) throw scoreError(FN, i, s);
-    sBuf[i] = s;
-    greedyWindow.offer(i, s);
-    if (s > max) max = s;
-    if (s < min) min = s;
-  }
+  // One loop per form, so that each reads its scores one way.
+  if (isCandidateColumns(candidates)) {
+    const given = candidates.scores;
+    for (let i = 0; i < n; i++) {
+      const s = given[i]!;
+      if (!Number.isFinite(s)) throw scoreError(FN, i, s, true);
+      sBuf[i] = s;
+      greedyWindow.offer(i, s);
+      if (s > max) max = s;
+      if (s < min) min = s;
+    }
+  } else
+    for (let i = 0; i < n; i++) {
+      const s = candidates[i]!.score;
+      if (!Number.isFinite(s)) throw scoreError(FN, i, s);
+      sBuf[i] = s;
+      greedyWindow.offer(i, s);
+      if (s > max) max = s;
+      if (s < min) min = s;
+    }
   sMin = min;
   return max;
 }
@@ -517,10 +533,10 @@ interface Tier {
 }
 
 /** The tiers that fill the k slots, or null when the scores span at most TIER_SPAN temperatures. */
-function tiersOf(candidates: readonly Candidate[], n: number, k: number, temperature: number, min: number, max: number): Tier[] | null {
+function tiersOf(scores: ArrayLike<number>, n: number, k: number, temperature: number, min: number, max: number): Tier[] | null {
   if ((max - min) / temperature <= TIER_SPAN) return null;
   const score = new Float64Array(n);
-  for (let i = 0; i < n; i++) score[i] = candidates[i]!.score;
+  for (let i = 0; i < n; i++) score[i] = scores[i]!;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[b]! - score[a]! || a - b);
   const v = new Float64Array(n);
   for (let x = 0; x < n; x++) v[x] = score[order[x]!]! / temperature;
@@ -624,12 +640,13 @@ function sampleSlate(w: Float64Array, k: number, rng: Rng): number[] {
 let poolBuf = new Float64Array(0);
 
 /** `scoresChecked`: the caller checks every score itself (scoresInto) when no pool is asked for. */
-function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, scoresChecked = false) {
+function resolve(candidates: Candidates, o: PlackettLuceOptions, scoresChecked = false) {
   // With a pool, its scores are read (and checked) once, for the pool's top-n.
   let scores: Float64Array | null = null;
   if (o.pool !== undefined) {
     checkCandidateList(FN, candidates);
-    if (poolBuf.length < candidates.length) poolBuf = new Float64Array(Math.max(candidates.length, 2 * poolBuf.length));
+    const count = candidateCount(candidates);
+    if (poolBuf.length < count) poolBuf = new Float64Array(Math.max(count, 2 * poolBuf.length));
     scores = checkedScores(FN, candidates, poolBuf);
   }
   if (!scores) {
@@ -639,7 +656,7 @@ function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, score
   checkSlateSize(FN, o.slateSize);
   if (o.pool !== undefined && (!Number.isInteger(o.pool) || o.pool < o.slateSize))
     throw new RangeError(`${FN}: pool must be an integer >= slateSize (got ${o.pool})`);
-  const n = Math.min(candidates.length, o.pool ?? Infinity);
+  const n = Math.min(candidateCount(candidates), o.pool ?? Infinity);
   const k = Math.min(o.slateSize, n);
   const temperature = o.temperature ?? 1;
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`${FN}: temperature must be finite and > 0 (got ${temperature})`);
@@ -657,27 +674,27 @@ function resolve(candidates: readonly Candidate[], o: PlackettLuceOptions, score
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`${FN}: nodesPerOctave must be an integer >= 1 (got ${R})`);
   // With a pool, the policy runs on the pool's candidates: the n best (ties at the n-th broken by input order, as in the
   // full ranking), kept in input order.
-  const pooled = scores && n < candidates.length ? topKSet(scores, n).map((i) => candidates[i]!) : null;
+  const pooled = scores && n < candidateCount(candidates) ? subsetOf(candidates, topKSet(scores, n)) : null;
   const tailTolerance = o.tailTolerance ?? DEFAULT_TAIL_TOLERANCE;
   if (!(tailTolerance >= 0 && tailTolerance < 1)) throw new RangeError(`${FN}: tailTolerance must be in [0, 1) (got ${tailTolerance})`);
   return { n, k, temperature, exact, R, pooled, tailTolerance };
 }
 
-export function plackettLuce(candidates: readonly Candidate[], options: PlackettLuceOptions): Slate {
+export function plackettLuce(candidates: Candidates, options: PlackettLuceOptions): Slate {
   const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options, true);
   if (pooled) return plackettLuce(pooled, { ...options, pool: undefined });
   const rng = options.rng ?? sdkRng();
   const max = scoresInto(candidates, n, k);
-  const tiers = tiersOf(candidates, n, k, temperature, sMin, max);
+  const scores = sBuf.subarray(0, n);
+  const tiers = tiersOf(scores, n, k, temperature, sMin, max);
   if (tiers) {
     const shown: ShownSlot[] = [];
     for (const t of tiers) {
-      const sub = plackettLuce(t.members.map((i) => candidates[i]!), { ...options, slateSize: t.slots, rng, pool: undefined });
+      const sub = plackettLuce(subsetOf(candidates, t.members), { ...options, slateSize: t.slots, rng, pool: undefined });
       for (const x of sub.shown) shown.push({ ...x, position: x.position + t.offset });
     }
     return { shown, strategy: strategyOf(FN, options.strategy, 'personalized') };
   }
-  const scores = sBuf.subarray(0, n);
   const W = weightsInto(scores, max, temperature, n);
   const w = wBuf.subarray(0, n);
   const chosen = sampleSlate(w, k, rng);
@@ -693,44 +710,46 @@ export function plackettLuce(candidates: readonly Candidate[], options: Plackett
     prop = plackettLuceIntegral(w, chosen, slotBuf.subarray(0, k), k, R, tailTolerance, W, propBuf);
   }
   const shown: ShownSlot[] = chosen.map((i, j) => ({
-    item_id: candidates[i]!.item_id,
+    item_id: idOf(candidates, i),
     position: j + 1,
     propensity: clampPropensity(prop[j]!),
     explored: greedy[j] !== i,
-    score: candidates[i]!.score,
+    score: scores[i]!,
   }));
   checkDistinctShown(FN, shown);
   return { shown, strategy: strategyOf(FN, options.strategy, 'personalized') };
 }
 
 /** The full table P(item at position) of {@link plackettLuce}, by the method the policy itself would use. */
-export function plackettLuceMarginals(candidates: readonly Candidate[], options: Omit<PlackettLuceOptions, 'rng'>): Marginals {
+export function plackettLuceMarginals(candidates: Candidates, options: Omit<PlackettLuceOptions, 'rng'>): Marginals {
   const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options);
+  const ids = itemIds(candidates);
   if (pooled) {
     // Rows of the candidates outside the pool stay 0.
     const inner = plackettLuceMarginals(pooled, { ...options, pool: undefined });
-    const row = new Map(candidates.map((c, i) => [c.item_id, i]));
-    const p = new Float64Array(candidates.length * k);
+    const row = new Map(ids.map((id, i) => [id, i]));
+    const p = new Float64Array(ids.length * k);
     inner.items.forEach((id, a) => p.set(inner.p.subarray(a * k, a * k + k), row.get(id)! * k));
-    return { items: candidates.map((c) => c.item_id), positions: k, p };
+    return { items: ids, positions: k, p };
   }
+  const scores = checkedScores(FN, candidates);
   let min = Infinity, max = -Infinity;
-  for (const c of candidates) (min = Math.min(min, c.score)), (max = Math.max(max, c.score));
-  const tiers = tiersOf(candidates, n, k, temperature, min, max);
+  for (let i = 0; i < n; i++) (min = Math.min(min, scores[i]!)), (max = Math.max(max, scores[i]!));
+  const tiers = tiersOf(scores, n, k, temperature, min, max);
   if (tiers) {
     // each tier's table at its slots; rows of the tiers that fill no slot stay 0
     const p = new Float64Array(n * k);
     for (const t of tiers) {
-      const sub = plackettLuceMarginals(t.members.map((i) => candidates[i]!), { ...options, slateSize: t.slots });
+      const sub = plackettLuceMarginals(subsetOf(candidates, t.members), { ...options, slateSize: t.slots });
       t.members.forEach((i, a) => {
         for (let j = 0; j < t.slots; j++) p[i * k + t.offset + j] = sub.p[a * t.slots + j]!;
       });
     }
-    return { items: candidates.map((c) => c.item_id), positions: k, p };
+    return { items: ids, positions: k, p };
   }
-  const w = plackettLuceWeights(scoresOf(candidates), temperature);
+  const w = plackettLuceWeights(scores, temperature);
   const all = new Int32Array(n);
   for (let i = 0; i < n; i++) all[i] = i;
   const p = exact ? plackettLuceExact(w, k) : plackettLuceIntegral(w, all, null, k, R, tailTolerance);
-  return { items: candidates.map((c) => c.item_id), positions: k, p };
+  return { items: ids, positions: k, p };
 }

@@ -19,16 +19,17 @@
  * perturbed; explored = (j != r(i)) marks each slot the shuffle changed.
  */
 import {
-  checkCandidates,
+  checkedScores,
   checkDistinctShown,
   checkProbability,
   checkSlateSize,
   clampPropensity,
   sampleWithoutReplacement,
-  scoresOf,
+  idOf,
+  itemIds,
   sdkRng,
   topK,
-  type Candidate,
+  type Candidates,
   type Marginals,
   type PolicyStrategy,
   type Rng,
@@ -50,16 +51,16 @@ export interface ShuffleTopKOptions {
 
 const FN = 'shuffleTopK';
 
-function resolve(candidates: readonly Candidate[], o: ShuffleTopKOptions) {
-  checkCandidates(FN, candidates);
+function resolve(candidates: Candidates, o: ShuffleTopKOptions) {
+  const scores = checkedScores(FN, candidates);
   checkSlateSize(FN, o.slateSize);
   if (!Number.isInteger(o.window) || o.window < 1) throw new RangeError(`${FN}: window must be an integer >= 1 (got ${o.window})`);
   const epsilon = o.epsilon ?? 1;
   checkProbability(FN, 'epsilon', epsilon);
-  const n = candidates.length;
+  const n = scores.length;
   const k = Math.min(o.slateSize, n);
   const m = Math.min(o.window, n);
-  return { epsilon, k, m, n };
+  return { scores, epsilon, k, m, n };
 }
 
 function probability(rank: number, position: number, epsilon: number, m: number): number {
@@ -67,10 +68,10 @@ function probability(rank: number, position: number, epsilon: number, m: number)
   return rank === position ? 1 : 0;
 }
 
-export function shuffleTopK(candidates: readonly Candidate[], options: ShuffleTopKOptions): Slate {
-  const { epsilon, k, m } = resolve(candidates, options);
+export function shuffleTopK(candidates: Candidates, options: ShuffleTopKOptions): Slate {
+  const { epsilon, k, m, scores } = resolve(candidates, options);
   const rng = options.rng ?? sdkRng();
-  const top = topK(scoresOf(candidates), Math.max(k, m));
+  const top = topK(scores, Math.max(k, m));
   const shuffle = epsilon > 0 && m > 1 && rng.next() < epsilon;
   const headSlots = Math.min(m, k);
   // order[j] = greedy rank - 1 of the item at position j + 1
@@ -81,11 +82,11 @@ export function shuffleTopK(candidates: readonly Candidate[], options: ShuffleTo
   const shown: ShownSlot[] = order.map((r, j) => {
     const i = top[r]!;
     return {
-      item_id: candidates[i]!.item_id,
+      item_id: idOf(candidates, i),
       position: j + 1,
       propensity: clampPropensity(probability(r + 1, j + 1, epsilon, m)),
       explored: r !== j,
-      score: candidates[i]!.score,
+      score: scores[i]!,
     };
   });
   checkDistinctShown(FN, shown);
@@ -93,12 +94,12 @@ export function shuffleTopK(candidates: readonly Candidate[], options: ShuffleTo
 }
 
 /** The full table P(item at position) of {@link shuffleTopK}. */
-export function shuffleTopKMarginals(candidates: readonly Candidate[], options: Omit<ShuffleTopKOptions, 'rng'>): Marginals {
-  const { epsilon, k, m, n } = resolve(candidates, options);
-  const top = topK(scoresOf(candidates), Math.max(k, m));
+export function shuffleTopKMarginals(candidates: Candidates, options: Omit<ShuffleTopKOptions, 'rng'>): Marginals {
+  const { epsilon, k, m, n, scores } = resolve(candidates, options);
+  const top = topK(scores, Math.max(k, m));
   const p = new Float64Array(n * k);
   top.forEach((i, r) => {
     for (let j = 1; j <= k; j++) p[i * k + j - 1] = probability(r + 1, j, epsilon, m);
   });
-  return { items: candidates.map((c) => c.item_id), positions: k, p };
+  return { items: itemIds(candidates), positions: k, p };
 }

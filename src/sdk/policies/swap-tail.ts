@@ -22,15 +22,16 @@
  * one slot not at its greedy rank).
  */
 import {
-  checkCandidates,
+  checkedScores,
   checkDistinctShown,
   checkProbability,
   checkSlateSize,
   clampPropensity,
-  scoresOf,
+  idOf,
+  itemIds,
   sdkRng,
   topK,
-  type Candidate,
+  type Candidates,
   type Marginals,
   type PolicyStrategy,
   type Rng,
@@ -54,12 +55,12 @@ export interface SwapTailOptions {
 
 const FN = 'swapTail';
 
-function resolve(candidates: readonly Candidate[], o: SwapTailOptions) {
-  checkCandidates(FN, candidates);
+function resolve(candidates: Candidates, o: SwapTailOptions) {
+  const scores = checkedScores(FN, candidates);
   checkSlateSize(FN, o.slateSize);
   const epsilon = o.epsilon ?? 1;
   checkProbability(FN, 'epsilon', epsilon);
-  const n = candidates.length;
+  const n = scores.length;
   const k = Math.min(o.slateSize, n);
   const asked = o.positions ?? Array.from({ length: k }, (_, j) => j + 1);
   for (const p of asked)
@@ -71,13 +72,12 @@ function resolve(candidates: readonly Candidate[], o: SwapTailOptions) {
     throw new RangeError(`${FN}: tailSize must be an integer >= 1 (got ${o.tailSize})`);
   // No tail, or no eligible slot: nothing can be swapped and the slate is deterministic.
   const tail = eligible.length === 0 ? 0 : Math.min(o.tailSize ?? n - k, n - k);
-  return { epsilon, k, n, eligible, tail, bounded: o.tailSize !== undefined && o.tailSize < n - k };
+  return { scores, epsilon, k, n, eligible, tail, bounded: o.tailSize !== undefined && o.tailSize < n - k };
 }
 
-export function swapTail(candidates: readonly Candidate[], options: SwapTailOptions): Slate {
-  const { epsilon, k, n, eligible, tail, bounded } = resolve(candidates, options);
+export function swapTail(candidates: Candidates, options: SwapTailOptions): Slate {
+  const { epsilon, k, n, eligible, tail, bounded, scores } = resolve(candidates, options);
   const rng = options.rng ?? sdkRng();
-  const scores = scoresOf(candidates);
   const top = topK(scores, bounded ? k + tail : k);
   const swap = tail > 0 && epsilon > 0 && rng.next() < epsilon;
   const isEligible = new Set(eligible);
@@ -85,7 +85,7 @@ export function swapTail(candidates: readonly Candidate[], options: SwapTailOpti
   const shown: ShownSlot[] = [];
   for (let j = 0; j < k; j++) {
     const i = top[j]!;
-    shown.push({ item_id: candidates[i]!.item_id, position: j + 1, propensity: clampPropensity(keep(j + 1)), explored: false, score: candidates[i]!.score });
+    shown.push({ item_id: idOf(candidates, i), position: j + 1, propensity: clampPropensity(keep(j + 1)), explored: false, score: scores[i]! });
   }
   if (swap) {
     const slot = eligible[rng.int(eligible.length)]!;
@@ -105,11 +105,11 @@ export function swapTail(candidates: readonly Candidate[], options: SwapTailOpti
       }
     }
     shown[slot - 1] = {
-      item_id: candidates[item]!.item_id,
+      item_id: idOf(candidates, item),
       position: slot,
       propensity: clampPropensity(epsilon / (eligible.length * tail)),
       explored: true,
-      score: candidates[item]!.score,
+      score: scores[item]!,
     };
   }
   checkDistinctShown(FN, shown);
@@ -117,14 +117,14 @@ export function swapTail(candidates: readonly Candidate[], options: SwapTailOpti
 }
 
 /** The full table P(item at position) of {@link swapTail}. */
-export function swapTailMarginals(candidates: readonly Candidate[], options: Omit<SwapTailOptions, 'rng'>): Marginals {
-  const { epsilon, k, n, eligible, tail } = resolve(candidates, options);
-  const ranked = topK(scoresOf(candidates), k + tail);
+export function swapTailMarginals(candidates: Candidates, options: Omit<SwapTailOptions, 'rng'>): Marginals {
+  const { epsilon, k, n, eligible, tail, scores } = resolve(candidates, options);
+  const ranked = topK(scores, k + tail);
   const p = new Float64Array(n * k);
   const e = eligible.length;
   ranked.forEach((i, r) => {
     if (r < k) p[i * k + r] = tail > 0 && eligible.includes(r + 1) ? 1 - epsilon / e : 1;
     else for (const j of eligible) p[i * k + j - 1] = epsilon / (e * tail);
   });
-  return { items: candidates.map((c) => c.item_id), positions: k, p };
+  return { items: itemIds(candidates), positions: k, p };
 }
