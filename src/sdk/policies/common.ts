@@ -297,6 +297,14 @@ export function mapToFloat64<T>(xs: ArrayLike<T>, fn: (x: T, i: number) => numbe
   return out;
 }
 
+/** The candidates' scores in input order, unchecked. */
+export function scoresOf(candidates: Candidates): Float64Array {
+  if (isCandidateColumns(candidates)) return Float64Array.from(candidates.scores);
+  const s = new Float64Array(candidates.length);
+  for (let i = 0; i < candidates.length; i++) s[i] = candidates[i]!.score;
+  return s;
+}
+
 /**
  * The scores of checked candidates (checkCandidateList), each checked to be finite (the error names the first that is
  * not), into `into` (a view of its first n entries is returned) when it is long enough, a new array otherwise.
