@@ -11,6 +11,7 @@ import {
   greedySlate,
   plackettLuce,
   plackettLuceMarginals,
+  scoresOf,
   shuffleTopK,
   shuffleTopKMarginals,
   swapTail,
@@ -51,6 +52,11 @@ describe('candidates as columns', () => {
         expect(marginals(c)).toEqual(marginals(objects));
       }
     });
+
+  it('scoresOf reads either form', () => {
+    const { objects, columns } = candidates(20, 1);
+    for (const c of columns) expect(scoresOf(c)).toEqual(scoresOf(objects));
+  });
 
   it('plackettLuce: the same for small slates (exact enumeration) and for tiers of scores far apart', () => {
     const small = candidates(7, 3);
