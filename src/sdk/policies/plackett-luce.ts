@@ -46,16 +46,11 @@
  * explored = (j != greedy position of i), the slots where sampling departed from the ranking.
  */
 import {
-  checkCandidateList,
-  checkCandidates,
   checkedScores,
   checkDistinctShown,
   checkSlateSize,
   clampPropensity,
-  scoreError,
-  candidateCount,
   idOf,
-  isCandidateColumns,
   itemIds,
   subsetOf,
   sdkRng,
@@ -464,44 +459,29 @@ function workspace(n: number, m: number, K: number, R: number): Workspace {
   return ws;
 }
 
-let wBuf = new Float64Array(0), sBuf = new Float64Array(0);
+/** The decision's weights, and its scores (checkedScores writes into it; a larger array it had to make replaces it). */
+let wBuf = new Float64Array(0), sBuf: Float64Array = new Float64Array(0);
 /** Positions 1, 2, 3, ... (slotBuf[j] = j + 1), and the decision's propensities (read at once), kept between calls. */
 let slotBuf = new Int32Array(0);
 let propBuf = new Float64Array(0);
 /**
- * The n scores into a buffer kept between calls (sBuf), each checked as checkCandidates does (same message) in the
- * same pass; returns the largest.
+ * The greedy top k of the checked scores (greedyWindow) and their least value (sMin), in one pass; returns the largest.
  */
-function scoresInto(candidates: Candidates, n: number, k: number): number {
-  if (sBuf.length < n) sBuf = new Float64Array(Math.max(n, 2 * sBuf.length));
+function rankScores(scores: Float64Array, k: number): number {
   greedyWindow.reset(k);
   let max = -Infinity, min = Infinity;
-  // One loop per form, so that each reads its scores one way.
-  if (isCandidateColumns(candidates)) {
-    const given = candidates.scores;
-    for (let i = 0; i < n; i++) {
-      const s = given[i]!;
-      if (!Number.isFinite(s)) throw scoreError(FN, i, s, true);
-      sBuf[i] = s;
-      greedyWindow.offer(i, s);
-      if (s > max) max = s;
-      if (s < min) min = s;
-    }
-  } else
-    for (let i = 0; i < n; i++) {
-      const s = candidates[i]!.score;
-      if (!Number.isFinite(s)) throw scoreError(FN, i, s);
-      sBuf[i] = s;
-      greedyWindow.offer(i, s);
-      if (s > max) max = s;
-      if (s < min) min = s;
-    }
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    greedyWindow.offer(i, s);
+    if (s > max) max = s;
+    if (s < min) min = s;
+  }
   sMin = min;
   return max;
 }
-/** The smallest score of the last scoresInto. */
+/** The smallest score of the last rankScores. */
 let sMin = 0;
-/** The greedy top k of the last scoresInto (topK's window, filled in the same pass over the candidates). */
+/** The greedy top k of the last rankScores (topK's window). */
 const greedyWindow = new TopWindow(0);
 
 /**
@@ -636,27 +616,13 @@ function sampleSlate(w: Float64Array, k: number, rng: Rng): number[] {
   return chosen;
 }
 
-/** The pool's candidate scores, kept between calls (read once per decision, before the pool's own policy runs). */
-let poolBuf = new Float64Array(0);
-
-/** `scoresChecked`: the caller checks every score itself (scoresInto) when no pool is asked for. */
-function resolve(candidates: Candidates, o: PlackettLuceOptions, scoresChecked = false) {
-  // With a pool, its scores are read (and checked) once, for the pool's top-n.
-  let scores: Float64Array | null = null;
-  if (o.pool !== undefined) {
-    checkCandidateList(FN, candidates);
-    const count = candidateCount(candidates);
-    if (poolBuf.length < count) poolBuf = new Float64Array(Math.max(count, 2 * poolBuf.length));
-    scores = checkedScores(FN, candidates, poolBuf);
-  }
-  if (!scores) {
-    if (scoresChecked) checkCandidateList(FN, candidates);
-    else checkCandidates(FN, candidates);
-  }
+/** Every check of the options and candidates; every score is read once, checked, into `into` when it is long enough. */
+function resolve(candidates: Candidates, o: PlackettLuceOptions, into?: Float64Array) {
+  const scores = checkedScores(FN, candidates, into);
   checkSlateSize(FN, o.slateSize);
   if (o.pool !== undefined && (!Number.isInteger(o.pool) || o.pool < o.slateSize))
     throw new RangeError(`${FN}: pool must be an integer >= slateSize (got ${o.pool})`);
-  const n = Math.min(candidateCount(candidates), o.pool ?? Infinity);
+  const n = Math.min(scores.length, o.pool ?? Infinity);
   const k = Math.min(o.slateSize, n);
   const temperature = o.temperature ?? 1;
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`${FN}: temperature must be finite and > 0 (got ${temperature})`);
@@ -674,18 +640,18 @@ function resolve(candidates: Candidates, o: PlackettLuceOptions, scoresChecked =
   if (!Number.isInteger(R) || R < 1) throw new RangeError(`${FN}: nodesPerOctave must be an integer >= 1 (got ${R})`);
   // With a pool, the policy runs on the pool's candidates: the n best (ties at the n-th broken by input order, as in the
   // full ranking), kept in input order.
-  const pooled = scores && n < candidateCount(candidates) ? subsetOf(candidates, topKSet(scores, n)) : null;
+  const pooled = n < scores.length ? subsetOf(candidates, topKSet(scores, n)) : null;
   const tailTolerance = o.tailTolerance ?? DEFAULT_TAIL_TOLERANCE;
   if (!(tailTolerance >= 0 && tailTolerance < 1)) throw new RangeError(`${FN}: tailTolerance must be in [0, 1) (got ${tailTolerance})`);
-  return { n, k, temperature, exact, R, pooled, tailTolerance };
+  return { scores, n, k, temperature, exact, R, pooled, tailTolerance };
 }
 
 export function plackettLuce(candidates: Candidates, options: PlackettLuceOptions): Slate {
-  const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options, true);
+  const { scores, n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options, sBuf);
+  if (scores.buffer !== sBuf.buffer) sBuf = scores;
   if (pooled) return plackettLuce(pooled, { ...options, pool: undefined });
   const rng = options.rng ?? sdkRng();
-  const max = scoresInto(candidates, n, k);
-  const scores = sBuf.subarray(0, n);
+  const max = rankScores(scores, k);
   const tiers = tiersOf(scores, n, k, temperature, sMin, max);
   if (tiers) {
     const shown: ShownSlot[] = [];
@@ -722,7 +688,7 @@ export function plackettLuce(candidates: Candidates, options: PlackettLuceOption
 
 /** The full table P(item at position) of {@link plackettLuce}, by the method the policy itself would use. */
 export function plackettLuceMarginals(candidates: Candidates, options: Omit<PlackettLuceOptions, 'rng'>): Marginals {
-  const { n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options);
+  const { scores, n, k, temperature, exact, R, pooled, tailTolerance } = resolve(candidates, options);
   const ids = itemIds(candidates);
   if (pooled) {
     // Rows of the candidates outside the pool stay 0.
@@ -732,7 +698,6 @@ export function plackettLuceMarginals(candidates: Candidates, options: Omit<Plac
     inner.items.forEach((id, a) => p.set(inner.p.subarray(a * k, a * k + k), row.get(id)! * k));
     return { items: ids, positions: k, p };
   }
-  const scores = checkedScores(FN, candidates);
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < n; i++) (min = Math.min(min, scores[i]!)), (max = Math.max(max, scores[i]!));
   const tiers = tiersOf(scores, n, k, temperature, min, max);
