@@ -30,6 +30,20 @@ export interface SqlDialect {
 /** A result column: numbers (and booleans as 0/1) as a Float64Array, anything else as text. */
 export type Column = Float64Array | Array<string | null>;
 
+/** Column `name` of a queryColumns result, which the query made numeric; `who` names the query in the error. */
+export function numberColumn(cols: Record<string, Column>, name: string, who: string): Float64Array {
+  const c = cols[name];
+  if (!(c instanceof Float64Array)) throw new Error(`${who}: column ${name} is not numeric`);
+  return c;
+}
+
+/** Column `name` of a queryColumns result, which the query made text; `who` names the query in the error. */
+export function textColumn(cols: Record<string, Column>, name: string, who: string): Array<string | null> {
+  const c = cols[name];
+  if (c === undefined || c instanceof Float64Array) throw new Error(`${who}: column ${name} is not text`);
+  return c;
+}
+
 export interface Queryable {
   query(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   /** The same, column by column: for per-round data (OPE) that would be wasteful as one object per row. */

@@ -3,7 +3,7 @@
  * the exposures themselves.
  */
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
-import { EXPLORE_SQL, lit, OUTCOME_PAIR_MATCH, outcomePairJoin, type Column, type Queryable } from '../sql.js';
+import { EXPLORE_SQL, lit, numberColumn, OUTCOME_PAIR_MATCH, outcomePairJoin, textColumn, type Column, type Queryable } from '../sql.js';
 
 export type Window = 'day' | 'week' | 'none';
 
@@ -228,10 +228,7 @@ export async function exposureScan(db: Queryable, scope: Scope): Promise<Exposur
 function column(cols: Record<string, Column>, name: string, numeric: true): Float64Array;
 function column(cols: Record<string, Column>, name: string, numeric: false): Array<string | null>;
 function column(cols: Record<string, Column>, name: string, numeric: boolean): Column {
-  const c = cols[name];
-  if (numeric ? !(c instanceof Float64Array) : c === undefined || c instanceof Float64Array)
-    throw new Error(`exposureScan: column ${name} is not ${numeric ? 'numeric' : 'text'}`);
-  return c!;
+  return numeric ? numberColumn(cols, name, 'exposureScan') : textColumn(cols, name, 'exposureScan');
 }
 
 export interface CandidateTiming {

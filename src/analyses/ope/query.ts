@@ -20,7 +20,7 @@
  * from it, which keeps the SQL to what DuckDB and ClickHouse share (their JSON functions differ).
  */
 import { NEGATIVE_OUTCOME_KINDS } from '../../events/kinds.js';
-import { EXPLORE_SQL, lit, type Column, type Queryable } from '../sql.js';
+import { EXPLORE_SQL, lit, numberColumn, textColumn, type Column, type Queryable } from '../sql.js';
 import type { CellSums } from './sums.js';
 
 export type RewardMode = 'binary' | 'value';
@@ -104,8 +104,7 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
   const params: unknown[] = [];
   const sql = roundsSql(db, all, params, 'e.policy_version IS NOT NULL', [`${versionIndex(versions, params)} AS version_index`]);
   const cols = await db.queryColumns(sql, params);
-  const version = cols.version_index;
-  if (!(version instanceof Float64Array)) throw new Error('loggedRoundsByVersion: column version_index is not numeric');
+  const version = numberColumn(cols, 'version_index', 'loggedRoundsByVersion');
   for (let start = 0; start < version.length; ) {
     const k = version[start]!;
     let end = start + 1;
@@ -149,16 +148,8 @@ export async function cellSumsByVersion(db: Queryable, scope: RoundScope, versio
       GROUP BY version_index, item, position`,
     params,
   );
-  const num = (name: string): Float64Array => {
-    const c = cols[name];
-    if (!(c instanceof Float64Array)) throw new Error(`cellSumsByVersion: column ${name} is not numeric`);
-    return c;
-  };
-  const text = (name: string): Array<string | null> => {
-    const c = cols[name];
-    if (c === undefined || c instanceof Float64Array) throw new Error(`cellSumsByVersion: column ${name} is not text`);
-    return c;
-  };
+  const num = (name: string) => numberColumn(cols, name, 'cellSumsByVersion');
+  const text = (name: string) => textColumn(cols, name, 'cellSumsByVersion');
   const version = num('version_index'), position = num('position'), n = num('n'), inv = num('inv'), rInv = num('r_inv');
   const inv2 = num('inv2'), rInv2 = num('r_inv2'), r2Inv2 = num('r2_inv2'), minP = num('min_p');
   const item = text('item'), request = text('min_p_request');
@@ -206,13 +197,11 @@ function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhe
 /** Rows start..end (end clipped to the row count) of a rounds query's columns. */
 function roundColumns(cols: Record<string, Column>, scope: RoundScope, start: number, end: number): RoundColumns {
   const text = (name: string): Array<string | null> => {
-    const c = cols[name];
-    if (c === undefined || c instanceof Float64Array) throw new Error(`loggedRounds: column ${name} is not text`);
+    const c = textColumn(cols, name, 'loggedRounds');
     return start === 0 && end >= c.length ? c : c.slice(start, end);
   };
   const num = (name: string): Float64Array => {
-    const c = cols[name];
-    if (!(c instanceof Float64Array)) throw new Error(`loggedRounds: column ${name} is not numeric`);
+    const c = numberColumn(cols, name, 'loggedRounds');
     return start === 0 && end >= c.length ? c : c.subarray(start, end);
   };
   const out: RoundColumns = {
