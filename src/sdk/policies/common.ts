@@ -121,6 +121,7 @@ export function checkCandidateList(fn: string, candidates: Candidates): void {
     throw new RangeError(`${fn}: candidates.scores has ${c.scores.length} entries for ${c.item_ids.length} item_ids; give one score per id`);
 }
 
+/** Throws as checkedScores does, for a caller that only needs the candidates checked. */
 export function checkCandidates(fn: string, candidates: Candidates): void {
   checkedScores(fn, candidates);
 }
