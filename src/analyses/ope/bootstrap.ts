@@ -13,14 +13,16 @@
  * either: its sums are theirs added. So the standard seven need 5 resampled columns when no weight exceeds tau.
  * To keep that pass in cache, rounds are cut into blocks of 2^10: a resample first draws how many of its n draws land
  * in each block (a chain of conditional binomials, which is exactly the multinomial), then, block by block and
- * resample by resample, draws the positions inside the block (three 10-bit fields of one 32-bit random word each)
- * into a count vector and takes its dot product with the block's rows, stored row-major in panels of up to 8
- * columns. Sparse columns (at most a quarter of the rounds nonzero, such as w_i r_i with click rewards) are kept as
- * their nonzero entries per block and read the counts only there. Blocks are visited once per group of 64 resamples.
+ * resample by resample, draws the positions inside the block (three 10-bit fields of one 32-bit random word each) and
+ * adds up the rows it drew. The columns sit row-major in panels of up to 8, so one draw reads one row of a panel, and
+ * the block's rows stay in cache while the 64 resamples of a group visit it. That inner loop is WebAssembly with
+ * 128-bit SIMD (internal/resample.wat: two columns per instruction, three sets of sums so the additions of one random
+ * word do not wait on each other); its TypeScript twin (kGatherBlockTwin) does the same additions in the same order and
+ * runs where the WebAssembly cannot. A panel after the first replays the draws from the same state.
  * Random words come from xoshiro128** (the generator of src/stats/rng.ts), one stream per group of 64 resamples
  * seeded from `createRng(seed)`, so the result does not depend on how groups are spread over threads. Large jobs run
- * groups on worker threads too: the same kernel (internal/resample-kernel.ts) shipped as source, over shared memory,
- * and waited for synchronously.
+ * groups on worker threads too: the same driver (internal/resample-kernel.ts) shipped as source, over one shared
+ * memory holding the panels, and waited for synchronously.
  * Measured (bench/ope.js) on a 2-vCPU VM shared with other jobs: see docs/ope.md, "Speed".
  */
 import { availableParallelism } from 'node:os';
@@ -28,7 +30,8 @@ import { Worker } from 'node:worker_threads';
 import { percentileInterval } from '../../stats/bootstrap.js';
 import { createRng } from '../../stats/rng.js';
 import { DEFAULT_CONFIDENCE, roundTermsShared } from './estimators/define.js';
-import { kResampleGroups, kRunClaims, RESAMPLE_KERNEL_FUNCTIONS } from './internal/resample-kernel.js';
+import { kGatherBlockTwin, kResampleGroups, kRunClaims, RESAMPLE_KERNEL_FUNCTIONS, type KernelLayout } from './internal/resample-kernel.js';
+import { RESAMPLE_WASM_BASE64 } from './internal/resample-wasm.js';
 import { SharedTerms, summarizeTerms } from './terms.js';
 import type { Estimator, LoggedBandit, RewardPredictions, RoundTerms, TargetPolicy } from './types.js';
 import { validateConfidence, validateLoggedBandit, validateRewardModel, validateTarget } from './validate.js';
@@ -226,12 +229,19 @@ export interface ResampleOptions {
    * the calling thread.
    */
   threads?: number;
+  /**
+   * Run resample.wat where it can run (default true); false runs its TypeScript twin, which gives the same sums bit
+   * for bit, slower. The environment variable LOOPGUARD_WASM=off does the same everywhere.
+   */
+  wasm?: boolean;
   /** If given, filled with how the work was actually run. */
   report?: ResampleReport;
 }
 
 export interface ResampleReport {
   threads: number;
+  /** Whether resample.wat ran (false: its TypeScript twin, with the same sums). */
+  wasm?: boolean;
   /**
    * Worker tasks that could not be created or failed; the groups they left unfinished were computed on the calling
    * thread. (A worker that starts late is not a failure: the calling thread takes the groups it has not claimed.)
@@ -270,101 +280,66 @@ export function resampleColumnSums(
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`${fn}: threads must be an integer >= 1, got ${threads}`);
   threads = Math.min(threads, nGroups);
   if (threads > 1 && !kernelShippable()) threads = 1;
-  const sharedMemory = threads > 1;
-  const float64 = (length: number): Float64Array =>
-    sharedMemory ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
 
-  // Sparse columns (at most a quarter of the rows nonzero, e.g. w_i r_i with binary rewards) are kept as their
-  // nonzero entries per block; the others go into panels of up to 8 columns, row-major, so a block's rows sit
-  // together in cache and one pass serves 8 columns. The kernel writes the dense columns first, then the sparse ones.
-  const bs = 2 ** blockBits;
-  const nBlocks = Math.ceil(n / bs);
-  const dense: number[] = [];
-  const sparse: number[] = [];
-  const nnz: number[] = [];
-  for (let j = 0; j < J; j++) {
-    const col = columns[j]!;
-    let z = 0;
-    for (let i = 0; i < n; i++) if (col[i] !== 0) z++;
-    if (z <= n / 4) {
-      sparse.push(j);
-      nnz.push(z);
-    } else dense.push(j);
+  // One memory for everything: each thread's scratch, then the panels of up to 8 columns, row-major (S pairs of
+  // doubles per row, a last odd column padded with a zero), so a block's rows sit together in cache.
+  const nBlocks = Math.ceil(n / 2 ** blockBits);
+  const panelFirst: number[] = [], panelCols: number[] = [], panelS: number[] = [], panelAt: number[] = [];
+  const countsBytes = 16 * Math.ceil((4 * RESAMPLE_GROUP * nBlocks) / 16);
+  const scratchBytes = 64 * Math.ceil((16 + countsBytes + 64 * Math.ceil(J / MAX_PANEL) * RESAMPLE_GROUP) / 64);
+  let at = threads * scratchBytes;
+  for (let first = 0; first < J; first += MAX_PANEL) {
+    const cols = Math.min(MAX_PANEL, J - first);
+    const S = Math.ceil(cols / 2);
+    panelFirst.push(first);
+    panelCols.push(cols);
+    panelS.push(S);
+    panelAt.push(at);
+    at += 64 * Math.ceil((16 * S * n) / 64);
   }
-  const widths: number[] = [];
-  for (let left = dense.length; left > 0; left -= Math.min(MAX_PANEL, left)) widths.push(Math.min(MAX_PANEL, left));
-  const panels: Float64Array[] = [];
-  let first = 0;
-  for (const w of widths) {
-    const panel = float64(n * w);
-    for (let k = 0; k < w; k++) {
-      const col = columns[dense[first + k]!]!;
-      for (let i = 0; i < n; i++) panel[i * w + k] = col[i]!;
+  const layout: KernelLayout = { n, J, nResamples, blockBits, groupSize: RESAMPLE_GROUP, panelFirst, panelCols, panelS, panelAt, scratchBytes };
+  const memory = kernelMemory(at, options.wasm !== false && blockBits <= 10, threads > 1);
+  const F = new Float64Array(memory.buffer);
+  const I = new Int32Array(memory.buffer);
+  panelAt.forEach((byte, p) => {
+    const w = 2 * panelS[p]!;
+    const base = byte / 8;
+    for (let k = 0; k < panelCols[p]!; k++) {
+      const col = columns[panelFirst[p]! + k]!;
+      for (let i = 0; i < n; i++) F[base + i * w + k] = col[i]!;
     }
-    panels.push(panel);
-    first += w;
-  }
-  const int32 = (length: number): Int32Array => (sharedMemory ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length));
-  const totalNnz = nnz.reduce((x, y) => x + y, 0);
-  const sIdx = int32(totalNnz);
-  const sVal = float64(totalNnz);
-  const sPtr = int32(sparse.length * (nBlocks + 1));
-  let e = 0;
-  sparse.forEach((j, s) => {
-    const col = columns[j]!;
-    for (let b = 0; b < nBlocks; b++) {
-      sPtr[s * (nBlocks + 1) + b] = e;
-      const start = b * bs, end = Math.min(n, start + bs);
-      for (let i = start; i < end; i++) {
-        if (col[i] !== 0) {
-          sIdx[e] = i - start;
-          sVal[e++] = col[i]!;
-        }
-      }
-    }
-    sPtr[s * (nBlocks + 1) + nBlocks] = e;
   });
-  const order = [...dense, ...sparse]; // kernel column k is columns[order[k]]
 
   // One xoshiro128** state per group of resamples, seeded from createRng(seed).
   const init = createRng(seed);
-  const states = new Int32Array(4 * nGroups);
+  const states = new Int32Array(threads > 1 ? new SharedArrayBuffer(16 * nGroups) : new ArrayBuffer(16 * nGroups));
   for (let g = 0; g < nGroups; g++) {
     for (let k = 0; k < 4; k++) states[4 * g + k] = (init.next() * 4294967296) | 0;
     if ((states[4 * g]! | states[4 * g + 1]! | states[4 * g + 2]! | states[4 * g + 3]!) === 0) states[4 * g] = 1;
   }
 
-  const raw = float64(nResamples * J); // shared with the workers when there are any
-  const run = (firstGroup: number, lastGroup: number, target: Float64Array, st: Int32Array): void =>
-    kResampleGroups(panels, widths, sIdx, sVal, sPtr, sparse.length, n, blockBits, RESAMPLE_GROUP, nResamples, st, firstGroup, lastGroup, target);
-  /** The kernel's column order back to the callers'. */
-  const reorder = (): Float64Array => {
-    if (sparse.length === 0) return raw;
-    const out = new Float64Array(nResamples * J);
-    for (let r = 0; r < nResamples; r++) for (let k = 0; k < J; k++) out[r * J + order[k]!] = raw[r * J + k]!;
-    return out;
-  };
+  const out = new Float64Array(threads > 1 ? new SharedArrayBuffer(8 * nResamples * J) : new ArrayBuffer(8 * nResamples * J));
+  const gatherBlock = memory.module
+    ? (new WASM!.Instance(memory.module, { env: { memory: memory.wasm } }).exports as { gatherBlock: GatherBlock }).gatherBlock
+    : twinGather(F, I);
   if (options.report !== undefined) {
     options.report.threads = threads;
     options.report.workerFailures = 0;
+    options.report.wasm = memory.wasm !== undefined;
   }
   if (threads === 1) {
-    run(0, nGroups, raw, states);
-    return reorder();
+    kResampleGroups(gatherBlock, F, I, layout, 0, states, 0, nGroups, out);
+    return out;
   }
 
-  // Contiguous ranges of groups; the calling thread takes the first, workers the others.
   // Each thread has a contiguous range of groups; a group is run by whichever thread claims it first (status 0 -> 1,
   // done = 2). The calling thread runs its own range, then takes the groups its workers have not claimed yet, from
   // the end of their ranges, so a worker that starts late or is starved on a busy machine delays nothing. Groups write
-  // disjoint parts of one shared output and advance only their own random state, so who runs them does not matter.
+  // disjoint parts of one shared output and start from their own random state, so who runs them does not matter.
   const bounds = Array.from({ length: threads + 1 }, (_, t) => Math.round((t * nGroups) / threads));
   const status = new Int32Array(new SharedArrayBuffer(4 * nGroups));
-  const sharedStates = new Int32Array(new SharedArrayBuffer(states.byteLength));
-  sharedStates.set(states);
-  const out = raw;
   const claim = (first: number, last: number, step: number): void =>
-    kRunClaims(panels, widths, sIdx, sVal, sPtr, sparse.length, n, blockBits, RESAMPLE_GROUP, nResamples, sharedStates, status, first, last, step, out);
+    kRunClaims(gatherBlock, F, I, layout, 0, states, status, first, last, step, out);
   const tasks = [];
   for (let t = 1; t < threads; t++) {
     const firstGroup = bounds[t]!;
@@ -374,7 +349,7 @@ export function resampleColumnSums(
     try {
       worker = new Worker(kernelWorkerSource(), {
         eval: true,
-        workerData: { panels, widths, sIdx, sVal, sPtr, nSparse: sparse.length, n, blockBits, groupSize: RESAMPLE_GROUP, nResamples, states: sharedStates, status, firstGroup, lastGroup, out, flag },
+        workerData: { module: memory.module, memory: memory.wasm, buffer: memory.wasm ? undefined : memory.buffer, layout, thread: t, states, status, firstGroup, lastGroup, out, flag },
       });
       worker.on('error', () => undefined); // a failure shows in `flag`; never crash the caller
       worker.unref();
@@ -396,14 +371,76 @@ export function resampleColumnSums(
     if (state === WORKER_FAILED && options.report !== undefined) options.report.workerFailures++;
     task.worker?.terminate().catch(() => undefined);
   }
-  // Groups a failed worker left unfinished: again here, from their original states and a cleared output.
+  // Groups a failed worker left unfinished: again here (a group writes its output only at its end, and starts from
+  // its own state in `states`, which no thread changes).
   for (let g = 0; g < nGroups; g++) {
-    if (Atomics.load(status, g) === 2) continue;
-    out.fill(0, g * RESAMPLE_GROUP * J, Math.min((g + 1) * RESAMPLE_GROUP, nResamples) * J);
-    sharedStates.set(states.subarray(4 * g, 4 * g + 4), 4 * g);
-    run(g, g + 1, out, sharedStates);
+    if (Atomics.load(status, g) !== 2) kResampleGroups(gatherBlock, F, I, layout, 0, states, g, g + 1, out);
   }
-  return reorder();
+  return out;
+}
+
+type GatherBlock = (panel: number, S: number, size: number, mask: number, st: number, counts: number, countStride: number, group: number, out: number, outStride: number) => void;
+
+/** resample.wat's gatherBlock run by its TypeScript twin on the memory F and I view. */
+function twinGather(F: Float64Array, I: Int32Array): GatherBlock {
+  return (panel, S, size, mask, st, counts, countStride, group, out, outStride) =>
+    kGatherBlockTwin(F, I, panel, S, size, mask, st, counts, countStride, group, out, outStride);
+}
+
+/** The part of the WebAssembly API used here (the project's TypeScript libraries do not declare it: no DOM lib). */
+interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+}
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  validate(bytes: Uint8Array): boolean;
+}
+const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Largest memory the WebAssembly kernel addresses (its 32-bit byte offsets), less a page. */
+const WASM_MAX_BYTES = 2 ** 32 - 65536;
+
+/**
+ * The kernel's memory of at least `bytes`: a shared WebAssembly memory with the compiled resample.wat where it can
+ * run (WebAssembly with SIMD and shared memory, blocks of at most 2^10 rows, at most 4 GiB, LOOPGUARD_WASM not
+ * `off`); otherwise a plain buffer (shared when `shared`) for the TypeScript twin.
+ */
+function kernelMemory(bytes: number, wasm: boolean, shared: boolean): {
+  buffer: ArrayBufferLike;
+  module?: WasmModule;
+  wasm?: WasmMemory;
+} {
+  const module = wasm && bytes <= WASM_MAX_BYTES ? resampleModule() : null;
+  if (module) {
+    try {
+      const pages = Math.ceil(bytes / 65536);
+      const wasm = new WASM!.Memory({ initial: pages, maximum: Math.max(pages, 16), shared: true });
+      return { buffer: wasm.buffer, module, wasm };
+    } catch {
+      // no memory that large: the twin below, in a plain buffer
+    }
+  }
+  return { buffer: shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes) };
+}
+
+let compiledModule: WasmModule | null | undefined;
+/** resample.wat compiled, or null where it cannot run (see kernelMemory). */
+function resampleModule(): WasmModule | null {
+  if (compiledModule === undefined) {
+    compiledModule = null;
+    if (WASM && process.env.LOOPGUARD_WASM !== 'off') {
+      try {
+        const bytes = Buffer.from(RESAMPLE_WASM_BASE64, 'base64');
+        if (WASM.validate(bytes)) compiledModule = new WASM.Module(bytes);
+      } catch {
+        compiledModule = null;
+      }
+    }
+  }
+  return compiledModule;
 }
 
 const WORKER_PENDING = 0;
@@ -420,7 +457,12 @@ function kernelWorkerSource(): string {
     `Atomics.store(d.flag, 0, ${WORKER_RUNNING});`,
     'Atomics.notify(d.flag, 0);',
     'try {',
-    '  kRunClaims(d.panels, d.widths, d.sIdx, d.sVal, d.sPtr, d.nSparse, d.n, d.blockBits, d.groupSize, d.nResamples, d.states, d.status, d.firstGroup, d.lastGroup, 1, d.out);',
+    '  const buf = d.memory ? d.memory.buffer : d.buffer;',
+    '  const F = new Float64Array(buf), I = new Int32Array(buf);',
+    '  const gather = d.module',
+    "    ? new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports.gatherBlock",
+    '    : (p, S, size, mask, st, c, cs, g, o, os) => kGatherBlockTwin(F, I, p, S, size, mask, st, c, cs, g, o, os);',
+    '  kRunClaims(gather, F, I, d.layout, d.thread, d.states, d.status, d.firstGroup, d.lastGroup, 1, d.out);',
     `  Atomics.store(d.flag, 0, ${WORKER_DONE});`,
     '} catch {',
     `  Atomics.store(d.flag, 0, ${WORKER_FAILED});`,

@@ -84,7 +84,7 @@ describe('resampleColumnSums draws exact multinomial resamples', () => {
       const one = resampleColumnSums(cols, 200, 9, { threads: 1 });
       const report = { threads: 0, workerFailures: -1 };
       const three = resampleColumnSums(cols, 200, 9, { threads: 3, report });
-      expect(report).toEqual({ threads: 3, workerFailures: 0 }); // the workers really ran the shipped kernel
+      expect(report).toEqual({ threads: 3, workerFailures: 0, wasm: true }); // the workers really ran the shipped kernel
       expect(Array.from(three)).toEqual(Array.from(one));
     }
   });

@@ -1,8 +1,8 @@
 /**
- * The resampling kernel's fast paths against values computed here independently: sparse columns (nonzeros per block)
- * and dense panels against the resample counts read back through identity columns, three positions per random word
- * (blocks of at most 2^10 rounds) against the multinomial's moments, and columns that are exact sums of two others
- * against resampling them directly.
+ * The resampling kernel's paths against values computed here independently: column sums against the resample counts
+ * read back through identity columns (several panels, partial blocks, one to eight columns a panel), three positions
+ * per random word (blocks of at most 2^10 rounds) against the multinomial's moments, the WebAssembly kernel against its
+ * TypeScript twin, and columns that are exact sums of two others against resampling them directly.
  */
 import { describe, expect, it } from 'vitest';
 import { bootstrapRoundTerms, resampleColumnSums } from '../../../src/analyses/ope/index.js';
@@ -16,17 +16,46 @@ function identity(n: number): Float64Array[] {
   });
 }
 
-describe('resampleColumnSums: sparse and dense columns', () => {
+describe('resampleColumnSums: resample.wat and its TypeScript twin', () => {
+  it.each([
+    [1, 4000, 10], // one column (S = 1), three full blocks and a partial one
+    [2, 1500, 4],
+    [3, 1025, 10], // one full block and a partial block of one row
+    [4, 777, 3],
+    [5, 3000, 10], // S = 3 with a padded column: the specialised loop
+    [6, 3000, 10], // S = 3: the standard seven's six columns
+    [7, 2000, 6],
+    [8, 2048, 10], // two full blocks, no partial one
+    [11, 1300, 8], // two panels (8 + 3 columns) replaying the same draws
+    [19, 900, 5], // three panels
+  ])('J = %i columns, n = %i, 2^%i-round blocks: the same sums bit for bit, on 1 and 2 threads', (J, n, bits) => {
+    const rng = createRng(900 + J);
+    const cols = Array.from({ length: J }, (_, j) =>
+      Float64Array.from({ length: n }, () => (j % 3 === 2 ? (rng.next() < 0.1 ? rng.normal() : 0) : rng.normal() * (j + 1))),
+    );
+    const R = 70; // two groups, the second partial
+    const report = { threads: 0, workerFailures: 0, wasm: false };
+    const wasm = resampleColumnSums(cols, R, 7, { blockBits: bits, threads: 1, report });
+    expect(report.wasm).toBe(true);
+    const twin = resampleColumnSums(cols, R, 7, { blockBits: bits, threads: 1, wasm: false, report });
+    expect(report.wasm).toBe(false);
+    expect(Array.from(wasm)).toEqual(Array.from(twin));
+    expect(Array.from(resampleColumnSums(cols, R, 7, { blockBits: bits, threads: 2, wasm: false }))).toEqual(Array.from(twin));
+    expect(Array.from(resampleColumnSums(cols, R, 7, { blockBits: bits, threads: 2 }))).toEqual(Array.from(twin));
+  });
+});
+
+describe('resampleColumnSums: column sums are the counts times the columns', () => {
   it.each([
     [300, 4], // 18 full blocks of 16 (three positions per word) and a partial one
     [300, 10], // one partial block
     [2500, 11], // a full block of 2048 (two positions per word) and a partial one
   ])('n = %i, 2^%i-round blocks: every sum is the counts (read through identity columns) times the column', (n, bits) => {
+    // (a sparse column, a dense one and five more: the last panel holds 8 columns, on 1 and 2 threads)
     const rng = createRng(31);
     const dense = Float64Array.from({ length: n }, () => rng.normal());
     const sparse = Float64Array.from({ length: n }, () => (rng.next() < 0.1 ? rng.normal() : 0)); // ~10% nonzero
     const shifted = Float64Array.from(sparse, (x) => x + 1); // dense
-    // three more dense columns, so the dense panel has 5 (two resamples per pass over it)
     const extra = [1, 2, 3].map((e) => Float64Array.from({ length: n }, () => rng.normal() * e));
     const cols = [...identity(n), dense, sparse, shifted, ...extra];
     const J = cols.length;

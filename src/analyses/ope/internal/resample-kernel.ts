@@ -2,7 +2,8 @@
  * The bootstrap's inner loop, self-contained on purpose: no imports and no module-level values, only the functions
  * below, which reference each other and JavaScript built-ins. That lets `bootstrap.ts` run the very same code on
  * worker threads by shipping the functions' source text (`RESAMPLE_KERNEL_FUNCTIONS`), so the threaded path is the
- * tested path. See bootstrap.ts for the algorithm.
+ * tested path. The innermost loop, drawing positions and adding up rows, is resample.wat's `gatherBlock` or its twin
+ * here. See bootstrap.ts for the algorithm.
  *
  * Random state: xoshiro128** (Blackman & Vigna 2021) in an Int32Array of 4 words per group of resamples.
  */
@@ -83,384 +84,170 @@ export function kBinomial(N: number, p: number, st: Int32Array, o: number): numb
 }
 
 /**
- * Adds m uniform positions of a full block (mask + 1 rows, <= 2^16) to counts: three 10-bit fields of one 32-bit random
- * word each when the block has at most 2^10 rows, else its two 16-bit halves. (Every bit of xoshiro128** output is
- * uniform, so disjoint fields of one word are independent uniform positions.)
+ * The TypeScript twin of resample.wat's gatherBlock, on the same memory (F and I view one buffer; every pointer is a
+ * byte offset into it): for r < group, resample r draws I[(counts + r countStride) / 4] positions among the `size` rows
+ * of the panel block at `panel` (S pairs of doubles per row) and adds the sum of the rows it drew to the 2S doubles at
+ * out + r outStride. A full block (size = mask + 1 <= 2^10) takes three positions from each random word, in three
+ * sets of accumulators, and the draws left over one per word into the first set; a partial block one per word,
+ * floor(u * size / 2^32), into the first set. Then out += (first + second) + third, column by column. These are
+ * the WebAssembly kernel's additions in its order (a SIMD lane adds as a scalar does), so the sums agree bit for bit.
  */
-export function kDrawFull(st: Int32Array, o: number, m: number, mask: number, counts: Float64Array): void {
-  let a = st[o]!;
-  let b = st[o + 1]!;
-  let c = st[o + 2]!;
-  let d = st[o + 3]!;
-  let k = 0;
-  if (mask < 1024) {
-    for (; k + 2 < m; k += 3) {
-      const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
-      const t = b << 9;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = kRotl(d, 11);
-      counts[res & mask]! += 1;
-      counts[(res >>> 10) & mask]! += 1;
-      counts[(res >>> 20) & mask]! += 1;
-    }
-  } else {
-    for (; k + 1 < m; k += 2) {
-      const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
-      const t = b << 9;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = kRotl(d, 11);
-      counts[res & mask]! += 1;
-      counts[(res >>> 16) & mask]! += 1;
-    }
-  }
-  st[o] = a;
-  st[o + 1] = b;
-  st[o + 2] = c;
-  st[o + 3] = d;
-  for (; k < m; k++) counts[kNext(st, o) & mask]! += 1;
-}
-
-/** Adds m uniform positions of a partial block of `size` rows to counts: floor(u * size / 2^32), one per word. */
-export function kDrawPartial(st: Int32Array, o: number, m: number, size: number, counts: Float64Array): void {
-  for (let k = 0; k < m; k++) counts[Math.floor(((kNext(st, o) >>> 0) * size) / 4294967296)]! += 1;
-}
-
-/** As kDrawFull / kDrawPartial, into a list of positions (for data with more than 8 dense columns). */
-export function kDrawPositions(st: Int32Array, o: number, m: number, size: number, mask: number, pos: Int32Array): void {
-  if (size === mask + 1) {
+export function kGatherBlockTwin(
+  F: Float64Array,
+  I: Int32Array,
+  panel: number,
+  S: number,
+  size: number,
+  mask: number,
+  st: number,
+  counts: number,
+  countStride: number,
+  group: number,
+  out: number,
+  outStride: number,
+): void {
+  const w = 2 * S;
+  const acc = new Float64Array(3 * w);
+  const full = size === mask + 1;
+  const base = panel / 8;
+  const o = st >> 2;
+  for (let r = 0; r < group; r++) {
+    const m = I[(counts + r * countStride) >> 2]!;
+    acc.fill(0);
+    let a = I[o]!;
+    let b = I[o + 1]!;
+    let c = I[o + 2]!;
+    let d = I[o + 3]!;
     let k = 0;
-    if (mask < 1024) {
+    if (full) {
       for (; k + 2 < m; k += 3) {
-        const res = kNext(st, o);
-        pos[k] = res & mask;
-        pos[k + 1] = (res >>> 10) & mask;
-        pos[k + 2] = (res >>> 20) & mask;
+        const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
+        const t = b << 9;
+        c ^= a;
+        d ^= b;
+        b ^= c;
+        a ^= d;
+        c ^= t;
+        d = kRotl(d, 11);
+        const p0 = base + (res & mask) * w;
+        const p1 = base + ((res >>> 10) & mask) * w;
+        const p2 = base + ((res >>> 20) & mask) * w;
+        for (let j = 0; j < w; j++) {
+          acc[j] = acc[j]! + F[p0 + j]!;
+          acc[w + j] = acc[w + j]! + F[p1 + j]!;
+          acc[2 * w + j] = acc[2 * w + j]! + F[p2 + j]!;
+        }
       }
-    } else {
-      for (; k + 1 < m; k += 2) {
-        const res = kNext(st, o);
-        pos[k] = res & mask;
-        pos[k + 1] = (res >>> 16) & mask;
-      }
     }
-    for (; k < m; k++) pos[k] = kNext(st, o) & mask;
-  } else {
-    for (let k = 0; k < m; k++) pos[k] = Math.floor(((kNext(st, o) >>> 0) * size) / 4294967296);
+    for (; k < m; k++) {
+      const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
+      const t = b << 9;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = kRotl(d, 11);
+      const row = full ? res & mask : Math.floor(((res >>> 0) * size) / 4294967296);
+      const p0 = base + row * w;
+      for (let j = 0; j < w; j++) acc[j] = acc[j]! + F[p0 + j]!;
+    }
+    I[o] = a;
+    I[o + 1] = b;
+    I[o + 2] = c;
+    I[o + 3] = d;
+    const q = (out + r * outStride) / 8;
+    for (let j = 0; j < w; j++) F[q + j] = F[q + j]! + (acc[j]! + acc[w + j]! + acc[2 * w + j]!);
   }
 }
 
-/** sum_k cnt[idx[k]] * val[k] over k in [from, to): a sparse column's entries in one block (idx relative to it). */
-export function kSparseDot(idx: Int32Array, val: Float64Array, from: number, to: number, cnt: Float64Array): number {
-  let s = 0;
-  for (let k = from; k < to; k++) s += cnt[idx[k]!]! * val[k]!;
-  return s;
+/** Where the kernel's arrays sit in its memory (byte offsets) and the shapes it works on. */
+export interface KernelLayout {
+  /** Rounds, columns, resamples, rows per block as a power of two, resamples per group. */
+  n: number;
+  J: number;
+  nResamples: number;
+  blockBits: number;
+  groupSize: number;
+  /** Per panel: its first column, its columns (<= 8), its pairs per row S = ceil(columns / 2) and its byte offset. */
+  panelFirst: number[];
+  panelCols: number[];
+  panelS: number[];
+  panelAt: number[];
+  /** Each thread's scratch: thread t's starts at t * scratchBytes (random state, block counts, the group's sums). */
+  scratchBytes: number;
 }
 
-/**
- * out[o + j] += sum_k cnt[k] * panel[(start + k) * w + j] for j < w (a panel holds w <= 8 columns row-major), zeroing
- * cnt[0..size) as it goes. Unrolled per width: V8 keeps the accumulators in registers.
- */
-export function kDot(w: number, panel: Float64Array, start: number, size: number, cnt: Float64Array, out: Float64Array, o: number): void {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let s4 = 0;
-  let s5 = 0;
-  let s6 = 0;
-  let s7 = 0;
-  let p = start * w;
-  if (w === 1) {
-    for (let k = 0; k < size; k++, p += 1) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-    }
-  } else if (w === 2) {
-    for (let k = 0; k < size; k++, p += 2) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-      s1 += c * panel[p + 1]!;
-    }
-  } else if (w === 3) {
-    for (let k = 0; k < size; k++, p += 3) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-      s1 += c * panel[p + 1]!;
-      s2 += c * panel[p + 2]!;
-    }
-  } else if (w === 4) {
-    for (let k = 0; k < size; k++, p += 4) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-      s1 += c * panel[p + 1]!;
-      s2 += c * panel[p + 2]!;
-      s3 += c * panel[p + 3]!;
-    }
-  } else if (w === 5) {
-    for (let k = 0; k < size; k++, p += 5) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-      s1 += c * panel[p + 1]!;
-      s2 += c * panel[p + 2]!;
-      s3 += c * panel[p + 3]!;
-      s4 += c * panel[p + 4]!;
-    }
-  } else if (w === 6) {
-    for (let k = 0; k < size; k++, p += 6) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-      s1 += c * panel[p + 1]!;
-      s2 += c * panel[p + 2]!;
-      s3 += c * panel[p + 3]!;
-      s4 += c * panel[p + 4]!;
-      s5 += c * panel[p + 5]!;
-    }
-  } else if (w === 7) {
-    for (let k = 0; k < size; k++, p += 7) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-      s1 += c * panel[p + 1]!;
-      s2 += c * panel[p + 2]!;
-      s3 += c * panel[p + 3]!;
-      s4 += c * panel[p + 4]!;
-      s5 += c * panel[p + 5]!;
-      s6 += c * panel[p + 6]!;
-    }
-  } else {
-    for (let k = 0; k < size; k++, p += 8) {
-      const c = cnt[k]!;
-      cnt[k] = 0;
-      s0 += c * panel[p]!;
-      s1 += c * panel[p + 1]!;
-      s2 += c * panel[p + 2]!;
-      s3 += c * panel[p + 3]!;
-      s4 += c * panel[p + 4]!;
-      s5 += c * panel[p + 5]!;
-      s6 += c * panel[p + 6]!;
-      s7 += c * panel[p + 7]!;
-    }
-  }
-  out[o] = out[o]! + s0;
-  if (w > 1) out[o + 1] = out[o + 1]! + s1;
-  if (w > 2) out[o + 2] = out[o + 2]! + s2;
-  if (w > 3) out[o + 3] = out[o + 3]! + s3;
-  if (w > 4) out[o + 4] = out[o + 4]! + s4;
-  if (w > 5) out[o + 5] = out[o + 5]! + s5;
-  if (w > 6) out[o + 6] = out[o + 6]! + s6;
-  if (w > 7) out[o + 7] = out[o + 7]! + s7;
-}
-
-/**
- * kDot for two resamples at once (counts cnt and cnt2, outputs at o and o2), for panels of 4 to 6 columns: each row
- * of the panel is loaded once for both. Each resample's sums are accumulated in the same order as by kDot, so the
- * results are identical to two kDot calls.
- */
-export function kDot2(w: number, panel: Float64Array, start: number, size: number, cnt: Float64Array, cnt2: Float64Array, out: Float64Array, o: number, o2: number): void {
-  let s0 = 0;
-  let t0 = 0;
-  let s1 = 0;
-  let t1 = 0;
-  let s2 = 0;
-  let t2 = 0;
-  let s3 = 0;
-  let t3 = 0;
-  let s4 = 0;
-  let t4 = 0;
-  let s5 = 0;
-  let t5 = 0;
-  let p = start * w;
-  if (w === 4) {
-    for (let k = 0; k < size; k++, p += 4) {
-      const c = cnt[k]!;
-      const e = cnt2[k]!;
-      cnt[k] = 0;
-      cnt2[k] = 0;
-      const x0 = panel[p]!;
-      const x1 = panel[p + 1]!;
-      const x2 = panel[p + 2]!;
-      const x3 = panel[p + 3]!;
-      s0 += c * x0;
-      t0 += e * x0;
-      s1 += c * x1;
-      t1 += e * x1;
-      s2 += c * x2;
-      t2 += e * x2;
-      s3 += c * x3;
-      t3 += e * x3;
-    }
-  } else if (w === 5) {
-    for (let k = 0; k < size; k++, p += 5) {
-      const c = cnt[k]!;
-      const e = cnt2[k]!;
-      cnt[k] = 0;
-      cnt2[k] = 0;
-      const x0 = panel[p]!;
-      const x1 = panel[p + 1]!;
-      const x2 = panel[p + 2]!;
-      const x3 = panel[p + 3]!;
-      const x4 = panel[p + 4]!;
-      s0 += c * x0;
-      t0 += e * x0;
-      s1 += c * x1;
-      t1 += e * x1;
-      s2 += c * x2;
-      t2 += e * x2;
-      s3 += c * x3;
-      t3 += e * x3;
-      s4 += c * x4;
-      t4 += e * x4;
-    }
-  } else {
-    for (let k = 0; k < size; k++, p += 6) {
-      const c = cnt[k]!;
-      const e = cnt2[k]!;
-      cnt[k] = 0;
-      cnt2[k] = 0;
-      const x0 = panel[p]!;
-      const x1 = panel[p + 1]!;
-      const x2 = panel[p + 2]!;
-      const x3 = panel[p + 3]!;
-      const x4 = panel[p + 4]!;
-      const x5 = panel[p + 5]!;
-      s0 += c * x0;
-      t0 += e * x0;
-      s1 += c * x1;
-      t1 += e * x1;
-      s2 += c * x2;
-      t2 += e * x2;
-      s3 += c * x3;
-      t3 += e * x3;
-      s4 += c * x4;
-      t4 += e * x4;
-      s5 += c * x5;
-      t5 += e * x5;
-    }
-  }
-  out[o] = out[o]! + s0;
-  out[o + 1] = out[o + 1]! + s1;
-  out[o + 2] = out[o + 2]! + s2;
-  out[o + 3] = out[o + 3]! + s3;
-  if (w > 4) out[o + 4] = out[o + 4]! + s4;
-  if (w > 5) out[o + 5] = out[o + 5]! + s5;
-  out[o2] = out[o2]! + t0;
-  out[o2 + 1] = out[o2 + 1]! + t1;
-  out[o2 + 2] = out[o2 + 2]! + t2;
-  out[o2 + 3] = out[o2 + 3]! + t3;
-  if (w > 4) out[o2 + 4] = out[o2 + 4]! + t4;
-  if (w > 5) out[o2 + 5] = out[o2 + 5]! + t5;
+/** The scratch of thread t: its random state, its block counts (resample-major) and its group's sums (8 per panel). */
+export function kScratch(L: KernelLayout, t: number): { st: number; counts: number; sums: number } {
+  const nBlocks = Math.ceil(L.n / 2 ** L.blockBits);
+  const st = t * L.scratchBytes;
+  const counts = st + 16;
+  const sums = counts + 16 * Math.ceil((4 * L.groupSize * nBlocks) / 16);
+  return { st, counts, sums };
 }
 
 /**
  * Resamples of groups [firstGroup, lastGroup): group g holds resamples g * groupSize .. min((g+1) * groupSize, R) - 1
  * and draws from its own random state states[4g..4g+3], so the result does not depend on how groups are split over
  * threads. For each resample r and column j, out[r * J + j] = sum_i c_ri column_j[i], with (c_r1..c_rn) ~
- * Multinomial(n; 1/n, ..., 1/n). Columns 0..D-1 (D = sum of widths) are dense, stored as row-major panels of widths[p]
- * columns; columns D..J-1 are the nSparse sparse ones: entries [sPtr[s (nBlocks+1) + b], sPtr[s (nBlocks+1) + b + 1])
- * of sIdx (row offset within block b) and sVal.
+ * Multinomial(n; 1/n, ..., 1/n): first how many of each resample's n draws fall in each block (conditional binomials,
+ * which is exactly the multinomial), then, block by block and resample by resample, the positions inside the block
+ * (`gatherBlock`: resample.wat's or its twin's). Every panel replays the same draws from the same state.
  */
 export function kResampleGroups(
-  panels: Float64Array[],
-  widths: number[],
-  sIdx: Int32Array,
-  sVal: Float64Array,
-  sPtr: Int32Array,
-  nSparse: number,
-  n: number,
-  blockBits: number,
-  groupSize: number,
-  nResamples: number,
+  gatherBlock: (panel: number, S: number, size: number, mask: number, st: number, counts: number, countStride: number, group: number, out: number, outStride: number) => void,
+  F: Float64Array,
+  I: Int32Array,
+  L: KernelLayout,
+  thread: number,
   states: Int32Array,
   firstGroup: number,
   lastGroup: number,
   out: Float64Array,
 ): void {
-  let D = 0;
-  for (let p = 0; p < widths.length; p++) D += widths[p]!;
-  const J = D + nSparse;
-  const bs = 1 << blockBits;
+  const { n, J, nResamples, blockBits, groupSize } = L;
+  const bs = 2 ** blockBits;
   const mask = bs - 1;
   const nBlocks = Math.ceil(n / bs);
-  const blockCounts = new Int32Array(groupSize * nBlocks);
-  const counts = new Float64Array(bs);
-  const counts2 = new Float64Array(bs);
-  const single = panels.length <= 1;
-  let pos = new Int32Array(single ? 0 : 2 * bs);
+  const P = L.panelS.length;
+  const { st, counts, sums } = kScratch(L, thread);
+  const o = st >> 2;
+  const c0 = counts >> 2;
   for (let g = firstGroup; g < lastGroup; g++) {
-    const so = 4 * g;
     const r0 = g * groupSize;
     const group = Math.min(groupSize, nResamples - r0);
-    // How many of each resample's n draws fall in each block: conditional binomials = Multinomial(n; sizes / n).
+    for (let k = 0; k < 4; k++) I[o + k] = states[4 * g + k]!;
     for (let r = 0; r < group; r++) {
       let remaining = n;
       let remainingRows = n;
       for (let b = 0; b < nBlocks - 1; b++) {
-        const c = kBinomial(remaining, bs / remainingRows, states, so);
-        blockCounts[r * nBlocks + b] = c;
+        const c = kBinomial(remaining, bs / remainingRows, I, o);
+        I[c0 + r * nBlocks + b] = c;
         remaining -= c;
         remainingRows -= bs;
       }
-      blockCounts[r * nBlocks + nBlocks - 1] = remaining;
+      I[c0 + r * nBlocks + nBlocks - 1] = remaining;
     }
-    for (let b = 0; b < nBlocks; b++) {
-      const start = b * bs;
-      const size = Math.min(bs, n - start);
-      for (let r = 0; r < group; r++) {
-        const m = blockCounts[r * nBlocks + b]!;
-        const o = (r0 + r) * J;
-        if (single) {
-          if (size === bs) kDrawFull(states, so, m, mask, counts);
-          else kDrawPartial(states, so, m, size, counts);
-          for (let s = 0; s < nSparse; s++) {
-            const q = s * (nBlocks + 1) + b;
-            out[o + D + s] = out[o + D + s]! + kSparseDot(sIdx, sVal, sPtr[q]!, sPtr[q + 1]!, counts);
-          }
-          if (D >= 4 && D <= 6 && r + 1 < group) {
-            // the next resample too (drawn after this one, as always), then one pass over the panel for both
-            const m2 = blockCounts[(r + 1) * nBlocks + b]!;
-            if (size === bs) kDrawFull(states, so, m2, mask, counts2);
-            else kDrawPartial(states, so, m2, size, counts2);
-            for (let s = 0; s < nSparse; s++) {
-              const q = s * (nBlocks + 1) + b;
-              out[o + J + D + s] = out[o + J + D + s]! + kSparseDot(sIdx, sVal, sPtr[q]!, sPtr[q + 1]!, counts2);
-            }
-            kDot2(D, panels[0]!, start, size, counts, counts2, out, o, o + J);
-            r++;
-            continue;
-          }
-          if (D > 0) kDot(D, panels[0]!, start, size, counts, out, o);
-          else counts.fill(0, 0, size);
-          continue;
-        }
-        if (pos.length < m) pos = new Int32Array(2 * m);
-        kDrawPositions(states, so, m, size, mask, pos);
-        let col = o;
-        for (let p = 0; p < panels.length; p++) {
-          for (let k = 0; k < m; k++) counts[pos[k]!]! += 1;
-          if (p === 0) {
-            for (let s = 0; s < nSparse; s++) {
-              const q = s * (nBlocks + 1) + b;
-              out[o + D + s] = out[o + D + s]! + kSparseDot(sIdx, sVal, sPtr[q]!, sPtr[q + 1]!, counts);
-            }
-          }
-          const w = widths[p]!;
-          kDot(w, panels[p]!, start, size, counts, out, col);
-          col += w;
-        }
+    const s0 = I[o]!, s1 = I[o + 1]!, s2 = I[o + 2]!, s3 = I[o + 3]!;
+    F.fill(0, sums / 8, sums / 8 + 8 * P * group);
+    for (let p = 0; p < P; p++) {
+      I[o] = s0;
+      I[o + 1] = s1;
+      I[o + 2] = s2;
+      I[o + 3] = s3;
+      const S = L.panelS[p]!;
+      const row = 16 * S;
+      for (let b = 0; b < nBlocks; b++) {
+        const size = Math.min(bs, n - b * bs);
+        gatherBlock(L.panelAt[p]! + b * bs * row, S, size, mask, st, counts + 4 * b, 4 * nBlocks, group, sums + 64 * p, 64 * P);
+      }
+    }
+    for (let r = 0; r < group; r++) {
+      for (let p = 0; p < P; p++) {
+        const from = sums / 8 + 8 * (r * P + p);
+        const to = (r0 + r) * J + L.panelFirst[p]!;
+        for (let j = 0; j < L.panelCols[p]!; j++) out[to + j] = F[from + j]!;
       }
     }
   }
@@ -472,16 +259,11 @@ export function kResampleGroups(
  * share a range and each group runs exactly once.
  */
 export function kRunClaims(
-  panels: Float64Array[],
-  widths: number[],
-  sIdx: Int32Array,
-  sVal: Float64Array,
-  sPtr: Int32Array,
-  nSparse: number,
-  n: number,
-  blockBits: number,
-  groupSize: number,
-  nResamples: number,
+  gatherBlock: (panel: number, S: number, size: number, mask: number, st: number, counts: number, countStride: number, group: number, out: number, outStride: number) => void,
+  F: Float64Array,
+  I: Int32Array,
+  L: KernelLayout,
+  thread: number,
   states: Int32Array,
   status: Int32Array,
   first: number,
@@ -491,7 +273,7 @@ export function kRunClaims(
 ): void {
   for (let g = step > 0 ? first : last - 1; step > 0 ? g < last : g >= first; g += step) {
     if (Atomics.compareExchange(status, g, 0, 1) !== 0) continue;
-    kResampleGroups(panels, widths, sIdx, sVal, sPtr, nSparse, n, blockBits, groupSize, nResamples, states, g, g + 1, out);
+    kResampleGroups(gatherBlock, F, I, L, thread, states, g, g + 1, out);
     Atomics.store(status, g, 2);
   }
 }
@@ -503,12 +285,8 @@ export const RESAMPLE_KERNEL_FUNCTIONS = [
   kUniform,
   kLogFactorial,
   kBinomial,
-  kDrawFull,
-  kDrawPartial,
-  kDrawPositions,
-  kSparseDot,
-  kDot,
-  kDot2,
+  kGatherBlockTwin,
+  kScratch,
   kResampleGroups,
   kRunClaims,
 ] as const;
