@@ -83,18 +83,35 @@ export function validateTarget(fn: string, data: LoggedBandit, target: TargetPol
       if (!(j >= 0 && j < rows)) throw new RangeError(`${fn}: target.rowOf[${i}] = ${j} is outside 0..${rows - 1}`);
     }
   }
+  // Two running sums per row and one test per pair of entries (an entry outside [0, 1], or NaN, fails it), so the
+  // loop does not wait on one chain of additions; the offending entry is looked for only when a pair fails.
   for (let i = 0; i < rows; i++) {
-    let s = 0;
+    let s0 = 0;
+    let s1 = 0;
     const o = i * K;
-    for (let a = 0; a < K; a++) {
+    let a = 0;
+    for (; a + 1 < K; a += 2) {
       const p = probs[o + a]!;
-      if (!(p >= 0 && p <= 1)) throw new RangeError(`${fn}: target.probs[${i}][${a}] = ${p} is outside [0, 1]`);
-      s += p;
+      const r = probs[o + a + 1]!;
+      if (!(p >= 0 && p <= 1 && r >= 0 && r <= 1)) badProb(fn, probs, i, o, a);
+      s0 += p;
+      s1 += r;
     }
+    if (a < K) {
+      const p = probs[o + a]!;
+      if (!(p >= 0 && p <= 1)) badProb(fn, probs, i, o, a);
+      s0 += p;
+    }
+    const s = s0 + s1;
     if (Math.abs(s - 1) > PROB_SUM_TOLERANCE) {
       throw new RangeError(`${fn}: target.probs row ${i} sums to ${s}, not 1 (tolerance ${PROB_SUM_TOLERANCE})`);
     }
   }
+}
+
+function badProb(fn: string, probs: Float64Array, i: number, o: number, a: number): never {
+  const b = probs[o + a]! >= 0 && probs[o + a]! <= 1 ? a + 1 : a;
+  throw new RangeError(`${fn}: target.probs[${i}][${b}] = ${probs[o + b]} is outside [0, 1]`);
 }
 
 /**
@@ -110,7 +127,20 @@ export function validateRewardModel(fn: string, data: LoggedBandit, q: RewardMod
     return;
   }
   checkLength(fn, 'rewardModel', q.length, n * K, `n x K = ${n} x ${K}, row-major q_hat(x_i, a)`);
-  for (let j = 0; j < q.length; j++) {
+  // v - v is 0 for a finite v and NaN otherwise, and a NaN stays in a sum: four sums over the whole array, then, only
+  // if one is NaN, the search for the first offending entry.
+  let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+  const L = q.length;
+  let j = 0;
+  for (; j + 3 < L; j += 4) {
+    z0 += q[j]! - q[j]!;
+    z1 += q[j + 1]! - q[j + 1]!;
+    z2 += q[j + 2]! - q[j + 2]!;
+    z3 += q[j + 3]! - q[j + 3]!;
+  }
+  for (; j < L; j++) z0 += q[j]! - q[j]!;
+  if (z0 + z1 + z2 + z3 === 0) return;
+  for (let j = 0; j < L; j++) {
     const v = q[j]!;
     if (!Number.isFinite(v)) {
       throw new RangeError(`${fn}: rewardModel[${Math.floor(j / K)}][${j % K}] = ${v} is not a finite number`);

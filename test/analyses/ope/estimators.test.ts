@@ -12,6 +12,8 @@ import {
   type LoggedBandit,
   type TargetPolicy,
 } from '../../../src/analyses/ope/index.js';
+import { directMethodTerms, factualResiduals, importanceWeights, roundQuantities, SharedTerms } from '../../../src/analyses/ope/terms.js';
+import { createRng } from '../../../src/stats/rng.js';
 
 // A hand-made log: n = 4 rounds, K = 3 actions.
 //   round  action reward pscore  pi_e(.|x)            q_hat(x, .)
@@ -228,6 +230,28 @@ describe('bad input throws RangeError with a clear message', () => {
     negative[0] = -0.1;
     negative[1] = 0.8;
     expect(() => snipw().estimate(data, { probs: negative })).toThrow(/target.probs\[0\]\[0\] = -0.1 is outside \[0, 1\]/);
+
+    // every entry of a row of K = 3 (the first and second of a pair, and the odd last one), each bad value; the entry
+    // named is the bad one
+    for (let a = 0; a < 3; a++) {
+      for (const v of [-0.5, 1.5, Number.NaN]) {
+        const p = Float64Array.from(target.probs);
+        p[3 + a] = v;
+        expect(() => snipw().estimate(data, { probs: p })).toThrow(new RangeError(`snipw: target.probs[1][${a}] = ${v} is outside [0, 1]`));
+      }
+    }
+  });
+  it('a reward model entry that is not finite, wherever it is', () => {
+    for (let j = 0; j < 12; j++) {
+      for (const v of [Number.NaN, Infinity, -Infinity]) {
+        const q = new Float64Array(12).fill(0.5);
+        q[j] = v;
+        expect(() => dr().estimate(data, target, q)).toThrow(
+          new RangeError(`dr: rewardModel[${Math.floor(j / 3)}][${j % 3}] = ${v} is not a finite number`),
+        );
+      }
+    }
+    expect(() => dr().estimate(data, target, new Float64Array(12).fill(-1e300))).not.toThrow();
   });
   it('length mismatches', () => {
     expect(() => ipw().estimate(copy({ reward: Float64Array.from([1, 0, 1]) }), target)).toThrow(
@@ -250,5 +274,43 @@ describe('bad input throws RangeError with a clear message', () => {
     expect(() => switchDr({ tau: Number.NaN })).toThrow(/tau must be >= 0/);
     expect(() => drOs({ lambda: -2 })).toThrow(/lambda must be >= 0/);
     expect(() => ipw().estimate(copy({ n: 0 }), target)).toThrow(/n must be an integer >= 1/);
+  });
+});
+
+describe('roundQuantities (the fused pass of SharedTerms)', () => {
+  it('gives importanceWeights, directMethodTerms and factualResiduals bit for bit, with and without rowOf', () => {
+    const rng = createRng(77);
+    const n = 500, K = 7;
+    const action = Int32Array.from({ length: n }, () => Math.floor(rng.next() * K));
+    const d: LoggedBandit = {
+      n,
+      nActions: K,
+      action,
+      reward: Float64Array.from({ length: n }, () => rng.normal()),
+      pscore: Float64Array.from({ length: n }, () => 0.05 + 0.9 * rng.next()),
+    };
+    const q = Float64Array.from({ length: n * K }, () => rng.normal());
+    const row = (m: number) => {
+      const p = Float64Array.from({ length: m * K }, () => rng.next());
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let a = 0; a < K; a++) s += p[i * K + a]!;
+        for (let a = 0; a < K; a++) p[i * K + a] = p[i * K + a]! / s;
+      }
+      return p;
+    };
+    const targets: TargetPolicy[] = [{ probs: row(n) }, { probs: row(3), rowOf: Int32Array.from({ length: n }, (_, i) => i % 3) }];
+    for (const t of targets) {
+      const fused = roundQuantities(d, t, q);
+      expect(Array.from(fused.w)).toEqual(Array.from(importanceWeights(d, t)));
+      expect(Array.from(fused.dm)).toEqual(Array.from(directMethodTerms(d, t, q)));
+      expect(Array.from(fused.resid)).toEqual(Array.from(factualResiduals(d, q)));
+      // and SharedTerms hands out those arrays whichever it is asked for first
+      const a = new SharedTerms(d, t, q), b = new SharedTerms(d, t, q);
+      expect(Array.from(a.weights())).toEqual(Array.from(fused.w));
+      expect(Array.from(b.residuals())).toEqual(Array.from(fused.resid));
+      expect(Array.from(b.weights())).toEqual(Array.from(fused.w));
+      expect(Array.from(b.directMethod())).toEqual(Array.from(fused.dm));
+    }
   });
 });
