@@ -17,6 +17,7 @@ declare module 'jstat' {
     };
     chisquare: {
       cdf(x: number, dof: number): number;
+      inv(p: number, dof: number): number;
     };
   }
   const jstatModule: JStatStatic & { jStat: JStatStatic };

@@ -1,3 +1,4 @@
+import jstatModule from 'jstat';
 import { describe, expect, it } from 'vitest';
 import {
   bootstrapEstimates,
@@ -12,6 +13,8 @@ import {
 import { kBinomial, kLogFactorial } from '../../../src/analyses/ope/internal/resample-kernel.js';
 import { createRng } from '../../../src/stats/rng.js';
 import { drawBandit, makeWorld } from './synthetic.js';
+
+const { jStat: jstat } = jstatModule;
 
 /** Identity columns: column j is the indicator of round j, so the resampled sums are the resample counts. */
 function identity(n: number): Float64Array[] {
@@ -117,6 +120,44 @@ describe('kBinomial (block totals)', () => {
     // 13 usable cells -> 12 degrees of freedom; the 0.999 quantile of chi-square(12) is 32.9.
     expect(cells).toBeGreaterThan(10);
     expect(chi2).toBeLessThan(32.9);
+  });
+
+  // The BTRS regime (N min(p, 1 - p) >= 10), p above 1/2 by symmetry, at its boundary and at the block totals' sizes.
+  it.each([
+    [50, 0.2],
+    [1000, 0.5],
+    [200, 0.93],
+    [1_000_000, 1 / 977],
+    [1_000_000_000, 2e-6],
+  ])('matches the Binomial(%d, %d) pmf (chi-square over 200k draws, BTRS)', (N, p) => {
+    const st = Int32Array.from([9, 10, 11, 12]);
+    const draws = 200_000;
+    const counts = new Map<number, number>();
+    let outside = 0;
+    for (let k = 0; k < draws; k++) {
+      const x = kBinomial(N, p, st, 0);
+      if (!(Number.isInteger(x) && x >= 0 && x <= N)) outside++;
+      counts.set(x, (counts.get(x) ?? 0) + 1);
+    }
+    expect(outside).toBe(0);
+    // cells: every x with expected count >= 5, and the two tails beyond them pooled
+    const pmf = (x: number) => Math.exp(kLogFactorial(N) - kLogFactorial(x) - kLogFactorial(N - x) + x * Math.log(p) + (N - x) * Math.log1p(-p));
+    const mode = Math.floor((N + 1) * p);
+    let lo = mode, hi = mode;
+    while (lo > 0 && draws * pmf(lo - 1) >= 5) lo--;
+    while (hi < N && draws * pmf(hi + 1) >= 5) hi++;
+    let chi2 = 0, inside = 0, seenInside = 0;
+    for (let x = lo; x <= hi; x++) {
+      const e = draws * pmf(x);
+      inside += e;
+      seenInside += counts.get(x) ?? 0;
+      chi2 += ((counts.get(x) ?? 0) - e) ** 2 / e;
+    }
+    const tails = draws - inside, seenTails = draws - seenInside;
+    chi2 += (seenTails - tails) ** 2 / tails;
+    const df = hi - lo + 1; // cells (inside + tails) minus one
+    expect(df).toBeGreaterThan(10);
+    expect(chi2).toBeLessThan(jstat.chisquare.inv(0.999, df));
   });
 
   it('has mean N p and variance N p (1 - p) for N = 1e6, p = 1/500; edge cases', () => {

@@ -46,10 +46,61 @@ export function kLogFactorial(k: number): number {
   return (k + 0.5) * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI) + inv * (1 / 12 - inv2 * (1 / 360 - inv2 / 1260));
 }
 
-/** Binomial(N, p) by inversion from the mode (Kemp 1986); same algorithm as internal/binomial.ts. */
+/**
+ * The remainder of Stirling's series, ln k! - ((k + 1/2) ln(k + 1) - (k + 1) + ln(2 pi) / 2): exact (from kLogFactorial)
+ * for k <= 9, else the series 1/(12 (k+1)) - 1/(360 (k+1)^3) + 1/(1260 (k+1)^5), whose next term is below 3e-11.
+ */
+export function kStirlingTail(k: number): number {
+  if (k <= 9) return kLogFactorial(k) - ((k + 0.5) * Math.log(k + 1) - (k + 1) + 0.5 * Math.log(2 * Math.PI));
+  const k1 = k + 1;
+  const k1sq = k1 * k1;
+  return (1 / 12 - (1 / 360 - 1 / 1260 / k1sq) / k1sq) / k1;
+}
+
+/**
+ * Binomial(N, p) for N p >= 10 and p <= 1/2 by transformed rejection with squeeze, BTRS (Hormann 1993, "The
+ * generation of binomial random variates", J. Statist. Comput. Simul. 46, 101-110): a candidate k from a pair of
+ * uniforms is accepted at once in the box where the hat is tight (about 80% of the time for large N p), else by
+ * comparing the log of the hat with the log of the pmf ratio f(k) / f(mode), written with kStirlingTail. The constants
+ * are the paper's (as in TensorFlow's random_binomial_op).
+ */
+export function kBtrs(N: number, p: number, st: Int32Array, o: number): number {
+  const spq = Math.sqrt(N * p * (1 - p));
+  const b = 1.15 + 2.53 * spq;
+  const a = -0.0873 + 0.0248 * b + 0.01 * p;
+  const c = N * p + 0.5;
+  const vr = 0.92 - 4.2 / b;
+  const r = p / (1 - p);
+  const alpha = (2.83 + 5.1 / b) * spq;
+  const m = Math.floor((N + 1) * p);
+  for (;;) {
+    const u = kUniform(st, o) - 0.5;
+    let v = kUniform(st, o);
+    const us = 0.5 - Math.abs(u);
+    const k = Math.floor(((2 * a) / us + b) * u + c);
+    if (us >= 0.07 && v <= vr) return k;
+    if (k < 0 || k > N) continue;
+    v = Math.log((v * alpha) / (a / (us * us) + b));
+    const bound =
+      (m + 0.5) * Math.log((m + 1) / (r * (N - m + 1))) +
+      (N + 1) * Math.log((N - m + 1) / (N - k + 1)) +
+      (k + 0.5) * Math.log((r * (N - k + 1)) / (k + 1)) +
+      kStirlingTail(m) +
+      kStirlingTail(N - m) -
+      kStirlingTail(k) -
+      kStirlingTail(N - k);
+    if (v <= bound) return k;
+  }
+}
+
+/**
+ * Binomial(N, p): by BTRS (kBtrs, on min(p, 1 - p)) when N min(p, 1 - p) >= 10, else by inversion from the mode
+ * (Kemp 1986; the algorithm of internal/binomial.ts).
+ */
 export function kBinomial(N: number, p: number, st: Int32Array, o: number): number {
   if (N <= 0 || p <= 0) return 0;
   if (p >= 1) return N;
+  if (N * p >= 10 && N * (1 - p) >= 10) return p <= 0.5 ? kBtrs(N, p, st, o) : N - kBtrs(N, 1 - p, st, o);
   const mode = Math.min(N, Math.floor((N + 1) * p));
   const pMode = Math.exp(
     kLogFactorial(N) - kLogFactorial(mode) - kLogFactorial(N - mode) + mode * Math.log(p) + (N - mode) * Math.log1p(-p),
@@ -284,6 +335,8 @@ export const RESAMPLE_KERNEL_FUNCTIONS = [
   kNext,
   kUniform,
   kLogFactorial,
+  kStirlingTail,
+  kBtrs,
   kBinomial,
   kGatherBlockTwin,
   kScratch,
