@@ -45,7 +45,30 @@ export function roundQuantities(data: LoggedBandit, target: TargetPolicy, q: Rew
   const w = new Float64Array(n);
   const dm = new Float64Array(n);
   const resid = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  // In chunks of rows: a small function called per chunk is optimised whole after a few calls, where one long loop
+  // would run as on-stack-replaced code, which is several times slower on Node 20.
+  const chunk = Math.max(1, Math.floor(65536 / K));
+  for (let from = 0; from < n; from += chunk) {
+    roundQuantityRows(K, action, pscore, reward, probs, rowOf, q, w, dm, resid, from, Math.min(n, from + chunk));
+  }
+  return { w, dm, resid };
+}
+
+function roundQuantityRows(
+  K: number,
+  action: Int32Array,
+  pscore: Float64Array,
+  reward: Float64Array,
+  probs: Float64Array,
+  rowOf: Int32Array | undefined,
+  q: RewardPredictions,
+  w: Float64Array,
+  dm: Float64Array,
+  resid: Float64Array,
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) {
     let s = 0;
     const o = i * K;
     const t = (rowOf === undefined ? i : rowOf[i]!) * K;
@@ -55,7 +78,6 @@ export function roundQuantities(data: LoggedBandit, target: TargetPolicy, q: Rew
     w[i] = probs[t + ai]! / pscore[i]!;
     resid[i] = reward[i]! - q[o + ai]!;
   }
-  return { w, dm, resid };
 }
 
 /** Residual of the model on the logged action, r_i - q_hat(x_i, a_i). */
