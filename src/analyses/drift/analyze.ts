@@ -298,7 +298,8 @@ export interface MonitorOptions {
 /**
  * Drift of each attribute per day or week, against the reference and against the previous window. Metrics cover every
  * window (group {column, day|week, baseline}); verdicts judge the latest window: each column against the reference and
- * the previous window, and data-set drift against the reference.
+ * the previous window, data-set drift against the reference, and (column_type) a column that stray values made text
+ * in the reference and the latest window.
  */
 export async function driftMonitor(db: Queryable, o: MonitorOptions): Promise<Result> {
   const thresholds = resolveThresholds(o.thresholds);
@@ -351,6 +352,8 @@ export async function driftMonitor(db: Queryable, o: MonitorOptions): Promise<Re
       if (day === latest) {
         result.verdicts.push(vsRef.verdict);
         if (vsPrev) result.verdicts.push(vsPrev.verdict);
+        const typed = numberLikeText(col.name, ref, cur, thresholds.max_categories);
+        if (typed) result.verdicts.push({ ...typed, group: { ...typed.group, [w]: day } });
       }
     }
     const m: Metric = { name: 'drift_share', value: judged ? drifted / judged : null, n: judged, group: { [w]: day } };
