@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import AjvCompiler from '@fastify/ajv-compiler';
 import { UserError, type Store } from '../store/store.js';
 import { StoreClosingError } from '../errors.js';
 import { WriteQueue } from './write-queue.js';
@@ -43,6 +44,8 @@ export interface AppContext {
   adminToken?: string;
 }
 
+const buildValidators = AjvCompiler();
+
 export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: AppContext }> {
   const bodyLimit = opts.bodyLimit ?? 16 * 1024 * 1024;
   const ctx: AppContext = {
@@ -61,6 +64,21 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     // The body schema of POST /v1/events documents the contract; events are validated one by one in the handler.
     // Unknown fields are refused, not silently dropped (Fastify's default strips them).
     ajv: { customOptions: { allErrors: false, removeAdditional: false } },
+    // Bodies are JSON, so a field that is a number or a boolean must be sent as one: "100" for a number is a 400 that
+    // names the field, not silently read as 100 (Fastify's default coerces). Query strings and path parameters are
+    // text by nature and keep the default coercion ("?bootstrap=100").
+    schemaController: {
+      compilersFactory: {
+        // (the types of @fastify/ajv-compiler and of Fastify's ValidatorFactory do not line up; both call the
+        // compiler with the route definition, {schema, method, url, httpPart})
+        buildValidator: ((externalSchemas: unknown, options: { customOptions?: object } | undefined) => {
+          const build = buildValidators as unknown as (e: unknown, o: unknown) => (route: { httpPart?: string }) => unknown;
+          const coercing = build(externalSchemas, options);
+          const strict = build(externalSchemas, { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } });
+          return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : coercing)(route);
+        }) as never,
+      },
+    },
   });
   // Bodies are JSON or NDJSON only: text/plain (which Fastify parses by default) is a 415 like any other type.
   app.removeContentTypeParser('text/plain');

@@ -78,6 +78,10 @@ describe('ope over HTTP', () => {
     [{ colour: 'red' }, /^unknown field 'colour'$/],
     [{ thresholds: { ess: 3 } }, /^unknown field 'ess' in thresholds$/],
     [{ bootstrap: -1 }, /^bootstrap must be >= 0$/],
+    // a JSON body carries numbers and booleans as such: no silent coercion of strings
+    [{ bootstrap: '100' }, /^bootstrap must be integer$/],
+    [{ seed: '3' }, /^seed must be integer$/],
+    [{ thresholds: { ess_min: '5' } }, /^thresholds\.ess_min must be number$/],
     [{ targets: [{ uniform: true, csv: 'round,a\n0,1' }] }, /^targets\[0\]: give exactly one of uniform, csv, probabilities$/],
     [{ targets: [{ name: 't', csv: 'round,a,b\n0,0.5,0.4' }] }, /^targets\[0\] \(t\): the probabilities of each \(round, position\) must sum to 1 within 0.000001; 1 do not: round 0 sums to 0.9 \(line 2\)$/],
     [{ targets: [{ name: 't', probabilities: [{ round: 0, action: 'a', probability: 1 }, { request_id: 'q1', action: 'a', probability: 1 }] }] }, /^targets\[0\]\.probabilities\[1\]: give round or request_id \(the same one for every row\)$/],
