@@ -165,21 +165,10 @@ export function kGatherBlockTwin(
   for (let r = 0; r < group; r++) {
     const m = I[(counts + r * countStride) >> 2]!;
     acc.fill(0);
-    let a = I[o]!;
-    let b = I[o + 1]!;
-    let c = I[o + 2]!;
-    let d = I[o + 3]!;
     let k = 0;
     if (full) {
       for (; k + 2 < m; k += 3) {
-        const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
-        const t = b << 9;
-        c ^= a;
-        d ^= b;
-        b ^= c;
-        a ^= d;
-        c ^= t;
-        d = kRotl(d, 11);
+        const res = kNext(I, o);
         const p0 = base + (res & mask) * w;
         const p1 = base + ((res >>> 10) & mask) * w;
         const p2 = base + ((res >>> 20) & mask) * w;
@@ -191,22 +180,11 @@ export function kGatherBlockTwin(
       }
     }
     for (; k < m; k++) {
-      const res = Math.imul(kRotl(Math.imul(b, 5), 7), 9);
-      const t = b << 9;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = kRotl(d, 11);
+      const res = kNext(I, o);
       const row = full ? res & mask : Math.floor(((res >>> 0) * size) / 4294967296);
       const p0 = base + row * w;
       for (let j = 0; j < w; j++) acc[j] = acc[j]! + F[p0 + j]!;
     }
-    I[o] = a;
-    I[o + 1] = b;
-    I[o + 2] = c;
-    I[o + 3] = d;
     const q = (out + r * outStride) / 8;
     for (let j = 0; j < w; j++) F[q + j] = F[q + j]! + (acc[j]! + acc[w + j]! + acc[2 * w + j]!);
   }
