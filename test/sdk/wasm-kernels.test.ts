@@ -1,6 +1,7 @@
 /**
  * The WebAssembly kernels (src/sdk/policies/wasm) against their TypeScript twins, which are tested against exact
- * enumeration and multiplied-out products in plackett-luce.test.ts; and kernels.ts against kernels.wat compiled.
+ * enumeration and multiplied-out products in plackett-luce.test.ts; and kernels.ts against kernels.wat compiled (with
+ * the bootstrap's resample-wasm.ts against resample.wat: the same script checks both).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { plackettLuceIntegral } from '../../src/sdk/index.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe('WebAssembly kernels', () => {
-  it('kernels.ts is kernels.wat compiled (scripts/build-wasm.js --check)', () => {
+  it('kernels.ts is kernels.wat compiled, and resample-wasm.ts resample.wat (scripts/build-wasm.js --check)', () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-wasm.js'), '--check'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
