@@ -197,6 +197,29 @@ export function summarizeTerms(terms: RoundTerms): TermsSummary {
   return { value, se: Number.isFinite(value) ? se : Number.NaN, influence: psi };
 }
 
+/** summarizeTerms(terms).value alone: the same sums in the same order, so the same number, without the influence terms. */
+export function termsValue(terms: RoundTerms): number {
+  const n = terms.n;
+  let value = 0;
+  const add = terms.additive;
+  if (add !== undefined) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += add[i]!;
+    value += s / n;
+  }
+  if (terms.ratio !== undefined) {
+    const { numerator: b, denominator: c } = terms.ratio;
+    let sb = 0;
+    let sc = 0;
+    for (let i = 0; i < n; i++) {
+      sb += b[i]!;
+      sc += c[i]!;
+    }
+    value += sb / sc;
+  }
+  return value;
+}
+
 /** Builds the `Estimate` of named round terms with a two-sided normal interval at `confidence`. */
 export function estimateFromTerms(name: string, terms: RoundTerms, confidence: number): Estimate {
   const { value, se } = summarizeTerms(terms);

@@ -4,6 +4,7 @@ import {
   dr,
   drOs,
   ipw,
+  roundTermsShared,
   sndr,
   snipw,
   standardEstimators,
@@ -12,7 +13,7 @@ import {
   type LoggedBandit,
   type TargetPolicy,
 } from '../../../src/analyses/ope/index.js';
-import { directMethodTerms, factualResiduals, importanceWeights, roundQuantities, SharedTerms } from '../../../src/analyses/ope/terms.js';
+import { directMethodTerms, factualResiduals, importanceWeights, roundQuantities, SharedTerms, summarizeTerms, termsValue } from '../../../src/analyses/ope/terms.js';
 import { createRng } from '../../../src/stats/rng.js';
 
 // A hand-made log: n = 4 rounds, K = 3 actions.
@@ -311,6 +312,14 @@ describe('roundQuantities (the fused pass of SharedTerms)', () => {
       expect(Array.from(b.residuals())).toEqual(Array.from(fused.resid));
       expect(Array.from(b.weights())).toEqual(Array.from(fused.w));
       expect(Array.from(b.directMethod())).toEqual(Array.from(fused.dm));
+    }
+  });
+
+  it('termsValue is summarizeTerms(...).value bit for bit, for every standard estimator', () => {
+    const shared = new SharedTerms(data, target, qhat);
+    for (const e of standardEstimators()) {
+      const terms = roundTermsShared(e, shared);
+      expect(termsValue(terms)).toBe(summarizeTerms(terms).value);
     }
   });
 });
