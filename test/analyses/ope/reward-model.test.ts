@@ -222,3 +222,34 @@ describe('fitRewardModel cross-fitting', () => {
     expect(() => fitRewardRegression(draw.data, { rows: Int32Array.from([0, 400]) })).toThrow(/rows\[1\] = 400/);
   });
 });
+
+describe('fitting on distinct design rows (groupRows)', () => {
+  // A context of few distinct values (positions 1..3 and a two-level flag): 4 actions x 6 contexts = 24 design rows
+  // among 3,000 rounds.
+  const rng = createRng(21);
+  const n = 3000, K = 4;
+  const action = Int32Array.from({ length: n }, () => rng.int(K));
+  const context = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) (context[2 * i] = 1 + rng.int(3)), (context[2 * i + 1] = rng.int(2));
+  const click = Float64Array.from({ length: n }, (_, i) => (rng.next() < 0.1 + 0.05 * action[i]! + 0.1 * context[2 * i + 1]! ? 1 : 0));
+  const dwell = Float64Array.from({ length: n }, (_, i) => 3 * action[i]! - context[2 * i]! + rng.normal());
+  const data = (reward: Float64Array): LoggedBandit => ({ n, nActions: K, action, reward, pscore: new Float64Array(n).fill(0.25), context, dim: 2 });
+
+  it.each([
+    ['logistic', click],
+    ['ridge', dwell],
+  ] as const)('gives the row-by-row %s fit up to rounding (coefficients to 1e-9)', (kind, reward) => {
+    for (const rows of [undefined, Int32Array.from({ length: 2000 }, (_, j) => j + 500)]) {
+      const grouped = fitRewardRegression(data(reward), { kind, groupRows: true, ...(rows ? { rows } : {}) });
+      const byRow = fitRewardRegression(data(reward), { kind, groupRows: false, ...(rows ? { rows } : {}) });
+      expect(grouped.nRows).toBe(rows ? 2000 : n);
+      expect(grouped.converged && byRow.converged).toBe(true);
+      for (const key of ['intercept', 'slopes'] as const)
+        grouped[key].forEach((c, j) => expect(Math.abs(c - byRow[key][j]!)).toBeLessThan(1e-9 * (1 + Math.abs(byRow[key][j]!))));
+    }
+    // the default groups here (24 design rows among 3,000), and cross-fitting does too
+    const auto = fitRewardModel(data(reward), { kind, folds: 3 });
+    const rowwise = fitRewardModel(data(reward), { kind, folds: 3, groupRows: false });
+    auto.predictions.forEach((p, j) => expect(Math.abs(p - rowwise.predictions[j]!)).toBeLessThan(1e-9));
+  });
+});
