@@ -85,9 +85,40 @@ export async function loggedRounds(db: Queryable, scope: RoundScope): Promise<Ro
   const countParams: unknown[] = [];
   const count = await db.query(`SELECT count(*) AS n FROM exposures e WHERE ${whereClause(scope, countParams)}`, countParams);
   if (Number(count[0]?.n ?? 0) === 0) return emptyRounds(scope);
+  const items = await itemDictionary(db, scope, '');
+  const read = async (keys: Map<number, string | null> | null) => {
+    const params: unknown[] = [];
+    const sql = roundsSql(db, scope, params, '', [], keys !== null);
+    const cols = await db.queryColumns(sql, params);
+    return keys !== null && !allKnown(cols, keys) ? null : roundColumns(cols, scope, 0, Number.POSITIVE_INFINITY, keys);
+  };
+  return (await read(items)) ?? (await read(null))!;
+}
+
+/** Whether every row's item_key is in the dictionary (a row written between the two queries may bring a new item). */
+function allKnown(cols: Record<string, Column>, items: Map<number, string | null>): boolean {
+  const key = numberColumn(cols, 'item_key', 'loggedRounds');
+  for (let i = 0; i < key.length; i++) if (!items.has(key[i]!)) return false;
+  return true;
+}
+
+/**
+ * The items in scope by their number (SqlDialect.hashKey), so that the rounds query hands each row's item to
+ * JavaScript as a number and not as text (1M rows of text ids cost about 0.7 s to convert; the items are a few
+ * thousand). null when two items share a number (about K^2 / 2^54 for K items), and the rounds then carry the text.
+ */
+async function itemDictionary(db: Queryable, scope: RoundScope, extraWhere: string): Promise<Map<number, string | null> | null> {
   const params: unknown[] = [];
-  const sql = roundsSql(db, scope, params, '', []);
-  return roundColumns(await db.queryColumns(sql, params), scope, 0, Number.POSITIVE_INFINITY);
+  const where = whereClause(scope, params) + (extraWhere ? ` AND ${extraWhere}` : '');
+  const cols = await db.queryColumns(
+    `SELECT e.item_id AS item, ${db.dialect.hashKey('e.item_id')} AS item_key FROM ${roundsTable(scope)} WHERE ${where} GROUP BY e.item_id`,
+    params,
+  );
+  const item = textColumn(cols, 'item', 'itemDictionary');
+  const key = numberColumn(cols, 'item_key', 'itemDictionary');
+  const map = new Map<number, string | null>();
+  for (let j = 0; j < key.length; j++) map.set(key[j]!, item[j] ?? null);
+  return map.size === key.length ? map : null;
 }
 
 /**
@@ -101,15 +132,20 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
   const out = new Map<string, RoundColumns>();
   const { policyVersion: _ignored, ...all } = scope;
   if (versions.length === 0) return out;
-  const params: unknown[] = [];
-  const sql = roundsSql(db, all, params, 'e.policy_version IS NOT NULL', [`${versionIndex(versions, params)} AS version_index`]);
-  const cols = await db.queryColumns(sql, params);
+  let items = await itemDictionary(db, all, 'e.policy_version IS NOT NULL');
+  const query = async () => {
+    const params: unknown[] = [];
+    const sql = roundsSql(db, all, params, 'e.policy_version IS NOT NULL', [`${versionIndex(versions, params)} AS version_index`], items !== null);
+    return db.queryColumns(sql, params);
+  };
+  let cols = await query();
+  if (items !== null && !allKnown(cols, items)) (items = null), (cols = await query());
   const version = numberColumn(cols, 'version_index', 'loggedRoundsByVersion');
   for (let start = 0; start < version.length; ) {
     const k = version[start]!;
     let end = start + 1;
     while (end < version.length && version[end] === k) end++;
-    if (k >= 0) out.set(versions[k]!, roundColumns(cols, all, start, end));
+    if (k >= 0) out.set(versions[k]!, roundColumns(cols, all, start, end, items));
     start = end;
   }
   for (const v of versions) if (!out.has(v)) out.set(v, emptyRounds(all));
@@ -176,8 +212,11 @@ function emptyRounds(scope: RoundScope): RoundColumns {
   return scope.attributes ? { ...empty, attributes: [] } : empty;
 }
 
-/** The rounds query: `extraWhere` narrows the scope, `extraColumns` are selected too and order the rows first. */
-function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhere: string, extraColumns: string[]): string {
+/**
+ * The rounds query: `extraWhere` narrows the scope, `extraColumns` are selected too and order the rows first; the item
+ * as its number (item_key, see itemDictionary) when `itemKeys`, else as text.
+ */
+function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhere: string, extraColumns: string[], itemKeys: boolean): string {
   const { expr, join } = rewardJoin(scope, params);
   let attrJoin = '';
   if (scope.attributes) {
@@ -186,7 +225,8 @@ function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhe
   }
   const where = whereClause(scope, params) + (extraWhere ? ` AND ${extraWhere}` : '');
   const first = extraColumns.map((c) => c.replace(/ AS \w+$/, ''));
-  return `SELECT ${db.dialect.hashKey('e.decision_id')} AS decision_key, e.request_id AS request_id, e.item_id AS item,
+  const item = itemKeys ? `${db.dialect.hashKey('e.item_id')} AS item_key` : 'e.item_id AS item';
+  return `SELECT ${db.dialect.hashKey('e.decision_id')} AS decision_key, e.request_id AS request_id, ${item},
       CAST(e.position AS DOUBLE) AS position, e.propensity AS pscore, CAST(${expr} AS DOUBLE) AS reward
       ${scope.attributes ? ', CAST(d.attributes AS VARCHAR) AS attributes' : ''}${extraColumns.map((c) => `, ${c}`).join('')}
     FROM ${roundsTable(scope)} ${join} ${attrJoin}
@@ -194,8 +234,11 @@ function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhe
     ORDER BY ${[...first, 'e.ts', 'length(e.decision_id)', 'e.decision_id', 'e.position', 'e.item_id'].join(', ')}`;
 }
 
-/** Rows start..end (end clipped to the row count) of a rounds query's columns. */
-function roundColumns(cols: Record<string, Column>, scope: RoundScope, start: number, end: number): RoundColumns {
+/**
+ * Rows start..end (end clipped to the row count) of a rounds query's columns; `items` maps item_key to the item (every
+ * key is in it: allKnown).
+ */
+function roundColumns(cols: Record<string, Column>, scope: RoundScope, start: number, end: number, items: Map<number, string | null> | null): RoundColumns {
   const text = (name: string): Array<string | null> => {
     const c = textColumn(cols, name, 'loggedRounds');
     return start === 0 && end >= c.length ? c : c.slice(start, end);
@@ -208,7 +251,7 @@ function roundColumns(cols: Record<string, Column>, scope: RoundScope, start: nu
     n: num('pscore').length,
     decisionKey: num('decision_key'),
     requestId: text('request_id'),
-    item: text('item'),
+    item: items === null ? text('item') : Array.from(num('item_key'), (k) => items.get(k)!),
     position: num('position'),
     pscore: num('pscore'),
     reward: num('reward'),

@@ -171,3 +171,43 @@ describe('shared-row targets', () => {
     expect(() => validateTarget('t', data, { probs: new Float64Array(K).fill(0.5), rowOf: shared.rowOf! })).toThrow(/row 0 sums to/);
   });
 });
+
+describe('the rounds read items as numbers (an item dictionary) and fall back to their text', () => {
+  /** The store, with the dictionary query's answer rewritten by `edit` and every SQL text recorded. */
+  const tampered = (edit: (cols: Record<string, any>) => Record<string, any>) => {
+    const sqls: string[] = [];
+    const db = {
+      dialect: store.dialect,
+      query: (sql: string, params?: readonly unknown[]) => store.query(sql, params),
+      queryColumns: async (sql: string, params?: readonly unknown[]) => {
+        sqls.push(sql);
+        const cols = await store.queryColumns(sql, params);
+        return sql.includes('GROUP BY e.item_id') ? edit(cols) : cols;
+      },
+    };
+    return { db, sqls };
+  };
+  const plain = (r: Awaited<ReturnType<typeof loggedRounds>>) => ({ ...r, decisionKey: [...r.decisionKey], position: [...r.position], pscore: [...r.pscore], reward: [...r.reward] });
+
+  it('gives the item texts of every row, as the text query does, for one version and for several', async () => {
+    const keyed = tampered((c) => c);
+    const a = await loggedRounds(keyed.db as never, scope({ policyVersion: 'v1' }));
+    expect(keyed.sqls.some((q) => q.includes('AS item_key,'))).toBe(true);
+    expect(a.item).toEqual(expect.arrayContaining(ITEMS));
+    expect(new Set(a.item)).toEqual(new Set(ITEMS));
+    // an item missing from the dictionary (a row written between the two queries): the rounds are read again as text
+    const late = tampered((c) => ({ item: c.item.slice(1), item_key: c.item_key.slice(1) }));
+    const b = await loggedRounds(late.db as never, scope({ policyVersion: 'v1' }));
+    expect(late.sqls.filter((q) => q.includes('e.item_id AS item,') && !q.includes('GROUP BY e.item_id'))).toHaveLength(1);
+    expect(plain(b)).toEqual(plain(a));
+    // two items with one number: the dictionary is not used at all
+    const clash = tampered((c) => ({ item: c.item, item_key: Float64Array.from(c.item_key, () => 7) }));
+    const d = await loggedRounds(clash.db as never, scope({ policyVersion: 'v1' }));
+    expect(clash.sqls.some((q) => q.includes('AS item_key,'))).toBe(false);
+    expect(plain(d)).toEqual(plain(a));
+    for (const t of [tampered((c) => c), tampered((c) => ({ item: c.item.slice(1), item_key: c.item_key.slice(1) }))]) {
+      const byVersion = await loggedRoundsByVersion(t.db as never, scope(), ['v1', 'v4']);
+      expect(plain(byVersion.get('v1')!)).toEqual(plain(a));
+    }
+  });
+});
