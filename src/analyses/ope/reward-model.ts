@@ -542,11 +542,12 @@ function fitFolds(fn: string, data: LoggedBandit, options: RewardModelOptions): 
   const models: RewardRegression[] = [];
   const counts = new Int32Array(nFolds);
   for (let i = 0; i < n; i++) counts[folds[i]!] = counts[folds[i]!]! + 1;
+  const classes = options.groupRows === false ? undefined : classesOf(data, data.action);
   for (let f = 0; f < nFolds; f++) {
     const rows = new Int32Array(n - counts[f]!);
     let j = 0;
     for (let i = 0; i < n; i++) if (folds[i] !== f) rows[j++] = i;
-    models.push(fitTraining(data, rows, kind, l2, maxIterations, options.groupRows));
+    models.push(fitTraining(data, rows, kind, l2, maxIterations, options.groupRows, classes));
   }
   return { kind, l2, nFolds, folds, models };
 }
@@ -555,8 +556,10 @@ function fitFolds(fn: string, data: LoggedBandit, options: RewardModelOptions): 
  * The fit on the training rounds `rows` (default all). Rounds with the same action and context (bit for bit) are the
  * same design row: when there are at most a quarter as many distinct ones as rounds (no context, or a context of
  * positions or other categories), the fit runs on the distinct rows with their counts and reward sums (RowGroups), the
- * same objective in far fewer terms. The groups are numbered in order of first appearance among `rows` (by action
- * without context), so they, and the fit, depend on those rounds only.
+ * same objective in far fewer terms. The groups are taken in a canonical order (by action, then by the context's bit
+ * patterns) and their sums run over the rounds in order, so the fit depends on the training rounds only, not on how
+ * the classes were numbered. `classes`, when given, are the classes of every round (contextClasses by action), so
+ * that cross-fitting finds them once for all its folds.
  */
 function fitTraining(
   data: LoggedBandit,
@@ -565,39 +568,52 @@ function fitTraining(
   l2: number,
   maxIterations: number,
   groupRows?: boolean,
+  classes?: { classOf: Int32Array; representative: Int32Array; count: number },
 ): RewardRegression {
   if (groupRows === false) return fitOnRows(data, rows, kind, l2, maxIterations);
   const m = rows === undefined ? data.n : rows.length;
-  const { classOf, representative, count } = classesOf(data, data.action, rows);
-  if (groupRows !== true && count * 4 > m) return fitOnRows(data, rows, kind, l2, maxIterations);
-  const reward = data.reward;
   const at = (j: number): number => (rows === undefined ? j : rows[j]!);
+  const own = classes === undefined ? classesOf(data, data.action, rows) : undefined;
+  const { representative, count } = classes ?? own!;
+  const classOfRow = own !== undefined ? (j: number) => own.classOf[j]! : (j: number) => classes!.classOf[at(j)]!;
+  const reward = data.reward;
   const weight = new Float64Array(count);
   const ySum = new Float64Array(count);
   for (let j = 0; j < m; j++) {
-    const c = classOf[j]!;
+    const c = classOfRow(j);
     weight[c] = weight[c]! + 1;
     ySum[c] = ySum[c]! + reward[at(j)]!;
   }
+  const present: number[] = [];
+  for (let c = 0; c < count; c++) if (weight[c]! > 0) present.push(c);
+  if (groupRows !== true && present.length * 4 > m) return fitOnRows(data, rows, kind, l2, maxIterations);
   const ySS = new Float64Array(count);
   if (kind === 'ridge') {
     for (let j = 0; j < m; j++) {
-      const c = classOf[j]!;
+      const c = classOfRow(j);
       const dev = reward[at(j)]! - ySum[c]! / weight[c]!;
       ySS[c] = ySS[c]! + dev * dev;
     }
   }
-  let used = 0;
-  for (let c = 0; c < count; c++) if (weight[c]! > 0) used++;
+  const d = data.context === undefined ? 0 : (data.dim ?? 0);
+  const bits = d > 0 ? new Uint32Array(data.context!.buffer, data.context!.byteOffset, data.context!.length * 2) : undefined;
+  present.sort((x, y) => {
+    const rx = representative[x]!, ry = representative[y]!;
+    if (data.action[rx] !== data.action[ry]) return data.action[rx]! - data.action[ry]!;
+    for (let k = 0; k < 2 * d; k++) {
+      const bx = bits![rx * 2 * d + k]!, by = bits![ry * 2 * d + k]!;
+      if (bx !== by) return bx - by;
+    }
+    return 0;
+  });
+  const used = present.length;
   const groups: RowGroups = { rows: new Int32Array(used), weight: new Float64Array(used), ySum: new Float64Array(used), ySS: new Float64Array(used) };
-  for (let c = 0, j = 0; c < count; c++) {
-    if (weight[c] === 0) continue;
+  present.forEach((c, j) => {
     groups.rows[j] = representative[c]!;
     groups.weight[j] = weight[c]!;
     groups.ySum[j] = ySum[c]!;
     groups.ySS[j] = ySS[c]!;
-    j++;
-  }
+  });
   return fitOnRows(data, undefined, kind, l2, maxIterations, groups);
 }
 
