@@ -81,11 +81,9 @@ function whereClause(scope: RoundScope, params: unknown[]): string {
 
 /** Every exposure row in scope with its reward, in round order (see the module comment). */
 export async function loggedRounds(db: Queryable, scope: RoundScope): Promise<RoundColumns> {
-  // A cheap count first: no rows, no per-round query.
-  const countParams: unknown[] = [];
-  const count = await db.query(`SELECT count(*) AS n FROM exposures e WHERE ${whereClause(scope, countParams)}`, countParams);
-  if (Number(count[0]?.n ?? 0) === 0) return emptyRounds(scope);
+  // The items in scope first: none, no rows and no per-round query.
   const items = await itemDictionary(db, scope, '');
+  if (items !== null && items.size === 0) return emptyRounds(scope);
   const read = async (keys: Map<number, string | null> | null) => {
     const params: unknown[] = [];
     const sql = roundsSql(db, scope, params, '', [], keys !== null);
