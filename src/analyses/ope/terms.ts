@@ -169,54 +169,57 @@ export interface TermsSummary {
 export function summarizeTerms(terms: RoundTerms): TermsSummary {
   const n = terms.n;
   const psi = new Float64Array(n);
-  let value = 0;
+  const { mean, ratio, denominatorSum } = termSums(terms);
   const add = terms.additive;
-  if (add !== undefined) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += add[i]!;
-    const mean = s / n;
-    value += mean;
-    for (let i = 0; i < n; i++) psi[i] = add[i]! - mean;
-  }
+  if (add !== undefined) for (let i = 0; i < n; i++) psi[i] = add[i]! - mean!;
   if (terms.ratio !== undefined) {
     const { numerator: b, denominator: c } = terms.ratio;
-    let sb = 0;
-    let sc = 0;
-    for (let i = 0; i < n; i++) {
-      sb += b[i]!;
-      sc += c[i]!;
-    }
-    const r = sb / sc;
-    const cbar = sc / n;
-    value += r;
+    const r = ratio!;
+    const cbar = denominatorSum / n;
     for (let i = 0; i < n; i++) psi[i] = psi[i]! + (b[i]! - r * c[i]!) / cbar;
   }
   let ss = 0;
   for (let i = 0; i < n; i++) ss += psi[i]! * psi[i]!;
   const se = n >= 2 ? Math.sqrt(ss / (n - 1) / n) : Number.NaN;
+  const value = valueOf(mean, ratio);
   return { value, se: Number.isFinite(value) ? se : Number.NaN, influence: psi };
 }
 
-/** summarizeTerms(terms).value alone: the same sums in the same order, so the same number, without the influence terms. */
+/** summarizeTerms(terms).value alone: the same sums, so the same number, without the influence terms. */
 export function termsValue(terms: RoundTerms): number {
+  const { mean, ratio } = termSums(terms);
+  return valueOf(mean, ratio);
+}
+
+/** A = mean(a_i) and R = sum(b_i) / sum(c_i) of RoundTerms, each undefined when the terms have no such part. */
+function termSums(terms: RoundTerms): { mean: number | undefined; ratio: number | undefined; denominatorSum: number } {
   const n = terms.n;
-  let value = 0;
+  let mean: number | undefined;
   const add = terms.additive;
   if (add !== undefined) {
     let s = 0;
     for (let i = 0; i < n; i++) s += add[i]!;
-    value += s / n;
+    mean = s / n;
   }
+  let ratio: number | undefined;
+  let sc = 0;
   if (terms.ratio !== undefined) {
     const { numerator: b, denominator: c } = terms.ratio;
     let sb = 0;
-    let sc = 0;
     for (let i = 0; i < n; i++) {
       sb += b[i]!;
       sc += c[i]!;
     }
-    value += sb / sc;
+    ratio = sb / sc;
   }
+  return { mean, ratio, denominatorSum: sc };
+}
+
+/** value = A + R, the parts a set of terms lacks left out (0 + A + R, in that order). */
+function valueOf(mean: number | undefined, ratio: number | undefined): number {
+  let value = 0;
+  if (mean !== undefined) value += mean;
+  if (ratio !== undefined) value += ratio;
   return value;
 }
 
