@@ -225,6 +225,7 @@ export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
   Object.assign(result.inputs, { reference_rows: refRows, current_rows: curRows });
   const comparisons: ColumnComparison[] = [];
   const compared: ColumnInfo[] = [];
+  const typed: Verdict[] = [];
   columns.forEach((col, i) => {
     const [ref, cur] = profiles[i]!;
     if (!explicit && looksLikeId(ref)) {
@@ -233,17 +234,12 @@ export async function drift(db: Queryable, o: DriftOptions): Promise<Result> {
     }
     comparisons.push(compareColumn(col.name, ref, cur, { thresholds, tests: o.tests, columnThresholds: o.columnThresholds }));
     compared.push(col);
+    const v = numberLikeText(col.name, ref, cur, thresholds.max_categories);
+    if (v) typed.push(v);
   });
   requireCompared(columns, compared.length);
   for (const c of comparisons) result.metrics.push(...c.metrics);
-  result.verdicts.push(...comparisons.map((c) => c.verdict));
-  columns.forEach((col, i) => {
-    const [ref, cur] = profiles[i]!;
-    if (compared.includes(col)) {
-      const v = numberLikeText(col.name, ref, cur, thresholds.max_categories);
-      if (v) result.verdicts.push(v);
-    }
-  });
+  result.verdicts.push(...comparisons.map((c) => c.verdict), ...typed);
   const judged = comparisons.filter((c) => c.drifted !== null);
   const drifted = judged.filter((c) => c.drifted).length;
   result.metrics.push({ name: 'drifted_columns', value: drifted, n: judged.length }, { name: 'drift_share', value: judged.length ? drifted / judged.length : null, n: judged.length });

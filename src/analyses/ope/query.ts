@@ -81,23 +81,36 @@ function whereClause(scope: RoundScope, params: unknown[]): string {
 
 /** Every exposure row in scope with its reward, in round order (see the module comment). */
 export async function loggedRounds(db: Queryable, scope: RoundScope): Promise<RoundColumns> {
-  // The items in scope first: none, no rows and no per-round query.
-  const items = await itemDictionary(db, scope, '');
-  if (items !== null && items.size === 0) return emptyRounds(scope);
-  const read = async (keys: Map<number, string | null> | null) => {
-    const params: unknown[] = [];
-    const sql = roundsSql(db, scope, params, '', [], keys !== null);
-    const cols = await db.queryColumns(sql, params);
-    return keys !== null && !allKnown(cols, keys) ? null : roundColumns(cols, scope, 0, Number.POSITIVE_INFINITY, keys);
-  };
-  return (await read(items)) ?? (await read(null))!;
+  const read = await readRounds(db, scope, '', () => []);
+  return read === null ? emptyRounds(scope) : roundColumns(read.cols, scope, 0, Number.POSITIVE_INFINITY, read.items);
 }
 
-/** Whether every row's item_key is in the dictionary (a row written between the two queries may bring a new item). */
-function allKnown(cols: Record<string, Column>, items: Map<number, string | null>): boolean {
-  const key = numberColumn(cols, 'item_key', 'loggedRounds');
-  for (let i = 0; i < key.length; i++) if (!items.has(key[i]!)) return false;
-  return true;
+/**
+ * The rounds query's columns with the items as numbers and the dictionary that maps them back (itemDictionary), or
+ * with the items as text (items null) when the dictionary cannot be used: two items share a number, or a row written
+ * between the two queries brought an item the dictionary lacks. null when the scope has no rows at all.
+ */
+async function readRounds(
+  db: Queryable,
+  scope: RoundScope,
+  extraWhere: string,
+  extraColumns: (params: unknown[]) => string[],
+): Promise<{ cols: Record<string, Column>; items: Map<number, string | null> | null } | null> {
+  let items = await itemDictionary(db, scope, extraWhere);
+  if (items !== null && items.size === 0) return null;
+  const query = async () => {
+    const params: unknown[] = [];
+    const extra = extraColumns(params);
+    return db.queryColumns(roundsSql(db, scope, params, extraWhere, extra, items !== null), params);
+  };
+  let cols = await query();
+  if (items !== null) {
+    const key = numberColumn(cols, 'item_key', 'loggedRounds');
+    let known = true;
+    for (let i = 0; i < key.length && known; i++) known = items.has(key[i]!);
+    if (!known) (items = null), (cols = await query());
+  }
+  return { cols, items };
 }
 
 /**
@@ -130,14 +143,8 @@ export async function loggedRoundsByVersion(db: Queryable, scope: RoundScope, ve
   const out = new Map<string, RoundColumns>();
   const { policyVersion: _ignored, ...all } = scope;
   if (versions.length === 0) return out;
-  let items = await itemDictionary(db, all, 'e.policy_version IS NOT NULL');
-  const query = async () => {
-    const params: unknown[] = [];
-    const sql = roundsSql(db, all, params, 'e.policy_version IS NOT NULL', [`${versionIndex(versions, params)} AS version_index`], items !== null);
-    return db.queryColumns(sql, params);
-  };
-  let cols = await query();
-  if (items !== null && !allKnown(cols, items)) (items = null), (cols = await query());
+  const read = await readRounds(db, all, 'e.policy_version IS NOT NULL', (params) => [`${versionIndex(versions, params)} AS version_index`]);
+  const { cols, items } = read ?? { cols: { version_index: new Float64Array(0) }, items: null };
   const version = numberColumn(cols, 'version_index', 'loggedRoundsByVersion');
   for (let start = 0; start < version.length; ) {
     const k = version[start]!;
@@ -234,7 +241,7 @@ function roundsSql(db: Queryable, scope: RoundScope, params: unknown[], extraWhe
 
 /**
  * Rows start..end (end clipped to the row count) of a rounds query's columns; `items` maps item_key to the item (every
- * key is in it: allKnown).
+ * key is in it: readRounds).
  */
 function roundColumns(cols: Record<string, Column>, scope: RoundScope, start: number, end: number, items: Map<number, string | null> | null): RoundColumns {
   const text = (name: string): Array<string | null> => {

@@ -103,9 +103,8 @@ export function estimateFromSums(
   const ipw = swr / n;
   const ipwSe = se(swr2 - n * ipw * ipw);
   const snipw = swr / sw;
-  const cbar = sw / n;
-  const snipwSe = Number.isFinite(snipw) ? se((swr2 - 2 * snipw * sw2r + snipw * snipw * sw2) / (cbar * cbar)) : Number.NaN;
-  const meanW = sw / n;
+  const meanW = sw / n; // mean(w), the denominator of SNIPW's influence terms
+  const snipwSe = Number.isFinite(snipw) ? se((swr2 - 2 * snipw * sw2r + snipw * snipw * sw2) / (meanW * meanW)) : Number.NaN;
   const meanWSe = se(sw2 - n * meanW * meanW);
   const ess = sw > 0 ? (sw * sw) / sw2 : 0;
   let deficiency = 0;

@@ -491,7 +491,6 @@ interface Rule {
   reason: string;
 }
 
-/** Every rule one field's values must meet. */
 /** Column types an attribute can come from: text, numbers, booleans, and values DuckDB writes into JSON as text. */
 const ATTRIBUTE_TYPES = /^(VARCHAR|BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|UUID|DATE|TIME|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|JSON)$/;
 
@@ -514,6 +513,7 @@ function attributeRules(key: string, name: string, type: string | undefined): Ru
   return [];
 }
 
+/** Every rule one field's values must meet. */
 function fieldRules(spec: FieldSpec): Rule[] {
   const n = spec.name, raw = `${n}__raw`, present = `${n}__set`;
   const got = (x: string) => `' (got ' || left(${x}, 60) || ')'`;
