@@ -89,3 +89,19 @@ export function table(header, rows) {
 export const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The machine's CPU ticks from /proc/stat (Linux; null elsewhere): all of them, and the steal ticks, time the
+ * hypervisor gave to other guests while this one had work. A run with much steal had fewer CPUs than the machine
+ * reports, and the load average does not show it.
+ */
+export function cpuTicks() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+/** The share of the CPU ticks between two cpuTicks() readings that was stolen (null when unknown). */
+export const stealShare = (a, b) => (a && b && b.total > a.total ? (b.steal - a.steal) / (b.total - a.total) : null);

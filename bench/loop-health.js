@@ -33,6 +33,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { cpuTicks, stealShare } from './lib.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'loopguard.js');
@@ -67,20 +68,6 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const loadavg = () => os.loadavg()[0].toFixed(2);
-/**
- * The machine's CPU ticks from /proc/stat (Linux; null elsewhere): all of them, and the steal ticks, time the
- * hypervisor gave to other guests while this one had work. A run with much steal had less than 2 CPUs, which costs
- * loopguard (2 DuckDB threads) more than single-threaded pandas; the load average does not show it.
- */
-function cpuTicks() {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
-  } catch {
-    return null;
-  }
-}
-const stealShare = (a, b) => (a && b && b.total > a.total ? (b.steal - a.steal) / (b.total - a.total) : null);
 const fmtSteal = (x) => (x === null ? 'n/a' : `${(100 * x).toFixed(0)}%`);
 const sqlStr = (s) => `'${String(s).replaceAll("'", "''")}'`;
 

@@ -13,7 +13,8 @@
  *    out of 1,000 cannot be enumerated (~1e30 prefixes): it uses the exponential-race integral (plackett-luce.ts) with
  *    the light items in closed form (plackett-luce-tail.ts); for reference, also with every item multiplied out
  *    (tailTolerance 0, the method before the tail).
- *    Also: assign() and a profile read.
+ *    Also: assign() and a profile read; a control row (the same fixed arithmetic on every call), whose tail over its
+ *    median is the machine's own; and the CPU steal while the policies were timed.
  * 2. Client throughput against `loopguard serve` in a child process on loopback: --events events (default 200,000;
  *    decisions with 3 shown items and outcomes, 50/50) logged as fast as the client takes them (the loop yields when
  *    more than 50,000 wait), until flush() resolves, without and with the spool; events/s and the time of each log()
@@ -35,6 +36,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cpuTicks, stealShare } from './lib.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sdk = await import(path.join(ROOT, 'dist', 'sdk', 'index.js'));
@@ -103,7 +105,22 @@ const candidatePolicies = [
   ['plackett-luce (T 1, integral)', (c) => sdk.plackettLuce(c, { slateSize: SLOTS, rng: policyRng })],
   ['plackett-luce, pool of top 100', (c) => sdk.plackettLuce(c, { slateSize: SLOTS, pool: 100, rng: policyRng })],
 ];
+const ticksStart = cpuTicks();
 for (const [label, f] of candidatePolicies) results.push(timeIt(label, (_i, c) => f(c), DECISIONS, fresh));
+/**
+ * Control, not judged: the same arithmetic on every call (2 x 4,096 exponentials, of the order of a Plackett-Luce
+ * decision), after the same untimed candidate list is built. Its inputs never change, so its tail over its median is
+ * what the machine adds (interrupts, the hypervisor, caches), not what the policies do; a decision's tail can be read
+ * against it.
+ */
+const controlInput = Float64Array.from({ length: 4096 }, (_, i) => (i % 97) / 97);
+let controlSink = 0;
+function controlWork() {
+  let s = 0;
+  for (let r = 0; r < 2; r++) for (let i = 0; i < controlInput.length; i++) s += Math.exp(controlInput[i] * (r + 1) * 0.01);
+  controlSink += s;
+}
+results.push({ ...timeIt('control: fixed arithmetic (not a policy)', () => controlWork(), DECISIONS, fresh), control: true });
 // Stress, not judged: the 200 prepared candidate lists in turn, about 14 MB of objects, so every call reads its
 // candidates from memory the caches no longer hold (a list built long before the call).
 for (const [label, f] of candidatePolicies) results.push({ ...timeIt(`${label}, cold`, (i) => f(pool[i % 200])), stress: true });
@@ -120,6 +137,8 @@ process.stderr.write(`  thompson: marginal table for ${N_CAND} arms x ${SLOTS} p
 results.push(timeIt('thompson (table precomputed)', () => ts.decide(policyRng)));
 const coldArms = Array.from({ length: N_CAND }, (_, i) => ({ item_id: `item-${i}`, alpha: i < 100 ? 1 : 2 + rng.int(30), beta: i < 100 ? 19 : 50 + rng.int(500) }));
 results.push(timeIt('ucb (100 tied cold arms)', () => sdk.ucb(coldArms, { slateSize: SLOTS, rng: policyRng })));
+const policySteal = stealShare(ticksStart, cpuTicks());
+if (!(controlSink > 0)) throw new Error('the control computed nothing');
 // ---- 3. the same Plackett-Luce under another build, interleaved -----------------------------------------------------
 let versus = null;
 if (args.baseline) {
@@ -262,9 +281,12 @@ if (!args['no-client']) {
 // ---- report -------------------------------------------------------------------------------------------------------
 // The target is judged on wall time, as a request would see it.
 // The item-by-item Plackett-Luce is the method before the light tail, timed for reference, not a policy option.
-const verdict = (r) => (r.reference ? 'ref.' : r.stress ? `stress ${r.p99_us < TARGET_P99_US ? 'pass' : 'miss'}` : r.p99_us < TARGET_P99_US ? 'PASS' : 'MISS');
+const verdict = (r) => (r.control ? 'control' : r.reference ? 'ref.' : r.stress ? `stress ${r.p99_us < TARGET_P99_US ? 'pass' : 'miss'}` : r.p99_us < TARGET_P99_US ? 'PASS' : 'MISS');
 console.log(`\nPolicy time per decision: ${N_CAND} candidates, ${SLOTS} slots, ${DECISIONS} decisions (target p99 < ${TARGET_P99_US} us)`);
-console.log(`${os.cpus().length} CPUs, load average ${LOAD_START.map((x) => x.toFixed(2)).join(' ')} at start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at end`);
+console.log(
+  `${os.cpus().length} CPUs, load average ${LOAD_START.map((x) => x.toFixed(2)).join(' ')} at start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at end, ` +
+    `CPU steal ${policySteal === null ? 'n/a' : `${(100 * policySteal).toFixed(2)}%`} while the policies were timed`,
+);
 console.log(table(['policy', 'p50 us', 'p99 us', 'max us', 'cpu p50 us', 'cpu p99 us', 'target'], results.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p50_us), fmt(r.cpu_p99_us), verdict(r)])));
 console.log(`thompson marginal table (${N_CAND} arms x ${SLOTS} positions, once per posterior update): ${fmt(tsTableMs)} ms`);
 console.log(table(['other', 'p50 us', 'p99 us', 'max us', 'cpu p99 us'], extras.map((r) => [r.policy, fmt(r.p50_us), fmt(r.p99_us), fmt(r.max_us), fmt(r.cpu_p99_us)])));
@@ -278,7 +300,7 @@ if (clients.length) {
 }
 const out = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg_at_end: os.loadavg(), loadavg_at_start: LOAD_START },
-  policies: results, thompson_table_ms: tsTableMs, extras, clients, target_p99_us: TARGET_P99_US, plackett_luce_vs_baseline: versus,
+  policies: results, policy_steal: policySteal, thompson_table_ms: tsTableMs, extras, clients, target_p99_us: TARGET_P99_US, plackett_luce_vs_baseline: versus,
 };
 fs.mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'bench', 'out', 'sdk.json'), JSON.stringify(out, null, 2));
