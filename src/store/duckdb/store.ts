@@ -221,21 +221,21 @@ export class DuckDbStore implements Store {
       TableSpec['name'],
       ColumnBuffer
     >;
-    const seen = new Set<string>();
-    const owner: Array<{ batch: number; key: string; table: TableSpec['name'] }> = [];
+    // The batch of each event's first copy in the flush, by table, project and event_id: later copies are duplicates
+    // at once, and the first copy of one found stored already (below) is moved from its batch's stored count.
+    const firstOf = new Map<string, number>();
     const counts: WriteCounts[] = batches.map(() => ({ stored: 0, duplicates: 0 }));
     let minTs = Infinity, maxTs = -Infinity;
     batches.forEach((b, bi) => {
+      const tally = counts[bi]!;
       for (const v of b.events) {
-        const key = `${b.project}\u0000${v.event.event_id}`;
-        const table = tableOf(v);
-        const seenKey = `${table}\u0000${key}`;
-        if (seen.has(seenKey)) {
-          counts[bi]!.duplicates++;
+        const seenKey = `${tableOf(v)}\u0000${b.project}\u0000${v.event.event_id}`;
+        if (firstOf.has(seenKey)) {
+          tally.duplicates++;
           continue;
         }
-        seen.add(seenKey);
-        owner.push({ batch: bi, key, table });
+        firstOf.set(seenKey, bi);
+        tally.stored++;
         if (v.tsMicros < minTs) minTs = v.tsMicros;
         if (v.tsMicros > maxTs) maxTs = v.tsMicros;
         stageEvent(bufs, b.project, v);
@@ -249,8 +249,7 @@ export class DuckDbStore implements Store {
       this.stagingFilled.add(t.name);
       await appendRows(c, stagingName(t), t, bufs[t.name]);
     }
-    const dups = new Set<string>();
-    if (owner.length) {
+    if (firstOf.size) {
       for (const t of Object.values(TABLES)) {
         if (!t.keyed || bufs[t.name].length === 0) continue;
         const rows = (
@@ -263,7 +262,11 @@ export class DuckDbStore implements Store {
         ).getRows();
         if (!rows.length) continue;
         const keys = rows.map((r) => `${String(r[0])}\u0000${String(r[1])}`);
-        for (const k of keys) dups.add(`${t.name}\u0000${k}`);
+        for (const k of keys) {
+          const tally = counts[firstOf.get(`${t.name}\u0000${k}`)!]!;
+          tally.stored--;
+          tally.duplicates++;
+        }
         const list = duckdb.listValue(keys);
         await c.run(`DELETE FROM ${stagingName(t)} WHERE project || chr(0) || event_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
         if (t.name === 'decisions')
@@ -271,10 +274,6 @@ export class DuckDbStore implements Store {
             await c.run(`DELETE FROM ${stagingName(dep)} WHERE project || chr(0) || decision_id IN (SELECT unnest($1::VARCHAR[]))`, [list]);
       }
       for (const t of Object.values(TABLES)) if (bufs[t.name].length) await c.run(insertFromStagingSql(t));
-    }
-    for (const o of owner) {
-      if (dups.has(`${o.table}\u0000${o.key}`)) counts[o.batch]!.duplicates++;
-      else counts[o.batch]!.stored++;
     }
     return counts;
   }
