@@ -54,6 +54,12 @@ const stats = new Map();
 for (const conn of conns) instrument(conn, stats);
 const shmDir = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/lg-') : dir;
 const columnsSql = `{${Object.entries(JSON.parse(shape)[0]).map(([k, t]) => `'${k}': '${typeof t === 'string' ? t : 'STRUCT(item_id VARCHAR, position INTEGER, propensity DOUBLE, score DOUBLE, explored BOOLEAN)[]'}'`).join(', ')}}`;
+/** The columns and rows of the exposures (and, filtered, the explored exposures) of the decisions in x_ev. */
+const EXPOSURES_FROM_X_EV = `(project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown, outcome_key)
+  SELECT 'bench', event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, s.item_id, s.position, s.propensity, s.score, s.explored, n,
+         ${OUTCOME_KEY_SQL('request_id', 's.item_id')}
+  FROM (SELECT e.event_id, e.request_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy,
+               len(e.shown) AS n, unnest(e.shown) AS s FROM x_ev WHERE e.type = 'decision') e`;
 const perCommitBodies = Math.max(1, Math.floor(perCommit / size));
 log(`sql-json (${mode}): ${fmtInt(total)} events, commits of ${perCommitBodies * size}`);
 const t0 = performance.now();
@@ -79,18 +85,9 @@ async function lane(k) {
     await c.run(`INSERT INTO decisions (project, event_id, ts, request_id, user_id, session_id, surface, policy, policy_version, strategy, attributes, n_shown)
                  SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.user_id, e.session_id, e.surface, e.policy,
                         e.policy_version, e.strategy, e.attributes, len(e.shown) FROM x_ev WHERE e.type = 'decision'`);
-    await c.run(`INSERT INTO exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown, outcome_key)
-                 SELECT 'bench', event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, s.item_id, s.position, s.propensity, s.score, s.explored, n,
-                        ${OUTCOME_KEY_SQL('request_id', 's.item_id')}
-                 FROM (SELECT e.event_id, e.request_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy,
-                              len(e.shown) AS n, unnest(e.shown) AS s FROM x_ev WHERE e.type = 'decision')`);
+    await c.run(`INSERT INTO exposures ${EXPOSURES_FROM_X_EV}`);
     // From this flush's rows (x_ev), as the store writes them: selecting them back from exposures would scan the table.
-    await c.run(`INSERT INTO explored_exposures (project, decision_id, request_id, ts, user_id, surface, policy, policy_version, strategy, item_id, position, propensity, score, explored, n_shown, outcome_key)
-                 SELECT 'bench', event_id, request_id, ts, user_id, surface, policy, policy_version, strategy, s.item_id, s.position, s.propensity, s.score, s.explored, n,
-                        ${OUTCOME_KEY_SQL('request_id', 's.item_id')}
-                 FROM (SELECT e.event_id, e.request_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP) AS ts, e.user_id, e.surface, e.policy, e.policy_version, e.strategy,
-                              len(e.shown) AS n, unnest(e.shown) AS s FROM x_ev WHERE e.type = 'decision') e
-                 WHERE ${EXPLORE_SQL.replace(/e\.explored/, 'e.s.explored')}`);
+    await c.run(`INSERT INTO explored_exposures ${EXPOSURES_FROM_X_EV} WHERE ${EXPLORE_SQL.replace(/e\.explored/, 'e.s.explored')}`);
     await c.run(`INSERT INTO outcomes (project, event_id, ts, request_id, item_id, kind, value, outcome_key)
                  SELECT 'bench', e.event_id, CAST(CAST(e.ts AS TIMESTAMPTZ) AS TIMESTAMP), e.request_id, e.item_id, e.kind, e.value,
                         ${OUTCOME_KEY_SQL('e.request_id', 'e.item_id')} FROM x_ev WHERE e.type = 'outcome'`);
