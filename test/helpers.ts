@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll } from 'vitest';
+import type { ValidEvent } from '../src/events/validate.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -132,6 +133,21 @@ export function decision(overrides: Record<string, unknown> = {}): Record<string
     ],
     ...overrides,
   };
+}
+
+/**
+ * A validated one-item decision for DuckDbStore.writeEvents, as the drift tests build their stores: event `d<n>` of
+ * request `r<n>` at tsMicros, by `user`, showing `item` at position 1 with propensity 0.5.
+ */
+export function oneItemDecision(n: number, tsMicros: number, user: string, attributes: Record<string, string | number>, item = 'a'): ValidEvent {
+  return {
+    type: 'decision', tsMicros,
+    event: {
+      type: 'decision', event_id: `d${n}`, ts: new Date(tsMicros / 1000).toISOString(), request_id: `r${n}`, user_id: user, surface: 's', policy: 'p',
+      policy_version: 'v1', strategy: 'personalized', attributes,
+      shown: [{ item_id: item, position: 1, propensity: 0.5, explored: false }],
+    },
+  } as ValidEvent;
 }
 
 export function outcome(overrides: Record<string, unknown> = {}): Record<string, unknown> {

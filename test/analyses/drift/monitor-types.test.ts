@@ -7,6 +7,7 @@ import { runDrift } from '../../../src/analyses/drift/index.js';
 import type { ValidEvent } from '../../../src/events/validate.js';
 import { createRng } from '../../../src/stats/rng.js';
 import { DuckDbStore } from '../../../src/store/duckdb/store.js';
+import { oneItemDecision } from '../../helpers.js';
 
 const DAY = 86_400_000_000;
 const T0 = Date.UTC(2026, 0, 1) * 1000;
@@ -23,14 +24,7 @@ beforeAll(async () => {
       const ts = T0 + d * DAY + k * 200_000_000;
       // every 50th decision of every day logs age as 'N/A' (the client's missing value), so age is text in the store
       const age = k % 50 === 7 ? 'N/A' : Math.round(30 + 5 * rng.normal());
-      events.push({
-        type: 'decision', tsMicros: ts,
-        event: {
-          type: 'decision', event_id: `d${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `r${n}`, user_id: `u${k}`, surface: 's', policy: 'p',
-          policy_version: 'v1', strategy: 'personalized', attributes: { age, device: k % 2 ? 'mobile' : 'desktop' },
-          shown: [{ item_id: 'a', position: 1, propensity: 0.5, explored: false }],
-        },
-      } as ValidEvent);
+      events.push(oneItemDecision(n, ts, `u${k}`, { age, device: k % 2 ? 'mobile' : 'desktop' }));
     }
   await store.writeEvents([{ project: 'strays', events }]);
 });

@@ -13,7 +13,7 @@ import type { Result } from '../../../src/analyses/result.js';
 import type { ValidEvent } from '../../../src/events/validate.js';
 import { createRng } from '../../../src/stats/rng.js';
 import { DuckDbStore } from '../../../src/store/duckdb/store.js';
-import { tmpDir } from '../../helpers.js';
+import { oneItemDecision, tmpDir } from '../../helpers.js';
 
 const DAY = 86_400_000_000;
 const T0 = Date.UTC(2026, 0, 1) * 1000;
@@ -48,14 +48,7 @@ beforeAll(async () => {
       // Users u0..u19 switch from items a* to b* on day 10; the others keep a*.
       const family = k % 40 < 20 && d >= 10 ? 'b' : 'a';
       const item = `${family}${rng.int(3)}`;
-      events.push({
-        type: 'decision', tsMicros: ts,
-        event: {
-          type: 'decision', event_id: `d${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `r${n}`, user_id: user, surface: 's', policy: 'p',
-          policy_version: 'v1', strategy: 'personalized', attributes: attributes(rng, d),
-          shown: [{ item_id: item, position: 1, propensity: 0.5, explored: false }],
-        },
-      } as ValidEvent);
+      events.push(oneItemDecision(n, ts, user, attributes(rng, d), item));
       // Clicks: stable users click 30% of the time, switched users 10%.
       if (rng.next() < (family === 'b' ? 0.1 : 0.3))
         events.push({ type: 'outcome', tsMicros: ts + 1, event: { type: 'outcome', event_id: `o${n}`, ts: new Date(ts / 1000).toISOString(), request_id: `r${n}`, item_id: item, kind: 'click', value: 1 } } as ValidEvent);
