@@ -5,8 +5,11 @@
  * the decision's six text columns that it repeats on every row (request_id, user_id, surface, policy,
  * policy_version, strategy), and into one that also holds the decision as a 64-bit key instead of its id. Each
  * round runs in a transaction that is rolled back, so every round writes into the same empty tables.
+ * `--compression uncompressed` sets DuckDB's force_compression so that no column is compressed: its cheapest write
+ * (the file is about 5.5 times larger), a floor under what the store's INSERTs can cost on this machine.
  *
- * node bench/experiment-exposure-schema.js [--rows 1000000] [--rounds 2]   (needs `npm run build`)
+ * node bench/experiment-exposure-schema.js [--rows 1000000] [--rounds 2] [--compression auto|uncompressed]
+ * (needs `npm run build`)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,15 +18,18 @@ import { makeParquet } from './file-ingest.js';
 import { fmtInt, fmtMs, log, table, tmpDir } from './lib.js';
 
 const { DuckDbStore } = await import('../dist/store/duckdb/store.js');
-const { values } = parseArgs({ options: { rows: { type: 'string' }, rounds: { type: 'string' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string' }, rounds: { type: 'string' }, compression: { type: 'string' } } });
 const rows = Number(values.rows ?? 1_000_000);
 const rounds = Number(values.rounds ?? 2);
+const compression = values.compression ?? 'auto';
+if (!['auto', 'uncompressed'].includes(compression)) throw new Error(`--compression is auto or uncompressed (got '${compression}')`);
 
 const dir = tmpDir('exposure-schema');
 const file = path.join(dir, 'x.parquet');
 await makeParquet(file, rows);
 const store = await DuckDbStore.open(path.join(dir, 's.duckdb'));
 const c = store.writeConn;
+await c.run(`PRAGMA force_compression = '${compression}'`);
 const sqlFile = file.replace(/'/g, "''");
 // Ids as the file ingester synthesizes them: a prefix from the file's hash, then the row number.
 await c.run(
@@ -58,7 +64,7 @@ for (let r = 0; r < rounds; r++) {
 }
 await store.close();
 fs.rmSync(dir, { recursive: true, force: true });
-log(`exposure schema: ${fmtInt(rows)} rows, ${rounds} rounds`);
+log(`exposure schema: ${fmtInt(rows)} rows, ${rounds} rounds, compression ${compression}`);
 console.log(
   table(
     ['INSERT', 'wall ms (each round)', 'CPU ms (each round)'],
