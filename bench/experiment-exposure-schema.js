@@ -5,6 +5,7 @@
  * the decision's six text columns that it repeats on every row (request_id, user_id, surface, policy,
  * policy_version, strategy), and into one that also holds the decision as a 64-bit key instead of its id. Each
  * round runs in a transaction that is rolled back, so every round writes into the same empty tables.
+ * Then the same for single columns, each in a table of its own: what a column of each kind costs.
  * `--compression uncompressed` sets DuckDB's force_compression so that no column is compressed: its cheapest write
  * (the file is about 5.5 times larger), a floor under what the store's INSERTs can cost on this machine.
  *
@@ -50,6 +51,19 @@ const statements = [
   ['exposures without the six repeated text columns', `INSERT INTO exposures_narrow SELECT 'bench', id, ts, item_id, position, propensity, NULL, false, 1, hash(id, item_id) FROM f`],
   ['... and the decision as a 64-bit key', `INSERT INTO exposures_keyed SELECT 'bench', hash(id), ts, item_id, position, propensity, NULL, false, 1, hash(id, item_id) FROM f`],
 ];
+// What one column costs: a table of that column alone.
+const single = [
+  ['text, a distinct id on every row', 'VARCHAR', 'id'],
+  ['text, 100,000 distinct values (user_id)', 'VARCHAR', 'user_id'],
+  ['text, 5,000 distinct values (item_id)', 'VARCHAR', 'item_id'],
+  ['text, one value on every row', 'VARCHAR', "'bench'"],
+  ['timestamp', 'TIMESTAMP', 'ts'],
+  ['double', 'DOUBLE', 'propensity'],
+];
+for (const [k, [label, type, value]] of single.entries()) {
+  await c.run(`CREATE TABLE one_column_${k} (v ${type})`);
+  statements.push([`one column: ${label}`, `INSERT INTO one_column_${k} SELECT ${value} FROM f`]);
+}
 const times = new Map(statements.map(([label]) => [label, []]));
 for (let r = 0; r < rounds; r++) {
   await c.run('BEGIN TRANSACTION');
