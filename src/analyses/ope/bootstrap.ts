@@ -30,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import { percentileInterval } from '../../stats/bootstrap.js';
 import { createRng } from '../../stats/rng.js';
 import { DEFAULT_CONFIDENCE, roundTermsShared } from './estimators/define.js';
-import { kGatherBlockTwin, kResampleGroups, kRunClaims, RESAMPLE_KERNEL_FUNCTIONS, type KernelLayout } from './internal/resample-kernel.js';
+import { kGatherBlockTwin, kResampleGroups, kRunClaims, RESAMPLE_KERNEL_FUNCTIONS, type GatherBlock, type KernelLayout } from './internal/resample-kernel.js';
 import { RESAMPLE_WASM_BASE64 } from './internal/resample-wasm.js';
 import { SharedTerms, termsValue } from './terms.js';
 import type { Estimator, LoggedBandit, RewardPredictions, RoundTerms, TargetPolicy } from './types.js';
@@ -388,8 +388,6 @@ function fillStrided(F: Float64Array, at: number, w: number, col: Float64Array |
   if (col) for (let i = i0; i < i1; i++, at += w) F[at] = col[i]!;
   else for (let i = i0; i < i1; i++, at += w) F[at] = 0;
 }
-
-type GatherBlock = (panel: number, S: number, size: number, mask: number, st: number, counts: number, countStride: number, group: number, out: number, outStride: number) => void;
 
 /** resample.wat's gatherBlock run by its TypeScript twin on the memory F and I view. */
 function twinGather(F: Float64Array, I: Int32Array): GatherBlock {

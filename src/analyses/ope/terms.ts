@@ -104,18 +104,12 @@ export class SharedTerms {
     readonly rewardModel: RewardModel | undefined,
   ) {}
   weights(): Float64Array {
-    if (this.w === undefined && this.dm === undefined && this.resid === undefined && this.rewardModel instanceof Float64Array) {
-      this.allAtOnce(this.rewardModel);
-    }
+    this.firstPass();
     return (this.w ??= importanceWeights(this.data, this.target));
   }
   /** q_hat(x_i, pi_e); needs the reward model. */
   directMethod(): Float64Array {
-    if (this.dm === undefined) {
-      const m = this.model();
-      if (m instanceof Float64Array && this.w === undefined && this.resid === undefined) this.allAtOnce(m);
-      // (otherwise the other arrays exist already and only this one is computed, below)
-    }
+    this.firstPass();
     if (this.dm === undefined) {
       const m = this.model();
       this.dm = m instanceof Float64Array ? directMethodTerms(this.data, this.target, m) : m.policyValue(this.target);
@@ -124,6 +118,7 @@ export class SharedTerms {
   }
   /** r_i - q_hat(x_i, a_i); needs the reward model. */
   residuals(): Float64Array {
+    this.firstPass();
     if (this.resid === undefined) {
       const m = this.model();
       if (m instanceof Float64Array) this.resid = factualResiduals(this.data, m);
@@ -137,9 +132,13 @@ export class SharedTerms {
     }
     return this.resid;
   }
-  /** The three arrays in one pass (roundQuantities), when none is computed yet. */
-  private allAtOnce(m: Float64Array): void {
-    const { w, dm, resid } = roundQuantities(this.data, this.target, m);
+  /**
+   * With an n x K reward model and none of the three arrays computed yet, all three in one pass (roundQuantities);
+   * otherwise each is computed alone when first asked for.
+   */
+  private firstPass(): void {
+    if (this.w !== undefined || this.dm !== undefined || this.resid !== undefined || !(this.rewardModel instanceof Float64Array)) return;
+    const { w, dm, resid } = roundQuantities(this.data, this.target, this.rewardModel);
     this.w = w;
     this.dm = dm;
     this.resid = resid;

@@ -190,6 +190,12 @@ export function kGatherBlockTwin(
   }
 }
 
+/**
+ * resample.wat's gatherBlock, or kGatherBlockTwin on a memory: the draws of one block for a group of resamples (see
+ * kGatherBlockTwin for the arguments, all byte offsets into the kernel's memory but the sizes).
+ */
+export type GatherBlock = (panel: number, S: number, size: number, mask: number, st: number, counts: number, countStride: number, group: number, out: number, outStride: number) => void;
+
 /** Where the kernel's arrays sit in its memory (byte offsets) and the shapes it works on. */
 export interface KernelLayout {
   /** Rounds, columns, resamples, rows per block as a power of two, resamples per group. */
@@ -225,7 +231,7 @@ export function kScratch(L: KernelLayout, t: number): { st: number; counts: numb
  * (`gatherBlock`: resample.wat's or its twin's). Every panel replays the same draws from the same state.
  */
 export function kResampleGroups(
-  gatherBlock: (panel: number, S: number, size: number, mask: number, st: number, counts: number, countStride: number, group: number, out: number, outStride: number) => void,
+  gatherBlock: GatherBlock,
   F: Float64Array,
   I: Int32Array,
   L: KernelLayout,
@@ -288,7 +294,7 @@ export function kResampleGroups(
  * share a range and each group runs exactly once.
  */
 export function kRunClaims(
-  gatherBlock: (panel: number, S: number, size: number, mask: number, st: number, counts: number, countStride: number, group: number, out: number, outStride: number) => void,
+  gatherBlock: GatherBlock,
   F: Float64Array,
   I: Int32Array,
   L: KernelLayout,
